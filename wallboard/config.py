@@ -1,0 +1,364 @@
+"""The one typed configuration: every option declared once, with default, description and validation.
+
+Sources, later wins: defaults → TOML file → environment (``WALLBOARD__SECTION__KEY``) → command line
+(``--set section.key=value`` and the dedicated flags). The file lives in the platformdirs config dir unless
+``--config`` or ``WALLBOARD_CONFIG`` names another. A bad value stops the program with a message naming the file,
+the field and what was wrong: the board never starts half-configured.
+
+To add an option: add a field to the right section with ``opt(default, "description", ...)``; the loader, the
+``--set`` flag, ``wallboard config --print-defaults`` and the docs table all read the declaration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+import platformdirs
+
+APP_NAME = "wallboard"
+ENV_CONFIG_PATH = "WALLBOARD_CONFIG"
+ENV_PREFIX = "WALLBOARD__"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing, mistyped or out of range. The message names where."""
+
+
+def opt(
+    default: Any,
+    description: str,
+    *,
+    min: float | None = None,  # noqa: A002 - reads naturally at the declaration site
+    max: float | None = None,  # noqa: A002
+    choices: tuple[str, ...] | None = None,
+    check: Callable[[Any], str | None] | None = None,
+    secret: bool = False,
+) -> Any:
+    """Declare an option. ``check`` returns an error text or None."""
+    meta = {"description": description, "min": min, "max": max, "choices": choices, "check": check, "secret": secret}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _check_url(value: str) -> str | None:
+    if value and not re.match(r"^https?://[^\s/]+", value):
+        return "must be an http:// or https:// URL, or empty for the embedded simulator"
+    return None
+
+
+def _check_tz(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r} (use an IANA name such as Asia/Makassar)"
+    return None
+
+
+def _check_chord(value: str) -> str | None:
+    parts = value.split("+")
+    if len(parts) < 2 or not all(parts):
+        return "must be a key chord with at least one modifier, e.g. Ctrl+Shift+Q"
+    return None
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    polda_id: str = opt("kaltim", "Polda whose board this is (id from the reference data, e.g. kaltim)")
+    tz: str = opt("Asia/Makassar", "Board time zone (IANA); 'today' is this zone's calendar day", check=_check_tz)
+    lang: str = opt("id", "UI language: id (Bahasa Indonesia) or en (English)", choices=("id", "en"))
+    answer_threshold_s: float = opt(10.0, "Answer within this many seconds or the call escalates", min=1, max=120)
+    target_s: float = opt(600.0, "Response-time promise: officers on scene within this (seconds)", min=60, max=7200)
+    aspiration_s: float = opt(300.0, "Aspiration shown beside the promise (Balikpapan: 5 min)", min=60, max=7200)
+    response_window: str = opt(
+        "today", "Window of the response gauges", choices=("last_60_min", "today", "last_7_days")
+    )
+    unmask_caller_numbers: bool = opt(False, "Show caller numbers in full (authorised desks only)")
+    gauges_per_page: int = opt(40, "Gauges on one page before the gauge view pages/rotates", min=4, max=80)
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    url: str = opt("", "Dispatch API base URL; empty runs the embedded simulator", check=_check_url)
+    token_env: str = opt("WALLBOARD_API_TOKEN", "Environment variable that holds the bearer token")
+    keyring_service: str = opt("wallboard", "OS keyring service name to look the token up in")
+    ca_bundle: str = opt("", "PEM file with the CA(s) to trust for the API (internal CA); empty: system store")
+    connect_timeout_s: float = opt(3.05, "TCP connect timeout", min=0.1, max=60)
+    read_timeout_s: float = opt(10.0, "Read timeout per request", min=0.5, max=300)
+    poll_calls_s: float = opt(2.0, "Poll interval, calls and incidents stream", min=0.2, max=600)
+    poll_units_s: float = opt(2.0, "Poll interval, unit positions stream", min=0.2, max=600)
+    poll_queue_s: float = opt(1.0, "Poll interval, live queue", min=0.2, max=600)
+    poll_reference_s: float = opt(3600.0, "Poll interval, reference data", min=10, max=86400)
+    backoff_max_s: float = opt(60.0, "Longest wait between retries after failures", min=1, max=3600)
+    stale_after_intervals: int = opt(3, "A stream is stale after this many poll intervals without success", min=1)
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    region: str = opt("kaltim", "Simulated region", choices=("kaltim", "indonesia"))
+    speed: float = opt(1.0, "Simulated seconds per real second", min=0.1, max=3600)
+    seed: int = opt(7, "Random seed; the same seed gives the same run")
+    polsek_tier: bool = opt(False, "Simulate a Polsek tier below the Polres")
+    history_hours: float = opt(
+        24.0, "Simulated history before now, so the board opens on a full day", min=0, max=24 * 8
+    )
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = opt("", "SQLite history database; empty: the user data directory")
+    retention_days: int = opt(35, "Days of history kept", min=1, max=3650)
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    waiting_max: int = opt(5, "Alert when more calls than this are waiting", min=0)
+    longest_wait_s: float = opt(10.0, "Alert when a call has waited longer than this", min=1)
+    polres_p90_s: float = opt(600.0, "Alert when a Polres' 90th percentile response exceeds this", min=60)
+    mabes_per_hour: float = opt(5.0, "Alert when escalations to Mabes in the last 60 min exceed this", min=0)
+    overdue_max: int = opt(0, "Alert when more incidents than this are overdue now", min=0)
+    stream_stale: bool = opt(True, "Alert when a feed stream is stale or down")
+    sound: bool = opt(False, "Play a sound when an alert is raised")
+
+
+@dataclass(frozen=True)
+class MapConfig:
+    tiles_url: str = opt("", "XYZ tile URL template of your own tile server ({z}/{x}/{y}); empty: no tiles")
+    mbtiles_path: str = opt("", "MBTiles file to use as the basemap, served locally")
+    stale_fix_s: float = opt(120.0, "A unit whose last fix is older than this turns grey", min=10)
+    autofit: bool = opt(False, "Fit the region after every update (kiosk) instead of keeping the user's view")
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    screens: list[str] = opt(
+        ["0:overview"], "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, polres:<id>"
+    )
+    dwell_s: float = opt(30.0, "Seconds each playlist view stays up", min=3, max=3600)
+    exit_chord: str = opt("Ctrl+Shift+Q", "Key chord that asks for the exit PIN", check=_check_chord)
+    pin_hash: str = opt("", "Salted hash of the exit PIN ('wallboard config --hash-pin'); empty: no exit", secret=True)
+    burn_in_px: int = opt(6, "Burn-in protection: largest layout shift in pixels", min=0, max=40)
+    burn_in_period_s: float = opt(1800.0, "Burn-in protection: seconds per shift step", min=10)
+    alert_brings_view: bool = opt(True, "An alert brings the view that shows it forward")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = opt("INFO", "Log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    file: str = opt("", "Log file; empty: the user log directory")
+
+
+@dataclass(frozen=True)
+class Config:
+    board: BoardConfig = field(default_factory=BoardConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    map: MapConfig = field(default_factory=MapConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+
+S = TypeVar("S")
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "wallboard.toml"
+
+
+def resolve_config_path(cli_path: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    if cli_path:
+        return Path(cli_path)
+    if environ.get(ENV_CONFIG_PATH):
+        return Path(environ[ENV_CONFIG_PATH])
+    return default_config_path()
+
+
+def _coerce(where: str, name: str, annotation: Any, value: Any, from_text: bool) -> Any:
+    """Check (and, for text from env/CLI, convert) ``value`` against the declared type."""
+    ann = annotation if isinstance(annotation, type) else getattr(annotation, "__origin__", annotation)
+    if from_text and isinstance(value, str):
+        try:
+            if ann is bool:
+                low = value.strip().lower()
+                if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+                return low in ("1", "true", "yes", "on")
+            if ann is int:
+                return int(value)
+            if ann is float:
+                return float(value)
+            if ann is list:
+                return [v.strip() for v in value.split(";") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"{where}: {name}: expected {ann.__name__}, got {value!r}") from None
+        return value
+    if ann is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if ann is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {name}: expected a list of strings, got {value!r}")
+        return value
+    if not isinstance(value, ann) or (ann is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: {name}: expected {ann.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _validate(where: str, name: str, meta: Mapping[str, Any], value: Any) -> None:
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{where}: {name}: {value!r} is not one of {', '.join(meta['choices'])}")
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"{where}: {name}: {value!r} is below the minimum {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"{where}: {name}: {value!r} is above the maximum {meta['max']}")
+    if meta.get("check"):
+        problem = meta["check"](value)
+        if problem:
+            raise ConfigError(f"{where}: {name}: {problem}")
+
+
+def _apply(config: Config, values: Mapping[str, Mapping[str, Any]], where: str, from_text: bool) -> Config:
+    sections = {f.name: f for f in fields(Config)}
+    for section_name, section_values in values.items():
+        if section_name not in sections:
+            raise ConfigError(f"{where}: unknown section [{section_name}] (known: {', '.join(sections)})")
+        if not isinstance(section_values, Mapping):
+            raise ConfigError(f"{where}: [{section_name}] must be a table")
+        section = getattr(config, section_name)
+        hints = get_type_hints(type(section))
+        known = {f.name: f for f in fields(section)}
+        changes = {}
+        for key, raw in section_values.items():
+            name = f"{section_name}.{key}"
+            if key not in known:
+                raise ConfigError(f"{where}: unknown option {name} (known: {', '.join(known)})")
+            value = _coerce(where, name, hints[key], raw, from_text)
+            _validate(where, name, known[key].metadata, value)
+            changes[key] = value
+        config = replace(config, **{section_name: replace(section, **changes)})
+    return config
+
+
+def _toml_error_location(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
+    return f"{path}: not valid TOML: {error}"
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ")
+        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    require_file: bool = False,
+) -> Config:
+    """Build the configuration from defaults, the TOML file (if present), environment and CLI overrides.
+
+    ``overrides`` maps ``"section.key"`` to text, as given on the command line.
+    """
+    environ = os.environ if environ is None else environ
+    config = Config()
+    if path is not None and path.exists():
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(_toml_error_location(path, text, exc)) from None
+        try:
+            config = _apply(config, data, str(path), from_text=False)
+        except ConfigError as exc:
+            # Point at the line too, when we can find it.
+            match = re.search(r": (\w+)\.(\w+):", str(exc))
+            line = _line_of(text, match.group(1), match.group(2)) if match else None
+            if line:
+                raise ConfigError(str(exc).replace(f"{path}:", f"{path}:{line}:", 1)) from None
+            raise
+    elif require_file and path is not None:
+        raise ConfigError(f"{path}: configuration file not found")
+
+    env_values: dict[str, dict[str, str]] = {}
+    for var, text in environ.items():
+        if var.startswith(ENV_PREFIX) and var.count("__") == 2:
+            _, section, key = var.split("__")
+            env_values.setdefault(section.lower(), {})[key.lower()] = text
+    if env_values:
+        config = _apply(config, env_values, "environment", from_text=True)
+
+    cli_values: dict[str, dict[str, str]] = {}
+    for dotted, text in (overrides or {}).items():
+        if "." not in dotted:
+            raise ConfigError(f"command line: {dotted!r} must be section.key=value")
+        section, key = dotted.split(".", 1)
+        cli_values.setdefault(section, {})[key] = text
+    if cli_values:
+        config = _apply(config, cli_values, "command line", from_text=True)
+    return config
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def option_table() -> list[tuple[str, Any, str]]:
+    """(section.key, default, description) for every option, in declaration order."""
+    rows = []
+    for section_field in fields(Config):
+        section = getattr(Config(), section_field.name)
+        for f in fields(section):
+            rows.append((f"{section_field.name}.{f.name}", getattr(section, f.name), f.metadata["description"]))
+    return rows
+
+
+def defaults_toml() -> str:
+    """A commented TOML file holding every option at its default."""
+    lines = [
+        "# wallboard configuration. Every option is shown at its default; delete what you do not change.",
+        f"# Location: {default_config_path()} (or --config / ${ENV_CONFIG_PATH}).",
+        f"# Environment overrides: {ENV_PREFIX}SECTION__KEY=value; command line: --set section.key=value.",
+        "",
+    ]
+    for section_field in fields(Config):
+        section = getattr(Config(), section_field.name)
+        lines.append(f"[{section_field.name}]")
+        for f in fields(section):
+            meta = f.metadata
+            lines.append(f"# {meta['description']}")
+            limits = []
+            if meta.get("choices"):
+                limits.append("one of: " + ", ".join(meta["choices"]))
+            if meta.get("min") is not None:
+                limits.append(f"min {meta['min']}")
+            if meta.get("max") is not None:
+                limits.append(f"max {meta['max']}")
+            if limits:
+                lines.append(f"# ({'; '.join(limits)})")
+            default = getattr(section, f.name) if f.default is MISSING else f.default
+            lines.append(f"{f.name} = {_toml_value(default)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""What every panel shows at one moment: the metrics engine's output, as plain immutable values.
+
+The UI renders a :class:`BoardSnapshot` and nothing else; ``wallboard metrics --json`` prints the same object
+(``to_jsonable``), so the numbers on the wall can be checked against anyone's own calculation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import Enum, StrEnum
+from typing import Any
+
+from wallboard.core.model import Tier
+
+
+class Window(StrEnum):
+    """The period a number covers. Every number on the board names its window."""
+
+    LAST_60_MIN = "last_60_min"
+    PREVIOUS_60_MIN = "previous_60_min"  # the hour before the last 60 min, for trend arrows
+    TODAY = "today"  # the board's local calendar day, from local midnight to now
+    LAST_7_DAYS = "last_7_days"  # local midnight six days ago to now
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeSeries:
+    """Calls received per bucket over the last 24 h, oldest bucket first.
+
+    ``start`` is the POSIX time at which bucket 0 begins; bucket ``i`` covers
+    ``[start + i*bucket_s, start + (i+1)*bucket_s)``. The last bucket contains ``as_of``.
+    """
+
+    bucket_s: int
+    start: float
+    genuine: tuple[int, ...]
+    nuisance: tuple[int, ...]  # prank + silent
+    other: tuple[int, ...]  # information, complaint, not yet categorised
+    previous_day: tuple[int, ...] | None  # all calls, same buckets 24 h earlier (None: no history)
+    same_weekday_last_week: tuple[int, ...] | None  # all calls, same buckets 7 days earlier
+    current_rate_per_hour: float  # calls received in the last 15 min, scaled to an hour
+
+    @property
+    def total(self) -> tuple[int, ...]:
+        return tuple(g + n + o for g, n, o in zip(self.genuine, self.nuisance, self.other, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    waiting: int
+    longest_wait_s: float | None
+    waiting_by_tier: dict[Tier, int]
+    source: str  # "queue" (the live-queue stream) or "calls" (derived from call records)
+
+
+@dataclass(frozen=True, slots=True)
+class TierStats:
+    """Calls received in a window and what happened to them."""
+
+    window: Window
+    received: int
+    answered_by_tier: dict[Tier, int]
+    escalations: dict[tuple[Tier, Tier], int]  # (from, to) -> count
+    abandoned: int
+    waiting: int  # received in the window, still ringing
+    answered_within_threshold: int
+    answer_threshold_s: float
+    genuine: int
+    nuisance: int  # prank + silent
+    categorised: int  # calls whose category is known
+
+    @property
+    def answered(self) -> int:
+        return sum(self.answered_by_tier.values())
+
+    @property
+    def service_level_pct(self) -> float | None:
+        """% of answered calls answered within the threshold (the 10-second rule)."""
+        return None if self.answered == 0 else 100.0 * self.answered_within_threshold / self.answered
+
+    @property
+    def prank_share_pct(self) -> float | None:
+        """% of categorised calls that were prank or silent."""
+        return None if self.categorised == 0 else 100.0 * self.nuisance / self.categorised
+
+    @property
+    def abandoned_pct(self) -> float | None:
+        return None if self.received == 0 else 100.0 * self.abandoned / self.received
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    """Response times (first unit on scene − call received) for one Polres, or the whole Polda."""
+
+    unit_id: str  # Polres id, or the Polda id for the Polda's own gauge
+    name: str
+    window: Window
+    count: int  # incidents in the window with an on-scene time
+    median_s: float | None
+    p90_s: float | None  # linear interpolation between closest ranks (numpy.percentile default)
+    within_target_pct: float | None  # % of count within target_s (10 min)
+    within_aspiration_pct: float | None  # % of count within aspiration_s (5 min)
+    target_s: float
+    aspiration_s: float
+    incidents: int  # incidents whose call was received in the window
+    open_incidents: int  # open now (any window)
+    overdue_now: int  # open, no unit on scene, call received more than target_s ago
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSnapshot:
+    as_of: float
+    tz: str
+    polda_id: str
+    polda_name: str
+    volume: VolumeSeries
+    queue: QueueSnapshot
+    tiers: dict[Window, TierStats]  # at least TODAY, LAST_60_MIN, PREVIOUS_60_MIN
+    response_window: Window
+    response_by_polres: tuple[ResponseStats, ...]  # one per Polres, worst (highest p90) first
+    response_polda: ResponseStats
+    units_by_status: dict[str, int] = field(default_factory=dict)  # UnitStatus value -> count
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn a snapshot (or any part of it) into JSON-ready data: enums to values, tuple keys to "a->b"."""
+    if hasattr(value, "__dataclass_fields__"):
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total"):
+            if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
+                out[name] = to_jsonable(getattr(value, name))
+        return out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {_json_key(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return "->".join(_json_key(k) for k in key)
+    if isinstance(key, Enum):
+        return str(key.value)
+    return str(key)

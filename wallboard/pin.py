@@ -1,0 +1,28 @@
+"""Kiosk exit PIN: stored only as a salted PBKDF2 hash, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+_ALGORITHM = "pbkdf2_sha256"
+_ITERATIONS = 200_000
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIONS) -> str:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return f"{_ALGORITHM}${iterations}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True if ``pin`` matches ``stored`` (a ``hash_pin`` result). A malformed ``stored`` never matches."""
+    try:
+        algorithm, iterations_text, salt_hex, digest_hex = stored.split("$")
+        if algorithm != _ALGORITHM:
+            return False
+        digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt_hex), int(iterations_text))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
