@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian/Ubuntu checkout to a running wallboard, or to a full test run.
+#
+#   packaging/bootstrap.sh demo [ARGS...]   system libraries Qt needs (if missing), .venv, the package; then
+#                                           `wallboard demo ARGS` on the embedded simulated dispatch feed
+#   packaging/bootstrap.sh test [PYTEST ARGS...]
+#                                           the same set-up plus test tools; then ruff, mypy and the whole pytest suite
+#   packaging/bootstrap.sh setup            only the set-up
+#
+# Environment: PYTHON (interpreter to build the venv from, default python3, must be >= 3.11), VENV (default .venv).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+mode="${1:-demo}"
+[ $# -gt 0 ] && shift
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+
+# Runtime libraries the PySide6 wheels (QtWidgets, QtWebEngine) load but do not ship, Xvfb for headless runs and the
+# end-to-end tests, and fonts with Indonesian glyph coverage.
+APT_PACKAGES=(
+  libgl1 libegl1 libopengl0 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3
+  libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1
+  libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 libxshmfence1 libgbm1 libdrm2 libxkbfile1
+  libasound2 xvfb xauth x11-utils imagemagick fonts-dejavu-core fonts-noto-core
+)
+
+say() { printf '\033[1m[wallboard]\033[0m %s\n' "$*"; }
+
+install_system_packages() {
+  command -v dpkg >/dev/null 2>&1 || { say "not a Debian/Ubuntu system: install Qt's runtime libraries yourself"; return; }
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv python3-pip)
+  fi
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "need root to install: ${missing[*]}"; exit 1; }
+    sudo=(sudo)
+  fi
+  say "installing system packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_venv() {
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { say "$PYTHON is older than 3.11"; exit 1; }
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  say "installing wallboard and its dependencies into $VENV"
+  "$VENV/bin/python" -m pip install -q -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" -c 'import wallboard, PySide6, pyqtgraph, folium, qasync, requests' \
+    || { say "installation failed"; exit 1; }
+}
+
+# Chromium (QtWebEngine) refuses to run as root without --no-sandbox.
+qt_env_for_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    case "${QTWEBENGINE_CHROMIUM_FLAGS:-}" in *--no-sandbox*) ;; *)
+      export QTWEBENGINE_CHROMIUM_FLAGS="${QTWEBENGINE_CHROMIUM_FLAGS:-} --no-sandbox" ;;
+    esac
+  fi
+}
+
+install_system_packages
+setup_venv
+qt_env_for_root
+
+case "$mode" in
+  setup)
+    say "ready: $VENV/bin/wallboard --help"
+    ;;
+  demo)
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+      say "no display found: starting the board inside a virtual X server (xvfb-run, 1920x1080)"
+      exec xvfb-run -a -s "-screen 0 1920x1080x24" "$VENV/bin/wallboard" demo "$@"
+    fi
+    exec "$VENV/bin/wallboard" demo "$@"
+    ;;
+  test)
+    export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+    say "ruff"
+    "$VENV/bin/ruff" check wallboard tests bench
+    "$VENV/bin/ruff" format --check wallboard tests bench
+    say "mypy"
+    "$VENV/bin/mypy"
+    say "pytest"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: $0 demo|test|setup [ARGS...]" >&2
+    exit 2
+    ;;
+esac

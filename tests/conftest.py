@@ -1,0 +1,31 @@
+"""Test harness: offscreen Qt, isolated user directories, no network but loopback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports Qt. QtWebEngine as root needs --no-sandbox; no GPU here.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+# Keep the developer's real config, data and logs out of every test run.
+_isolated_home = Path(tempfile.mkdtemp(prefix="wallboard-tests-"))
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    os.environ[_var] = str(_isolated_home / _var.lower())
+os.environ.pop("WALLBOARD_CONFIG", None)
+os.environ.pop("WALLBOARD_API_TOKEN", None)
+os.environ.setdefault("XDG_RUNTIME_DIR", str(_isolated_home / "runtime"))
+Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
+
+
+@pytest.fixture
+def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh set of user directories for one test."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    yield tmp_path
