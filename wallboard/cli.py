@@ -36,28 +36,37 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", help="configuration file (default: the user config dir)")
-    common.add_argument(
-        "--set",
-        metavar="SECTION.KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one option, e.g. --set api.poll_units_s=1 (repeatable)",
-    )
-    common.add_argument("--lang", choices=("id", "en"), help="UI language (board.lang)")
-    common.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="log level (log.level)")
+    def common_options(suppress: bool) -> argparse.ArgumentParser:
+        """Options valid before and after the subcommand. After it they default to SUPPRESS, because argparse lets
+        a subparser's defaults overwrite values given before the subcommand."""
+        common = argparse.ArgumentParser(add_help=False)
+        none: object = argparse.SUPPRESS if suppress else None
+        common.add_argument(
+            "--config", metavar="FILE", default=none, help="configuration file (default: the user config dir)"
+        )
+        common.add_argument(
+            "--set",
+            metavar="SECTION.KEY=VALUE",
+            action="append",
+            default=argparse.SUPPRESS if suppress else [],
+            help="override one option, e.g. --set api.poll_units_s=1 (repeatable)",
+        )
+        common.add_argument("--lang", choices=("id", "en"), default=none, help="UI language (board.lang)")
+        common.add_argument(
+            "--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default=none, help="log level (log.level)"
+        )
+        return common
 
     parser = argparse.ArgumentParser(
         prog="wallboard",
         description="Polri 110 command-center wallboard. Without a subcommand: 'run' (the supervisor board).",
-        parents=[common],
+        parents=[common_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"wallboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, target: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common_options(suppress=True)])
         p.set_defaults(handler=target)
         return p
 

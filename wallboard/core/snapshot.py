@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any
 
-from wallboard.core.model import Tier
+from wallboard.core.model import Incident, Tier, Unit
 
 
 class Window(StrEnum):
@@ -119,6 +119,26 @@ class BoardSnapshot:
     response_by_polres: tuple[ResponseStats, ...]  # one per Polres, worst (highest p90) first
     response_polda: ResponseStats
     units_by_status: dict[str, int] = field(default_factory=dict)  # UnitStatus value -> count
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentTimeline:
+    """One incident for the drill-down: received → answered → dispatched → en route → on scene → closed."""
+
+    incident: Incident
+    answered_at: float | None  # from the linked call
+    caller_number: str | None  # full number: mask it (core.privacy) before showing or exporting
+    overdue: bool  # open, no unit on scene, past the target
+
+
+@dataclass(frozen=True, slots=True)
+class PolresDetail:
+    """What a supervisor sees after clicking a Polres gauge."""
+
+    polres_id: str
+    stats: ResponseStats
+    incidents: tuple[IncidentTimeline, ...]  # newest first: those received in the window, plus any still open
+    units: tuple[Unit, ...]
 
 
 def to_jsonable(value: Any) -> Any:

@@ -114,10 +114,10 @@ def test_hostile_text_is_kept_as_text_but_control_characters_are_refused() -> No
 def test_non_finite_and_boolean_numbers_are_refused() -> None:
     unit = unit_to_wire(Unit("U-1", 1, "A", "64.71", UnitKind.R4, UnitStatus.AVAILABLE, PositionFix(0, 0, 0, 0, T0)))
     unit["fix"]["lat"] = float("nan")
-    with pytest.raises(WireError, match="fix.lat"):
+    with pytest.raises(WireError, match=r"fix\.lat"):
         unit_from_wire(unit)
     unit["fix"]["lat"] = True
-    with pytest.raises(WireError, match="fix.lat"):
+    with pytest.raises(WireError, match=r"fix\.lat"):
         unit_from_wire(unit)
 
 
