@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from wallboard.core.model import (
@@ -565,7 +566,7 @@ class MetricsEngine:
         return category in NUISANCE_CATEGORIES
 
 
-def _remove_sorted(values: list, item: object) -> None:  # type: ignore[type-arg]
+def _remove_sorted(values: list[Any], item: object) -> None:
     index = bisect.bisect_left(values, item)
     if index < len(values) and values[index] == item:
         del values[index]

@@ -1,0 +1,308 @@
+"""The composition root: configuration → data source → metrics engine → feed hub → windows.
+
+Everything is built here and nowhere else, so the wiring of the whole program reads top to bottom in one file.
+Qt is imported only inside the functions that need it, so ``wallboard metrics`` and ``wallboard simulate`` never
+load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import faulthandler
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wallboard import __version__
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine, MetricsSettings
+from wallboard.core.reference import ReferenceData
+from wallboard.core.timeutil import Clock, SystemClock
+from wallboard.resources import all_poldas
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from wallboard.feed.hub import FeedHub
+    from wallboard.sim.server import SimServer
+    from wallboard.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+
+# --- process-level safety for kiosks ----------------------------------------------------------------------------
+
+
+def prepare_process() -> None:
+    """Set up what must exist before the QApplication: crash dumps, Chromium flags, the map's URL scheme."""
+    faulthandler.enable()
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    # Chromium refuses to start as root without --no-sandbox (kiosk images often run the session as root).
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in flags:
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    try:
+        from wallboard.ui.map import register_schemes
+
+        register_schemes()
+    except ImportError as exc:  # the map is optional only if QtWebEngine is missing
+        log.warning("map unavailable: %s", exc)
+
+
+def install_excepthook() -> None:
+    """Log an unexpected exception and keep the board alive: a wall must not die from one bad update."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("unhandled exception (the board keeps running)", exc_info=exc)
+
+    sys.excepthook = hook
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.critical("unhandled exception in thread %s", args.thread, exc_info=args.exc_value)
+
+    threading.excepthook = thread_hook
+
+
+# --- data sources -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DataSource:
+    """Where the board's records come from, and the clock that goes with them."""
+
+    api_url: str
+    clock: Clock
+    reference: ReferenceData
+    sim: SimServer | None = None
+
+    def close(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+
+
+def metrics_settings(config: Config) -> MetricsSettings:
+    return MetricsSettings(
+        tz=config.board.tz,
+        answer_threshold_s=config.board.answer_threshold_s,
+        target_s=config.board.target_s,
+        aspiration_s=config.board.aspiration_s,
+    )
+
+
+def board_polda(config: Config) -> str | None:
+    """The Polda this board is for; ``national``/``indonesia``/empty means every Polres."""
+    return None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+
+
+def start_embedded_simulator(config: Config) -> DataSource:
+    from wallboard.sim.server import SimServer
+
+    sim = SimServer(
+        region=config.demo.region,
+        seed=config.demo.seed,
+        speed=config.demo.speed,
+        polsek_tier=config.demo.polsek_tier,
+        history_hours=config.demo.history_hours,
+        port=0,
+    )
+    sim.start()
+    log.info("embedded simulator (%s, seed %d, speed ×%g) at %s", config.demo.region, config.demo.seed,
+             config.demo.speed, sim.url)  # fmt: skip
+    return DataSource(api_url=sim.url, clock=sim.clock, reference=all_poldas(), sim=sim)
+
+
+def demo_config(config: Config) -> Config:
+    """Demo runs keep their own history: a simulated world must never mix with a real board's database."""
+    if config.store.path:
+        return config
+    path = Path(tempfile.mkdtemp(prefix="wallboard-demo-")) / "history.sqlite"
+    return replace(config, store=replace(config.store, path=str(path)))
+
+
+# --- the Qt program ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def qt_application(config: Config) -> Iterator[QApplication]:
+    prepare_process()
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("wallboard")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("wallboard")
+    from wallboard.ui.i18n import install_translator
+    from wallboard.ui.theme import apply_theme
+
+    install_translator(app, config.board.lang)
+    apply_theme(app)
+    install_excepthook()
+    yield app
+
+
+def open_store(config: Config) -> HistoryStore:
+    from wallboard.store import HistoryStore
+
+    return HistoryStore.open(config.store.path or None, retention_days=config.store.retention_days)
+
+
+def build_engine(config: Config, source: DataSource) -> MetricsEngine:
+    return MetricsEngine(source.reference, board_polda(config), metrics_settings(config))
+
+
+def run_qt(
+    config: Config,
+    source: DataSource,
+    make_windows: Callable[[FeedHub, MetricsEngine], list[Any]],
+    *,
+    use_store: bool = True,
+) -> int:
+    """Run the board until its last window closes. ``make_windows`` builds the windows on the hub."""
+    import qasync
+
+    from wallboard.feed.hub import FeedHub
+
+    with qt_application(config) as app:
+        store = None
+        engine = build_engine(config, source)
+        if use_store:
+            from wallboard.store import StoreLockedError
+
+            try:
+                store = open_store(config)
+            except StoreLockedError as exc:
+                return _fatal(app, str(exc))
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        hub = FeedHub.for_api(config, engine, source.clock, base_url=source.api_url, store=store)
+        windows = make_windows(hub, engine)
+        closed = asyncio.Event()
+        app.lastWindowClosed.connect(closed.set)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, closed.set)
+            except (NotImplementedError, RuntimeError):
+                signal.signal(sig, lambda *_: closed.set())
+        with loop:
+            hub.start()
+            try:
+                loop.run_until_complete(closed.wait())
+            finally:
+                loop.run_until_complete(hub.stop())
+                for window in windows:
+                    window.close()
+        if store is not None:
+            store.close()
+        source.close()
+        log.info("wallboard stopped")
+    return 0
+
+
+def _fatal(app: QApplication, message: str) -> int:
+    """A problem that stops the board before it starts: say it on screen and in the log."""
+    from PySide6.QtWidgets import QMessageBox
+
+    log.error("%s", message)
+    print(f"wallboard: {message}", file=sys.stderr)
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        QMessageBox.critical(None, "wallboard", message)
+    return 1
+
+
+def supervisor_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], list[Any]]:
+    def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
+        from wallboard.ui.board import BoardWindow
+
+        window = BoardWindow(config, hub.engine.reference if hasattr(hub.engine, "reference") else None, hub.clock)
+        window.connect_hub(hub)
+        try:
+            from wallboard.ui.supervisor import attach_supervisor
+
+            attach_supervisor(window, config, engine, hub.clock)
+        except ImportError as exc:
+            log.warning("supervisor tools unavailable: %s", exc)
+        window.resize(1600, 900)
+        window.show()
+        return [window]
+
+    return make
+
+
+def kiosk_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], list[Any]]:
+    def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
+        from PySide6.QtWidgets import QApplication
+
+        from wallboard.ui.kiosk import build_kiosk_windows
+
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        return list(build_kiosk_windows(app, config, hub, engine))
+
+    return make
+
+
+# --- subcommand handlers ----------------------------------------------------------------------------------------
+
+
+def run_board(args: argparse.Namespace, config: Config) -> int:
+    """`wallboard run`: the supervisor board on the configured API (the embedded simulator if none)."""
+    if not config.api.url:
+        log.info("no api.url configured: using the embedded simulator")
+        return run_demo(args, config)
+    source = DataSource(api_url=config.api.url, clock=SystemClock(), reference=all_poldas())
+    return run_qt(config, source, supervisor_windows(config))
+
+
+def run_demo(args: argparse.Namespace, config: Config) -> int:
+    """`wallboard demo`: the supervisor board on the embedded simulated dispatch feed."""
+    config = demo_config(config)
+    source = start_embedded_simulator(config)
+    try:
+        return run_qt(config, source, supervisor_windows(config))
+    finally:
+        source.close()
+
+
+def run_kiosk(args: argparse.Namespace, config: Config) -> int:
+    """`wallboard kiosk`: unattended full-screen board(s)."""
+    if args.demo or not config.api.url:
+        config = demo_config(config)
+        source = start_embedded_simulator(config)
+    else:
+        source = DataSource(api_url=config.api.url, clock=SystemClock(), reference=all_poldas())
+    try:
+        return run_qt(config, source, kiosk_windows(config))
+    finally:
+        source.close()
+
+
+def run_replay(args: argparse.Namespace, config: Config) -> int:
+    """`wallboard replay FILE --speed N`: a recording as the board's data source."""
+    from wallboard.feed.replay import ReplaySource
+
+    replay = ReplaySource.open(Path(args.feed), speed=args.speed)
+    source = DataSource(api_url="", clock=replay.clock, reference=all_poldas())
+    config = demo_config(config)
+    make = kiosk_windows(config) if args.kiosk else supervisor_windows(config)
+
+    def make_with_replay(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
+        hub.attach_replay(replay)
+        return make(hub, engine)
+
+    return run_qt(config, source, make_with_replay, use_store=False)
