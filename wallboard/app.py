@@ -153,7 +153,26 @@ def qt_application(config: Config) -> Iterator[QApplication]:
     install_translator(app, config.board.lang)
     apply_theme(app)
     install_excepthook()
-    yield app
+    try:
+        yield app
+    finally:
+        release_qt_objects(app)
+
+
+def release_qt_objects(app: QApplication) -> None:
+    """Delete every window before the web profile: QtWebEngine crashes at exit if a page outlives its profile."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    try:
+        from wallboard.ui.map import release_shared_profile
+    except ImportError:
+        return
+    release_shared_profile()
 
 
 def open_store(config: Config) -> HistoryStore:

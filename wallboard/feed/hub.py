@@ -267,7 +267,8 @@ class FeedHub(QObject):
             )
         if result.clock_skew_s is not None:
             skew = result.clock_skew_s
-            if abs(skew) > SKEW_WARN_S:
+            # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
+            if abs(skew) > SKEW_WARN_S * max(1.0, float(getattr(self.clock, "speed", 1.0))):
                 message = f"server clock is {abs(skew) / 60:.0f} min {'ahead of' if skew > 0 else 'behind'} ours"
                 log.warning("%s: %s", result.stream, message)
                 self.problemReported.emit(result.stream, message)

@@ -122,6 +122,8 @@ class StreamSync:
             path = f"/api/v1/{resource}"
             doc = self.client.get_json(path, self._params(cursor=cursor, limit=str(PAGE_LIMIT)))
             items, next_cursor, has_more, server_time = _page_fields(path, doc)
+            if server_time is not None and self._clock is not None:
+                result.clock_skew_s = server_time - self._clock()
             for index, item in enumerate(items):
                 try:
                     result.records.append(decode(item))
@@ -129,8 +131,6 @@ class StreamSync:
                     item_id = item.get("id") if isinstance(item, dict) else None
                     reason = f"{resource}[{index}]" + (f" id={str(item_id)[:40]!r}" if item_id else "") + f": {exc}"
                     result.invalid.append(reason)
-            if server_time is not None and self._clock is not None:
-                result.clock_skew_s = server_time - self._clock()
             cursor = next_cursor
             result.cursors[resource] = cursor
             if not has_more:

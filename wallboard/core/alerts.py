@@ -1,0 +1,101 @@
+"""Alert rules: thresholds over a snapshot and the feed's freshness → the alerts that are active now.
+
+Pure functions; the UI decides how an alert looks (tile colour, icon, text, flashing until acknowledged, sound).
+Texts are English source strings with ``{placeholders}``; the UI translates the template, then fills it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.model import Tier
+from wallboard.core.snapshot import BoardSnapshot, Window
+
+
+class Severity(StrEnum):
+    AMBER = "amber"
+    RED = "red"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThresholds:
+    waiting_max: int = 5
+    longest_wait_s: float = 10.0
+    polres_p90_s: float = 600.0
+    mabes_per_hour: float = 5.0
+    overdue_max: int = 0
+    stream_stale: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: str  # stable while the condition lasts: acknowledging it keeps it acknowledged
+    severity: Severity
+    template: str  # English source text with {placeholders}
+    args: tuple[tuple[str, str], ...]
+    view: str  # the view that shows it: overview, gauges, map, polres:<id>
+
+    def text(self, translate: object = None) -> str:
+        template = translate(self.template) if callable(translate) else self.template
+        return str(template).format(**dict(self.args))
+
+
+def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: AlertThresholds) -> list[Alert]:
+    """Every alert whose condition holds, most severe first."""
+    alerts: list[Alert] = []
+    q = snapshot.queue
+    if q.waiting > t.waiting_max:
+        sev = Severity.RED if q.waiting > 2 * t.waiting_max else Severity.AMBER
+        alerts.append(Alert("waiting", sev, "{n} calls waiting", (("n", str(q.waiting)),), "overview"))
+    if q.longest_wait_s is not None and q.longest_wait_s > t.longest_wait_s:
+        sev = Severity.RED if q.longest_wait_s > 3 * t.longest_wait_s else Severity.AMBER
+        alerts.append(
+            Alert("longest_wait", sev, "a call has waited {s} s", (("s", str(int(q.longest_wait_s))),), "overview")
+        )
+    last_hour = snapshot.tiers.get(Window.LAST_60_MIN)
+    if last_hour is not None:
+        to_mabes = sum(n for (_, to), n in last_hour.escalations.items() if to is Tier.MABES)
+        if to_mabes > t.mabes_per_hour:
+            alerts.append(
+                Alert(
+                    "mabes",
+                    Severity.AMBER,
+                    "{n} calls escalated to Mabes in 60 min",
+                    (("n", str(to_mabes)),),
+                    "overview",
+                )
+            )
+    for r in snapshot.response_by_polres:
+        if r.p90_s is not None and r.p90_s > t.polres_p90_s:
+            alerts.append(
+                Alert(
+                    f"p90:{r.unit_id}",
+                    Severity.AMBER,
+                    "{name}: 90% of responses within {m} min (target {target})",
+                    (("name", r.name), ("m", f"{r.p90_s / 60:.0f}"), ("target", f"{r.target_s / 60:.0f}")),
+                    f"polres:{r.unit_id}",
+                )
+            )
+        if r.overdue_now > t.overdue_max:
+            alerts.append(
+                Alert(
+                    f"overdue:{r.unit_id}",
+                    Severity.RED,
+                    "{name}: {n} incident(s) overdue, no unit on scene",
+                    (("name", r.name), ("n", str(r.overdue_now))),
+                    "map",
+                )
+            )
+    if t.stream_stale:
+        for name, h in health.items():
+            if h.state is Freshness.DOWN:
+                alerts.append(Alert(f"stream:{name}", Severity.RED, "feed '{stream}' is down", (("stream", name),),
+                                    "overview"))  # fmt: skip
+            elif h.state is Freshness.STALE:
+                alerts.append(Alert(f"stream:{name}", Severity.AMBER, "feed '{stream}' is stale", (("stream", name),),
+                                    "overview"))  # fmt: skip
+    alerts.sort(key=lambda a: (a.severity is not Severity.RED, a.id))
+    return alerts

@@ -1,0 +1,212 @@
+"""The board: header, call volume, queue and tiers, response gauges and the map, composed into views.
+
+A view renders what the hub sends (snapshots, freshness, unit and incident changes) and nothing else. Views are
+made by name for the kiosk playlist: ``overview``, ``gauges``, ``map``, ``polres:<id>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
+
+from wallboard.config import Config
+from wallboard.core.alerts import Alert, AlertThresholds, evaluate
+from wallboard.core.freshness import StreamHealth
+from wallboard.core.model import Incident, Unit
+from wallboard.core.reference import ReferenceData
+from wallboard.core.snapshot import BoardSnapshot
+from wallboard.core.timeutil import Clock
+from wallboard.ui import theme
+from wallboard.ui.i18n import tr
+from wallboard.ui.panels.gauges import GaugesPanel
+from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.tiers import TiersPanel
+from wallboard.ui.panels.volume import VolumePanel
+
+if TYPE_CHECKING:
+    from wallboard.feed.hub import FeedHub
+
+log = logging.getLogger(__name__)
+VIEWS = ("overview", "gauges", "map")
+
+
+def thresholds(config: Config) -> AlertThresholds:
+    a = config.alerts
+    return AlertThresholds(a.waiting_max, a.longest_wait_s, a.polres_p90_s, a.mabes_per_hour, a.overdue_max,
+                           a.stream_stale)  # fmt: skip
+
+
+def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget | None:
+    """The live map, or None where QtWebEngine is not available (the rest of the board still works)."""
+    try:
+        from wallboard.ui.map import MapView
+    except ImportError as exc:
+        log.warning("map unavailable: %s", exc)
+        return None
+    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+    return MapView(reference, polda, config.map, config.board.tz, clock, target_s=config.board.target_s)
+
+
+class BoardView(QWidget):
+    """One screenful of the board. ``name`` picks the layout."""
+
+    polresActivated = Signal(str)
+    alertsChanged = Signal(object)  # list[Alert]
+
+    def __init__(
+        self, name: str, config: Config, reference: ReferenceData, clock: Clock, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.config = config
+        self.clock = clock
+        self.reference = reference
+        polda = reference.poldas.get(config.board.polda_id)
+        title = polda.name if polda else tr("Indonesia — all Polda")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+        self.header = HeaderPanel(title, config.board.tz, clock)
+        layout.addWidget(self.header, 0)
+        self.body = QGridLayout()
+        self.body.setSpacing(8)
+        layout.addLayout(self.body, 1)
+        self.volume: VolumePanel | None = None
+        self.tiers: TiersPanel | None = None
+        self.gauges: GaugesPanel | None = None
+        self.map: Any = None
+        if name == "overview":
+            self.volume = VolumePanel(config.board.tz)
+            self.tiers = TiersPanel()
+            self.gauges = GaugesPanel(config.board.gauges_per_page)
+            self.map = make_map(config, reference, clock)
+            self.body.addWidget(self.volume, 0, 0)
+            self.body.addWidget(self.tiers, 1, 0)
+            if self.map is not None:
+                self.body.addWidget(self.map, 0, 1)
+                self.body.addWidget(self.gauges, 1, 1)
+            else:
+                self.body.addWidget(self.gauges, 0, 1, 2, 1)
+            self.body.setColumnStretch(0, 11)
+            self.body.setColumnStretch(1, 10)
+            self.body.setRowStretch(0, 1)
+            self.body.setRowStretch(1, 1)
+        elif name == "gauges":
+            self.gauges = GaugesPanel(config.board.gauges_per_page)
+            self.body.addWidget(self.gauges, 0, 0)
+        elif name == "map":
+            self.map = make_map(config, reference, clock)
+            if self.map is not None:
+                self.body.addWidget(self.map, 0, 0)
+            else:
+                self.gauges = GaugesPanel(config.board.gauges_per_page)
+                self.body.addWidget(self.gauges, 0, 0)
+        else:
+            raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)}, polres:<id>)")
+        if self.gauges is not None:
+            self.gauges.polresActivated.connect(self.polresActivated)
+        self.health: dict[str, StreamHealth] = {}
+        self.snapshot: BoardSnapshot | None = None
+        self.alerts: list[Alert] = []
+        self.header.ticker.sound = config.alerts.sound
+        self._apply_scale(1080)
+
+    # --- data in ---------------------------------------------------------------------------------------------------
+
+    def panels(self) -> list[Any]:
+        return [p for p in (self.volume, self.tiers, self.gauges) if p is not None]
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        self.snapshot = snapshot
+        for panel in self.panels():
+            try:
+                panel.update_snapshot(snapshot)
+            except Exception:  # a bug in one panel must not take the wall down: log it, keep the rest
+                log.exception("panel %s failed to update", type(panel).__name__)
+        self._evaluate_alerts()
+
+    def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
+        self.health = dict(health)
+        self.header.update_freshness(health)
+        self._evaluate_alerts()
+
+    def update_units(self, units: list[Unit]) -> None:
+        if self.map is not None:
+            self.map.update_units(units)
+
+    def update_incidents(self, incidents: list[Incident]) -> None:
+        if self.map is not None:
+            self.map.update_incidents(incidents)
+
+    def set_reference(self, reference: ReferenceData) -> None:
+        self.reference = reference
+        polda = reference.poldas.get(self.config.board.polda_id)
+        if polda:
+            self.header.set_title(polda.name)
+        if self.map is not None:
+            self.map.set_reference(reference)
+
+    def connect_hub(self, hub: FeedHub) -> None:
+        hub.snapshotChanged.connect(self.update_snapshot)
+        hub.freshnessChanged.connect(self.update_freshness)
+        hub.unitsChanged.connect(self.update_units)
+        hub.incidentsChanged.connect(self.update_incidents)
+        hub.referenceChanged.connect(self.set_reference)
+        if hub.last_snapshot is not None:
+            self.update_snapshot(hub.last_snapshot)
+        if self.map is not None:
+            self.map.update_units(list(hub.engine.units.values()))
+            self.map.update_incidents(list(hub.engine.incidents.values()))
+
+    def _evaluate_alerts(self) -> None:
+        if self.snapshot is None:
+            return
+        alerts = evaluate(self.snapshot, self.health, thresholds(self.config))
+        if [a.id for a in alerts] != [a.id for a in self.alerts] or alerts != self.alerts:
+            self.alerts = alerts
+            self.header.ticker.set_alerts(alerts)
+            self.alertsChanged.emit(alerts)
+
+    # --- scale -------------------------------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_scale(event.size().height())
+
+    def _apply_scale(self, height: int) -> None:
+        unit = theme.scale_for(height)
+        self.header.set_scale(unit)
+        for panel in self.panels():
+            panel.set_scale(unit)
+        spacing = theme.px(8, unit)
+        self.body.setSpacing(spacing)
+        self.layout().setContentsMargins(spacing, spacing, spacing, spacing)
+
+
+def create_view(name: str, config: Config, reference: ReferenceData, clock: Clock) -> QWidget:
+    """A view by name, for the kiosk playlist. ``polres:<id>`` is the Polres drill-down as a view."""
+    if name.startswith("polres:"):
+        from wallboard.ui.detail import PolresDetailView
+
+        return PolresDetailView(name.split(":", 1)[1], config, reference, clock)
+    return BoardView(name, config, reference, clock)
+
+
+class BoardWindow(QMainWindow):
+    """The supervisor's window: the overview view, windowed and interactive."""
+
+    def __init__(self, config: Config, reference: ReferenceData, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.view = BoardView("overview", config, reference, clock)
+        self.setCentralWidget(self.view)
+        self.setWindowTitle(f"wallboard — {self.view.header.title.text()}")
+        self.setMinimumSize(1024, 640)
+
+    def connect_hub(self, hub: FeedHub) -> None:
+        self.view.connect_hub(hub)

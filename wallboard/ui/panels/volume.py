@@ -1,0 +1,167 @@
+"""Call volume over the last 24 h (pyqtgraph; items built once and updated with ``setData``).
+
+Top: all calls per 5 minutes, stacked nuisance (prank + silent, dim, dotted edge) / other / genuine, with the same
+weekday last week as a dashed line. Bottom: genuine calls alone, in orange bars, so they stand out from the mass.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+
+from wallboard.core.snapshot import BoardSnapshot, VolumeSeries, Window
+from wallboard.ui import theme
+from wallboard.ui.i18n import fmt_int, fmt_num, tr
+from wallboard.ui.panels.base import Panel, TextLabel
+
+ROLLUP_MINUTES = 5
+
+
+class LocalTimeAxis(pg.AxisItem):
+    """x is POSIX seconds; ticks show the board's local hour."""
+
+    def __init__(self, tz: str, **kwargs: object) -> None:
+        super().__init__(orientation="bottom", **kwargs)
+        self.zone = ZoneInfo(tz)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N803
+        step = 3 * 3600 if size > 500 else 6 * 3600
+        offset = datetime.fromtimestamp(minVal, self.zone).utcoffset()
+        shift = offset.total_seconds() if offset else 0.0
+        first = (int((minVal + shift) // step) + 1) * step - shift
+        return [(step, list(np.arange(first, maxVal, step)))]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [datetime.fromtimestamp(v, self.zone).strftime("%H:%M") for v in values]
+
+
+def rollup(values: tuple[int, ...], factor: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    usable = len(arr) - len(arr) % factor
+    return arr[len(arr) - usable :].reshape(-1, factor).sum(axis=1)
+
+
+class VolumePanel(Panel):
+    def __init__(self, tz: str, parent: QWidget | None = None) -> None:
+        super().__init__(tr("Call volume"), parent)
+        self.tz = tz
+        pg.setConfigOptions(antialias=True, background=theme.PANEL, foreground=theme.TEXT_DIM)
+        body = QHBoxLayout()
+        self.outer.addLayout(body, 1)
+        numbers = QGridLayout()
+        numbers.setVerticalSpacing(2)
+        self.rate_value = TextLabel("–", role="headline")
+        self.rate_caption = TextLabel(tr("calls / hour (last 15 min)"))
+        self.today_value = TextLabel("–", role="big")
+        self.today_caption = TextLabel(tr("calls today"))
+        self.genuine_value = TextLabel("–", role="big")
+        self.genuine_caption = TextLabel(tr("genuine today"))
+        column = QVBoxLayout()
+        for value, caption in (
+            (self.rate_value, self.rate_caption),
+            (self.today_value, self.today_caption),
+            (self.genuine_value, self.genuine_caption),
+        ):
+            column.addWidget(value)
+            column.addWidget(caption)
+            column.addSpacing(6)
+        column.addStretch(1)
+        body.addLayout(column, 0)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(theme.PANEL)
+        body.addWidget(self.graphics, 1)
+        self.top = self.graphics.addPlot(row=0, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
+        self.bottom = self.graphics.addPlot(row=1, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        self.bottom.setXLink(self.top)
+        for plot in (self.top, self.bottom):
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.15)
+        self.top.setLabel("left", tr("all calls / 5 min"))
+        self.bottom.setLabel("left", tr("genuine / 5 min"))
+        legend = self.top.addLegend(offset=(8, 4), labelTextColor=theme.TEXT, brush=pg.mkBrush(theme.PANEL))
+        self.legend = legend
+        # Stacked areas: total (top edge) over nuisance + other; built once, fed with setData.
+        self.total_curve = self.top.plot(
+            [], [], pen=pg.mkPen(theme.GENUINE_COLOUR, width=2), fillLevel=0,
+            brush=pg.mkBrush(QColor(theme.GENUINE_COLOUR).darker(250)), name=tr("genuine (on top)"),
+        )  # fmt: skip
+        self.other_curve = self.top.plot(
+            [], [], pen=pg.mkPen(theme.OTHER_COLOUR, width=1), fillLevel=0,
+            brush=pg.mkBrush(QColor(theme.OTHER_COLOUR).darker(300)), name=tr("information / complaint"),
+        )  # fmt: skip
+        self.nuisance_curve = self.top.plot(
+            [], [], pen=pg.mkPen(theme.NUISANCE_COLOUR, width=1, style=Qt.PenStyle.DotLine), fillLevel=0,
+            brush=pg.mkBrush(theme.NUISANCE_COLOUR), name=tr("prank / silent"),
+        )  # fmt: skip
+        last_week_pen = QPen(QColor(theme.LAST_WEEK_COLOUR))
+        last_week_pen.setStyle(Qt.PenStyle.DashLine)
+        last_week_pen.setWidthF(1.5)
+        last_week_pen.setCosmetic(True)
+        self.last_week_curve = self.top.plot([], [], pen=last_week_pen, name=tr("same weekday last week"))
+        self.genuine_bars = pg.BarGraphItem(
+            x=[0], height=[0], width=ROLLUP_MINUTES * 60 * 0.8, brush=theme.GENUINE_COLOUR
+        )
+        self.bottom.addItem(self.genuine_bars)
+        self.last_series: VolumeSeries | None = None
+        self.set_scale(1.0)
+
+    def set_scale(self, unit: float) -> None:
+        super().set_scale(unit)
+        self.rate_value.set_style(theme.px(theme.HEADLINE, unit), bold=True, colour=theme.TEXT)
+        for label in (self.today_value, self.genuine_value):
+            label.set_style(theme.px(theme.BIG, unit), bold=True)
+        self.genuine_value.set_style(theme.px(theme.BIG, unit), bold=True, colour=theme.GENUINE_COLOUR)
+        for caption in (self.rate_caption, self.today_caption, self.genuine_caption):
+            caption.set_style(theme.px(theme.SMALL, unit), colour=theme.TEXT_DIM)
+        tick_font = QFont(theme.FONT_FAMILY)
+        tick_font.setPixelSize(theme.px(theme.SMALL, unit))
+        for plot in (self.top, self.bottom):
+            for axis in ("left", "bottom"):
+                ax = plot.getAxis(axis)
+                ax.setTickFont(tick_font)
+                ax.setStyle(tickTextOffset=theme.px(4, unit))
+                ax.label.setFont(tick_font)
+            plot.getAxis("left").setWidth(theme.px(52, unit))
+        for _, label in self.legend.items:
+            label.setText(label.text, size=f"{theme.px(theme.SMALL, unit)}px", color=theme.TEXT)
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        v = snapshot.volume
+        self.last_series = v
+        factor = max(1, ROLLUP_MINUTES * 60 // v.bucket_s)
+        genuine = rollup(v.genuine, factor)
+        nuisance = rollup(v.nuisance, factor)
+        other = rollup(v.other, factor)
+        n = len(genuine)
+        step = v.bucket_s * factor
+        end = v.start + len(v.genuine) * v.bucket_s
+        x = end - step * (n - np.arange(n)) + step / 2
+        self.nuisance_curve.setData(x, nuisance)
+        self.other_curve.setData(x, nuisance + other)
+        self.total_curve.setData(x, nuisance + other + genuine)
+        if v.same_weekday_last_week is not None:
+            self.last_week_curve.setData(x, rollup(v.same_weekday_last_week, factor))
+        else:
+            self.last_week_curve.setData([], [])
+        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8)
+        self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
+        self.top.setXRange(end - 24 * 3600, end, padding=0.01)
+        today = snapshot.tiers.get(Window.TODAY)
+        self.rate_value.setText(fmt_num(v.current_rate_per_hour, 0))
+        self.today_value.setText(fmt_int(today.received) if today else "–")
+        self.genuine_value.setText(fmt_int(today.genuine) if today else "–")
+        overlay = (
+            tr("dashed: same weekday last week")
+            if v.same_weekday_last_week is not None
+            else tr("no history for last week yet")
+        )
+        self.subtitle.setText(f"{tr('last 24 h')} · {overlay}")
