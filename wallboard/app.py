@@ -248,7 +248,7 @@ def supervisor_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], lis
     def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
         from wallboard.ui.board import BoardWindow
 
-        window = BoardWindow(config, hub.engine.reference if hasattr(hub.engine, "reference") else None, hub.clock)
+        window = BoardWindow(config, engine.reference, hub.clock)
         window.connect_hub(hub)
         try:
             from wallboard.ui.supervisor import attach_supervisor

@@ -14,6 +14,16 @@ from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.model import Tier
 from wallboard.core.snapshot import BoardSnapshot, Window
 
+WAITING = "{n} calls waiting"
+LONGEST_WAIT = "a call has waited {s} s"
+MABES = "{n} calls escalated to Mabes in 60 min"
+P90 = "{name}: 90% of responses within {m} min (target {target})"
+OVERDUE = "{name}: {n} incident(s) overdue, no unit on scene"
+STREAM_DOWN = "feed '{stream}' is down"
+STREAM_STALE = "feed '{stream}' is stale"
+#: Every alert text, for the translation catalogue (the UI translates the template, then fills it in).
+TEMPLATES = (WAITING, LONGEST_WAIT, MABES, P90, OVERDUE, STREAM_DOWN, STREAM_STALE)
+
 
 class Severity(StrEnum):
     AMBER = "amber"
@@ -49,12 +59,10 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
     q = snapshot.queue
     if q.waiting > t.waiting_max:
         sev = Severity.RED if q.waiting > 2 * t.waiting_max else Severity.AMBER
-        alerts.append(Alert("waiting", sev, "{n} calls waiting", (("n", str(q.waiting)),), "overview"))
+        alerts.append(Alert("waiting", sev, WAITING, (("n", str(q.waiting)),), "overview"))
     if q.longest_wait_s is not None and q.longest_wait_s > t.longest_wait_s:
         sev = Severity.RED if q.longest_wait_s > 3 * t.longest_wait_s else Severity.AMBER
-        alerts.append(
-            Alert("longest_wait", sev, "a call has waited {s} s", (("s", str(int(q.longest_wait_s))),), "overview")
-        )
+        alerts.append(Alert("longest_wait", sev, LONGEST_WAIT, (("s", str(int(q.longest_wait_s))),), "overview"))
     last_hour = snapshot.tiers.get(Window.LAST_60_MIN)
     if last_hour is not None:
         to_mabes = sum(n for (_, to), n in last_hour.escalations.items() if to is Tier.MABES)
@@ -63,7 +71,7 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                 Alert(
                     "mabes",
                     Severity.AMBER,
-                    "{n} calls escalated to Mabes in 60 min",
+                    MABES,
                     (("n", str(to_mabes)),),
                     "overview",
                 )
@@ -74,7 +82,7 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                 Alert(
                     f"p90:{r.unit_id}",
                     Severity.AMBER,
-                    "{name}: 90% of responses within {m} min (target {target})",
+                    P90,
                     (("name", r.name), ("m", f"{r.p90_s / 60:.0f}"), ("target", f"{r.target_s / 60:.0f}")),
                     f"polres:{r.unit_id}",
                 )
@@ -84,7 +92,7 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                 Alert(
                     f"overdue:{r.unit_id}",
                     Severity.RED,
-                    "{name}: {n} incident(s) overdue, no unit on scene",
+                    OVERDUE,
                     (("name", r.name), ("n", str(r.overdue_now))),
                     "map",
                 )
@@ -92,10 +100,10 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
     if t.stream_stale:
         for name, h in health.items():
             if h.state is Freshness.DOWN:
-                alerts.append(Alert(f"stream:{name}", Severity.RED, "feed '{stream}' is down", (("stream", name),),
+                alerts.append(Alert(f"stream:{name}", Severity.RED, STREAM_DOWN, (("stream", name),),
                                     "overview"))  # fmt: skip
             elif h.state is Freshness.STALE:
-                alerts.append(Alert(f"stream:{name}", Severity.AMBER, "feed '{stream}' is stale", (("stream", name),),
+                alerts.append(Alert(f"stream:{name}", Severity.AMBER, STREAM_STALE, (("stream", name),),
                                     "overview"))  # fmt: skip
     alerts.sort(key=lambda a: (a.severity is not Severity.RED, a.id))
     return alerts

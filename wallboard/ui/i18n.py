@@ -21,6 +21,11 @@ _installed: list[QTranslator] = []
 _locale = QLocale("id_ID")
 
 
+def N_(text: str) -> str:
+    """Mark a string for the catalogue where it is defined; ``tr`` translates it where it is shown."""
+    return text
+
+
 def tr(text: str) -> str:
     """Translate an English source string in the board's context."""
     return QCoreApplication.translate(CONTEXT, text)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
 from wallboard.core.snapshot import BoardSnapshot, ResponseStats
 from wallboard.ui import theme
-from wallboard.ui.i18n import fmt_int, fmt_num, fmt_pct, tr
+from wallboard.ui.i18n import N_, fmt_int, fmt_num, fmt_pct, tr
 from wallboard.ui.panels.base import Panel
 
 SCALE_MAX_S = 20 * 60
@@ -34,7 +34,7 @@ def gauge_status(stats: ResponseStats) -> str:
     return "ok"
 
 
-STATUS_WORDS = {"ok": "ON TARGET", "watch": "WATCH", "bad": "OVER TARGET", "none": "NO DATA"}
+STATUS_WORDS = {"ok": N_("ON TARGET"), "watch": N_("WATCH"), "bad": N_("OVER TARGET"), "none": N_("NO DATA")}
 
 
 def short_name(name: str) -> str:

@@ -14,10 +14,10 @@ from wallboard.core.alerts import Alert, Severity
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
-from wallboard.ui.i18n import tr
+from wallboard.ui.i18n import N_, tr
 from wallboard.ui.panels.base import TextLabel
 
-STREAM_NAMES = {"reference": "Reference", "calls": "Calls", "units": "Units", "queue": "Queue"}
+STREAM_NAMES = {"reference": N_("Reference"), "calls": N_("Calls"), "units": N_("Units"), "queue": N_("Queue")}
 
 
 def freshness_text(health: StreamHealth, tz: str) -> tuple[str, str]:

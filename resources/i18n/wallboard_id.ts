@@ -1,0 +1,251 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="id_ID" sourcelanguage="en">
+  <context>
+    <name>wallboard</name>
+    <message>
+      <source>Abandoned</source>
+      <translation>Ditinggalkan penelepon</translation>
+    </message>
+    <message>
+      <source>Answered at Mabes</source>
+      <translation>Dijawab di Mabes</translation>
+    </message>
+    <message>
+      <source>Answered at Polda</source>
+      <translation>Dijawab di Polda</translation>
+    </message>
+    <message>
+      <source>Answered at Polres</source>
+      <translation>Dijawab di Polres</translation>
+    </message>
+    <message>
+      <source>Answered at Polsek</source>
+      <translation>Dijawab di Polsek</translation>
+    </message>
+    <message>
+      <source>Answered within 10 s</source>
+      <translation>Dijawab ≤ 10 detik</translation>
+    </message>
+    <message>
+      <source>Call Center 110 — command room board</source>
+      <translation>Call Center 110 — layar ruang komando</translation>
+    </message>
+    <message>
+      <source>Call volume</source>
+      <translation>Volume panggilan</translation>
+    </message>
+    <message>
+      <source>Calls</source>
+      <translation>Panggilan</translation>
+    </message>
+    <message>
+      <source>Calls received</source>
+      <translation>Panggilan masuk</translation>
+    </message>
+    <message>
+      <source>DOWN</source>
+      <translation>PUTUS</translation>
+    </message>
+    <message>
+      <source>Escalated Polda → Mabes</source>
+      <translation>Eskalasi Polda → Mabes</translation>
+    </message>
+    <message>
+      <source>Escalated Polres → Polda</source>
+      <translation>Eskalasi Polres → Polda</translation>
+    </message>
+    <message>
+      <source>Indonesia — all Polda</source>
+      <translation>Indonesia — semua Polda</translation>
+    </message>
+    <message>
+      <source>LIVE</source>
+      <translation>LANGSUNG</translation>
+    </message>
+    <message>
+      <source>NO DATA</source>
+      <translation>BELUM ADA DATA</translation>
+    </message>
+    <message>
+      <source>No active alerts</source>
+      <translation>Tidak ada peringatan</translation>
+    </message>
+    <message>
+      <source>ON TARGET</source>
+      <translation>SESUAI TARGET</translation>
+    </message>
+    <message>
+      <source>OVER TARGET</source>
+      <translation>LEWAT TARGET</translation>
+    </message>
+    <message>
+      <source>Prank / silent share</source>
+      <translation>Porsi iseng / diam</translation>
+    </message>
+    <message>
+      <source>Queue</source>
+      <translation>Antrean</translation>
+    </message>
+    <message>
+      <source>Queue and answering tiers</source>
+      <translation>Antrean dan tingkat penjawab</translation>
+    </message>
+    <message>
+      <source>Reference</source>
+      <translation>Referensi</translation>
+    </message>
+    <message>
+      <source>Response time: call to first unit on scene</source>
+      <translation>Waktu respons: panggilan sampai unit pertama di TKP</translation>
+    </message>
+    <message>
+      <source>STALE</source>
+      <translation>TERTUNDA</translation>
+    </message>
+    <message>
+      <source>Units</source>
+      <translation>Unit</translation>
+    </message>
+    <message>
+      <source>WATCH</source>
+      <translation>WASPADA</translation>
+    </message>
+    <message>
+      <source>a call has waited {s} s</source>
+      <translation>ada panggilan menunggu {s} detik</translation>
+    </message>
+    <message>
+      <source>acknowledged</source>
+      <translation>sudah dikonfirmasi</translation>
+    </message>
+    <message>
+      <source>all calls / 5 min</source>
+      <translation>semua panggilan / 5 mnt</translation>
+    </message>
+    <message>
+      <source>answer rule</source>
+      <translation>aturan jawab</translation>
+    </message>
+    <message>
+      <source>aspiration</source>
+      <translation>aspirasi</translation>
+    </message>
+    <message>
+      <source>calls / hour (last 15 min)</source>
+      <translation>panggilan / jam (15 mnt terakhir)</translation>
+    </message>
+    <message>
+      <source>calls today</source>
+      <translation>panggilan hari ini</translation>
+    </message>
+    <message>
+      <source>dashed: same weekday last week</source>
+      <translation>garis putus: hari yang sama minggu lalu</translation>
+    </message>
+    <message>
+      <source>feed '{stream}' is down</source>
+      <translation>umpan '{stream}' putus</translation>
+    </message>
+    <message>
+      <source>feed '{stream}' is stale</source>
+      <translation>umpan '{stream}' tertunda</translation>
+    </message>
+    <message>
+      <source>genuine (on top)</source>
+      <translation>darurat asli (paling atas)</translation>
+    </message>
+    <message>
+      <source>genuine / 5 min</source>
+      <translation>darurat asli / 5 mnt</translation>
+    </message>
+    <message>
+      <source>genuine today</source>
+      <translation>darurat asli hari ini</translation>
+    </message>
+    <message>
+      <source>information / complaint</source>
+      <translation>informasi / pengaduan</translation>
+    </message>
+    <message>
+      <source>last 24 h</source>
+      <translation>24 jam terakhir</translation>
+    </message>
+    <message>
+      <source>last 60 min</source>
+      <translation>60 mnt terakhir</translation>
+    </message>
+    <message>
+      <source>last 7 days</source>
+      <translation>7 hari terakhir</translation>
+    </message>
+    <message>
+      <source>longest wait</source>
+      <translation>tunggu terlama</translation>
+    </message>
+    <message>
+      <source>median, min</source>
+      <translation>median, mnt</translation>
+    </message>
+    <message>
+      <source>min</source>
+      <translation>mnt</translation>
+    </message>
+    <message>
+      <source>no history for last week yet</source>
+      <translation>belum ada riwayat minggu lalu</translation>
+    </message>
+    <message>
+      <source>overdue</source>
+      <translation>terlambat</translation>
+    </message>
+    <message>
+      <source>page</source>
+      <translation>halaman</translation>
+    </message>
+    <message>
+      <source>prank / silent</source>
+      <translation>iseng / diam</translation>
+    </message>
+    <message>
+      <source>same weekday last week</source>
+      <translation>hari yang sama minggu lalu</translation>
+    </message>
+    <message>
+      <source>since</source>
+      <translation>sejak</translation>
+    </message>
+    <message>
+      <source>target</source>
+      <translation>target</translation>
+    </message>
+    <message>
+      <source>today</source>
+      <translation>hari ini</translation>
+    </message>
+    <message>
+      <source>vs hour before</source>
+      <translation>vs jam sebelumnya</translation>
+    </message>
+    <message>
+      <source>waiting now</source>
+      <translation>menunggu sekarang</translation>
+    </message>
+    <message>
+      <source>{name}: 90% of responses within {m} min (target {target})</source>
+      <translation>{name}: 90% respons dalam {m} mnt (target {target})</translation>
+    </message>
+    <message>
+      <source>{name}: {n} incident(s) overdue, no unit on scene</source>
+      <translation>{name}: {n} kejadian terlambat, belum ada unit di TKP</translation>
+    </message>
+    <message>
+      <source>{n} calls escalated to Mabes in 60 min</source>
+      <translation>{n} panggilan tereskalasi ke Mabes dalam 60 mnt</translation>
+    </message>
+    <message>
+      <source>{n} calls waiting</source>
+      <translation>{n} panggilan menunggu</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,108 @@
+"""The simulated world is calibrated to published figures, and its units move like vehicles."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import defaultdict
+
+import pytest
+
+from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, Tier, Unit, UnitKind
+from wallboard.resources import kaltim_reference
+from wallboard.sim.world import MAX_SPEED_KMH, World, distance_km
+
+START = 1_795_300_000.0
+DAY = 86400.0
+
+
+def run_day(seed: int, *, polsek: bool = False) -> tuple[dict[str, Call], dict[str, Incident]]:
+    calls: dict[str, Call] = {}
+    incidents: dict[str, Incident] = {}
+
+    def listen(stream: str, record: object) -> None:
+        if isinstance(record, Call):
+            calls[record.id] = record
+        elif isinstance(record, Incident):
+            incidents[record.id] = record
+
+    world = World(list(kaltim_reference().polres.values()), seed=seed, start_time=START, polsek_tier=polsek,
+                  listener=listen, live_units=False)  # fmt: skip
+    world.advance_to(START + DAY, tick_s=300)
+    return calls, incidents
+
+
+@pytest.fixture(scope="module")
+def day() -> tuple[dict[str, Call], dict[str, Incident]]:
+    return run_day(7)
+
+
+def test_prank_and_silent_share_matches_published_figures(day: tuple[dict[str, Call], dict[str, Incident]]) -> None:
+    calls, _ = day
+    categorised = [c for c in calls.values() if c.category is not CallCategory.UNKNOWN]
+    nuisance = sum(c.category in (CallCategory.PRANK, CallCategory.SILENT) for c in categorised)
+    share = nuisance / len(categorised)
+    assert len(calls) > 400, "a Kaltim day has hundreds of 110 calls"
+    assert 0.85 <= share <= 0.99
+
+
+def test_most_calls_are_answered_at_the_polres_and_few_reach_mabes(
+    day: tuple[dict[str, Call], dict[str, Incident]],
+) -> None:
+    calls, _ = day
+    answered = [c for c in calls.values() if c.answered_tier is not None]
+    shares = {t: sum(c.answered_tier is t for c in answered) / len(answered) for t in Tier}
+    assert shares[Tier.POLRES] > 0.7
+    assert 0.05 < shares[Tier.POLDA] < 0.25
+    assert 0.0 < shares[Tier.MABES] < 0.08
+    escalated = [c for c in calls.values() if c.escalations]
+    for c in escalated:
+        # the 10-second rule: every escalation happens 10 s after the call reached that tier
+        times = [c.received_at] + [e.at for e in c.escalations]
+        assert all(abs((b - a) - 10.0) < 1e-6 for a, b in itertools.pairwise(times))
+
+
+def test_abandoned_share_is_small(day: tuple[dict[str, Call], dict[str, Incident]]) -> None:
+    calls, _ = day
+    abandoned = sum(c.abandoned_at is not None for c in calls.values()) / len(calls)
+    assert 0.005 < abandoned < 0.08
+
+
+def test_polsek_tier_when_switched_on() -> None:
+    calls, _ = run_day(3, polsek=True)
+    assert all(c.first_tier is Tier.POLSEK for c in calls.values())
+    assert any(c.answered_tier is Tier.POLSEK for c in calls.values())
+
+
+def test_dense_balikpapan_responds_faster_than_remote_regencies() -> None:
+    responses: dict[str, list[float]] = defaultdict(list)
+    for seed in (7, 8, 9):
+        _, incidents = run_day(seed)
+        for i in incidents.values():
+            if i.response_time_s is not None:
+                responses[i.polres_id].append(i.response_time_s)
+    balikpapan = statistics.median(responses["64.71"])
+    remote = statistics.median(responses["64.11"] + responses["64.07"])  # Mahakam Ulu and Kutai Barat
+    assert balikpapan < 600 < remote
+
+
+def test_units_never_move_faster_than_their_vehicle() -> None:
+    fixes: dict[str, list[tuple[float, float, float, UnitKind]]] = defaultdict(list)
+
+    def listen(stream: str, record: object) -> None:
+        if isinstance(record, Unit) and record.fix is not None:
+            fixes[record.id].append((record.fix.at, record.fix.lat, record.fix.lon, record.kind))
+
+    world = World(list(kaltim_reference().polres.values()), seed=11, start_time=START, listener=listen)
+    world.advance_to(START + 2 * 3600, tick_s=2.0)
+    checked = 0
+    for track in fixes.values():
+        for (t0, lat0, lon0, kind), (t1, lat1, lon1, _) in itertools.pairwise(track):
+            # Fixes are rounded to 1e-6° (0.1 m): below a second apart that rounding, not motion, sets the speed.
+            if t1 - t0 >= 1.0:
+                kmh = distance_km(GeoPoint(lat0, lon0), GeoPoint(lat1, lon1)) / ((t1 - t0) / 3600)
+                assert kmh <= MAX_SPEED_KMH[kind] * 1.01, f"{kind} moved at {kmh:.0f} km/h"
+                checked += 1
+    assert checked > 1000
+    moving = sum(1 for track in fixes.values() if len({(a, b) for _, a, b, _ in track}) > 2)
+    assert moving > len(fixes) / 2, "most units patrol"
