@@ -29,3 +29,15 @@ def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
     yield tmp_path
+
+
+def _register_map_scheme() -> None:
+    """The wallboard: URL scheme must be declared before the QApplication exists (pytest-qt makes it lazily)."""
+    try:
+        from wallboard.ui.map import register_schemes
+    except ImportError:  # QtWebEngine missing: the map tests will say so
+        return
+    register_schemes()
+
+
+_register_map_scheme()

@@ -69,13 +69,14 @@ class DispatchClient:
         self._session.headers["Accept"] = "application/json"
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
-        # TLS verification is not optional: either the system store or the configured CA bundle.
+        # TLS verification is not optional: either the system store or the configured CA bundle. It is passed with
+        # every request, because requests lets REQUESTS_CA_BUNDLE from the environment override a session's verify.
+        self._verify: str | bool = True
         if api.ca_bundle:
             if not Path(api.ca_bundle).is_file():
                 raise FeedError(f"api.ca_bundle {api.ca_bundle!r} is not a readable file")
-            self._session.verify = api.ca_bundle
-        else:
-            self._session.verify = True
+            self._verify = api.ca_bundle
+        self._session.verify = self._verify
         self._etags: dict[str, tuple[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -101,6 +102,7 @@ class DispatchClient:
                 headers=headers,
                 timeout=(self.api.connect_timeout_s, self.api.read_timeout_s),
                 stream=True,
+                verify=self._verify,
             )
         except requests.exceptions.SSLError as exc:
             raise TlsError(

@@ -62,7 +62,7 @@ def px(size_at_1080: float, unit: float) -> int:
 HEADLINE = 42.0
 BIG = 30.0
 LABEL = 14.5
-SMALL = 12.5
+SMALL = 14.0
 
 
 def font(size_px: int, bold: bool = False) -> QFont:
