@@ -159,15 +159,24 @@ def qt_application(config: Config) -> Iterator[QApplication]:
         release_qt_objects(app)
 
 
+_released = False
+
+
 def release_qt_objects(app: QApplication) -> None:
     """Delete every window before the web profile: QtWebEngine crashes at exit if a page outlives its profile."""
+    global _released
+    if _released:
+        return
+    _released = True
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    for widget in app.topLevelWidgets():
+    windows = app.topLevelWidgets()
+    for widget in windows:
         widget.close()
         widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    QCoreApplication.processEvents()
+    if windows:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
     try:
         from wallboard.ui.map import release_shared_profile
     except ImportError:
@@ -212,25 +221,61 @@ def run_qt(
         hub = FeedHub.for_api(config, engine, source.clock, base_url=source.api_url, store=store)
         windows = make_windows(hub, engine)
         closed = asyncio.Event()
+        # We end the loop ourselves, after the hub and the web pages are shut down (see serve()).
+        app.setQuitOnLastWindowClosed(False)
         app.lastWindowClosed.connect(closed.set)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, closed.set)
-            except (NotImplementedError, RuntimeError):
-                signal.signal(sig, lambda *_: closed.set())
-        with loop:
+        stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
+
+        async def serve() -> None:
             hub.start()
             try:
-                loop.run_until_complete(closed.wait())
+                await closed.wait()
             finally:
-                loop.run_until_complete(hub.stop())
-                for window in windows:
-                    window.close()
+                await hub.stop()
+                for widget in app.topLevelWidgets():
+                    widget.hide()
+
+        # One run of the Qt main loop only: when it ends, QtWebEngine shuts down for good (aboutToQuit), and
+        # entering the loop again crashes. So stopping the hub happens inside the same run.
+        with loop:
+            loop.run_until_complete(serve())
         if store is not None:
             store.close()
         source.close()
         log.info("wallboard stopped")
+        # WORKAROUND: tearing down QtWebEngine (pages, profile) after its main loop has run crashes PySide6 6.11
+        # more often than not. Everything of ours is closed and flushed by now, so leave without that teardown.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
+
+
+def watch_stop_signals(stop: Callable[[], None]) -> Any:
+    """SIGTERM (systemd, the end-to-end test) and SIGINT stop the board cleanly.
+
+    The Python signal handler only sets a flag; a Qt timer acts on it from the event loop. Acting inside the handler
+    (it can interrupt Qt anywhere) crashed QApplication.exit(); the timer also gives Python a chance to run handlers
+    while Qt sits in native code.
+    """
+    from PySide6.QtCore import QTimer
+
+    requested: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda number, frame: requested.append(number))
+    timer = QTimer()
+    timer.setInterval(200)
+
+    def check() -> None:
+        if requested:
+            log.info("signal %d: stopping", requested[0])
+            timer.stop()
+            stop()
+
+    timer.timeout.connect(check)
+    timer.start()
+    return timer
 
 
 def _fatal(app: QApplication, message: str) -> int:
@@ -256,11 +301,32 @@ def supervisor_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], lis
             attach_supervisor(window, config, engine, hub.clock)
         except ImportError as exc:
             log.warning("supervisor tools unavailable: %s", exc)
-        window.resize(1600, 900)
-        window.show()
+        screen = window.screen().availableGeometry()
+        window.setGeometry(screen)  # also right where no window manager maximises (bare X, kiosk sessions)
+        window.showMaximized()
+        announce_when_live(hub, window.view)
         return [window]
 
     return make
+
+
+def announce_when_live(hub: FeedHub, view: Any) -> None:
+    """Log once when the wall first shows live data (operators and the end-to-end test look for this line)."""
+    from wallboard.core.freshness import Freshness
+    from wallboard.core.snapshot import BoardSnapshot, Window
+
+    def check(snapshot: BoardSnapshot) -> None:
+        live = all(h.state is Freshness.LIVE for h in hub.health().values())
+        map_ready = view.map is None or view.map.is_loaded
+        if live and map_ready and snapshot.tiers[Window.TODAY].received > 0 and hub.engine.units:
+            hub.snapshotChanged.disconnect(check)
+            log.info(
+                "board live: %d calls today, %d units, %d Polres gauges, map %s",
+                snapshot.tiers[Window.TODAY].received, len(hub.engine.units), len(snapshot.response_by_polres),
+                "loaded" if view.map is not None else "unavailable",
+            )  # fmt: skip
+
+    hub.snapshotChanged.connect(check)
 
 
 def kiosk_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], list[Any]]:

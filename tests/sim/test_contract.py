@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import requests
 import yaml
@@ -127,3 +127,39 @@ def test_cursor_paging_has_no_gaps_and_no_duplicates(sim: SimServer) -> None:
     merged = {c["id"]: c["rev"] for c in paged}
     merged.update({c["id"]: c["rev"] for c in missed})
     assert merged == latest, "resuming from the cursor ends at every call's latest revision"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health", "/api/v1/reference", "/api/v1/calls", "/api/v1/incidents",
+                                  "/api/v1/units", "/api/v1/queue"])  # fmt: skip
+def test_every_get_answers_304_to_its_own_etag(sim: SimServer, path: str) -> None:
+    first = requests.get(sim.url + path, headers=AUTH, timeout=10)
+    again = requests.get(sim.url + path, headers={**AUTH, "If-None-Match": first.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304
+    assert again.headers["ETag"] == first.headers["ETag"]
+    other = requests.get(sim.url + path, headers={**AUTH, "If-None-Match": '"not-this-one"'}, timeout=10)
+    assert other.status_code == 200
+
+
+def test_stream_etag_changes_when_the_stream_changes(sim: SimServer) -> None:
+    first = requests.get(sim.url + "/api/v1/calls", headers=AUTH, timeout=10)
+    sim.advance(600)
+    later = requests.get(sim.url + "/api/v1/calls", headers={**AUTH, "If-None-Match": first.headers["ETag"]},
+                         timeout=10)  # fmt: skip
+    assert later.status_code == 200
+    assert later.headers["ETag"] != first.headers["ETag"]
+
+
+def test_unknown_path_is_a_404_problem(sim: SimServer, spec: dict[str, Any]) -> None:
+    response = requests.get(sim.url + "/api/v1/no-such-thing", headers=AUTH, timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    validator(spec, {"$ref": "#/components/schemas/Problem"}).validate(response.json())
+    assert response.json()["instance"] == "/api/v1/no-such-thing"
+
+
+def test_hostile_parameters_are_refused_not_echoed_as_markup(sim: SimServer) -> None:
+    response = requests.get(sim.url + "/api/v1/calls", params={"polda": "<img src=x onerror=alert(1)>"},
+                            headers=AUTH, timeout=10)  # fmt: skip
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 400

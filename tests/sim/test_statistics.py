@@ -9,8 +9,8 @@ from collections import defaultdict
 import pytest
 
 from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, Tier, Unit, UnitKind
-from wallboard.resources import kaltim_reference
-from wallboard.sim.world import MAX_SPEED_KMH, World, distance_km
+from wallboard.resources import kaltim_reference, read_json
+from wallboard.sim.world import MAX_SPEED_KMH, World, areas_from_geojson, distance_km, inside
 
 START = 1_795_300_000.0
 DAY = 86400.0
@@ -106,3 +106,13 @@ def test_units_never_move_faster_than_their_vehicle() -> None:
     assert checked > 1000
     moving = sum(1 for track in fixes.values() if len({(a, b) for _, a, b, _ in track}) > 2)
     assert moving > len(fixes) / 2, "most units patrol"
+
+
+def test_units_patrol_inside_their_polres_area() -> None:
+    areas = areas_from_geojson(read_json("data", "kaltim-regencies.geojson"))
+    world = World(list(kaltim_reference().polres.values()), seed=5, start_time=START, areas=areas)
+    world.advance_to(START + 3600, tick_s=5.0)
+    assert all(inside(s.home.lat, s.home.lon, areas[s.unit.polres_id]) for s in world.units.values())
+    outside = sum(not inside(s.lat, s.lon, areas[s.unit.polres_id]) for s in world.units.values())
+    # A straight leg between two inside points can cut a bay corner; almost everyone is inside at any moment.
+    assert outside <= len(world.units) * 0.05

@@ -39,7 +39,7 @@ from wallboard.core.wire import (
     unit_to_wire,
 )
 from wallboard.resources import all_poldas, kaltim_reference, read_json
-from wallboard.sim.world import World
+from wallboard.sim.world import World, areas_from_geojson
 
 if TYPE_CHECKING:
     from wallboard.config import Config
@@ -205,9 +205,11 @@ class SimServer:
             ref = kaltim_reference()
             polres = list(ref.polres.values())
             self.reference = ref
+            areas = areas_from_geojson(read_json("data", "kaltim-regencies.geojson"))
         else:
             polres = national_polres(rng)
             self.reference = ReferenceData.of(all_poldas().poldas.values(), polres)
+            areas = areas_from_geojson(read_json("data", "kaltim-regencies.geojson"))  # the real 10 of Kaltim
         self._polda_of = {p.id: p.polda_id for p in polres}
         self._tz_of = {p.id: p.tz for p in polres}
         self.logs = {"calls": ChangeLog(), "incidents": ChangeLog(), "units": ChangeLog()}
@@ -218,6 +220,7 @@ class SimServer:
             polsek_tier=polsek_tier,
             listener=self._on_change,
             live_units=history_hours <= 0,
+            areas=areas,
         )
         if history_hours > 0:
             self.world.advance_to(start, tick_s=300.0)

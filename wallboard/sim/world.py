@@ -124,6 +124,38 @@ def move_towards(lat: float, lon: float, target: GeoPoint, km: float) -> tuple[f
     return lat + (target.lat - lat) * f, lon + (target.lon - lon) * f, heading, False
 
 
+Ring = list[tuple[float, float]]  # (lon, lat) vertices, GeoJSON order
+
+
+def areas_from_geojson(doc: dict[str, object], key: str = "kode") -> dict[str, list[Ring]]:
+    """Outer rings of each feature's (Multi)Polygon, by the feature property ``key`` (a Polres id)."""
+    areas: dict[str, list[Ring]] = {}
+    features = doc.get("features")
+    for feature in features if isinstance(features, list) else []:
+        geometry, props = feature.get("geometry") or {}, feature.get("properties") or {}
+        polygons = geometry.get("coordinates") or []
+        if geometry.get("type") == "Polygon":
+            polygons = [polygons]
+        rings = [[(float(x), float(y)) for x, y, *_ in polygon[0]] for polygon in polygons if polygon]
+        if rings and props.get(key):
+            areas[str(props[key])] = rings
+    return areas
+
+
+def inside(lat: float, lon: float, rings: list[Ring]) -> bool:
+    """Ray casting: is the point inside any of the rings?"""
+    for ring in rings:
+        hit = False
+        x0, y0 = ring[-1]
+        for x1, y1 in ring:
+            if (y1 > lat) != (y0 > lat) and lon < x0 + (lat - y0) * (x1 - x0) / (y1 - y0):
+                hit = not hit
+            x0, y0 = x1, y1
+        if hit:
+            return True
+    return False
+
+
 def distance_km(a: GeoPoint, b: GeoPoint) -> float:
     dy = (a.lat - b.lat) * KM_PER_DEG
     dx = (a.lon - b.lon) * KM_PER_DEG * math.cos(math.radians((a.lat + b.lat) / 2))
@@ -171,6 +203,7 @@ class World:
         profiles: dict[str, PolresProfile] | None = None,
         listener: Callable[[str, object], None] | None = None,
         live_units: bool = True,
+        areas: dict[str, list[Ring]] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.now = start_time
@@ -190,6 +223,8 @@ class World:
         self._call_seq = 0
         self._incident_seq = 0
         self.live_units = live_units
+        # Polres areas (regency polygons): patrol points, homes and incidents stay inside them, not in the sea.
+        self.areas = {pid: rings for pid, rings in (areas or {}).items() if pid in self.polres}
         for p in polres:
             self._create_units(p)
             self._schedule_next_call(p.id, start_time)
@@ -219,10 +254,18 @@ class World:
                 self._emit_unit(sim, force=True)
 
     def _random_point(self, p: Polres, scale_km: float) -> GeoPoint:
-        r = min(self.rng.expovariate(1.0 / max(scale_km, 0.5)), scale_km * 4)
-        angle = self.rng.uniform(0, 2 * math.pi)
-        lat = p.lat + (r * math.cos(angle)) / KM_PER_DEG
-        lon = p.lon + (r * math.sin(angle)) / (KM_PER_DEG * math.cos(math.radians(p.lat)))
+        """A point near the HQ town (roads and people cluster there), inside the Polres area when it is known."""
+        rings = self.areas.get(p.id)
+        for _ in range(12):
+            r = min(self.rng.expovariate(1.0 / max(scale_km, 0.5)), scale_km * 4)
+            angle = self.rng.uniform(0, 2 * math.pi)
+            lat = p.lat + (r * math.cos(angle)) / KM_PER_DEG
+            lon = p.lon + (r * math.sin(angle)) / (KM_PER_DEG * math.cos(math.radians(p.lat)))
+            if rings is None or inside(lat, lon, rings):
+                break
+            scale_km *= 0.8  # near a coast or border: draw closer to the HQ
+        else:
+            lat, lon = p.lat, p.lon
         return GeoPoint(round(lat, 6), round(lon, 6))
 
     # --- the event queue ---------------------------------------------------------------------------------------

@@ -189,7 +189,18 @@ def release_shared_profile() -> None:
 
     _SharedProfile.profile = _SharedProfile.handler = _SharedProfile.interceptor = None
     profile.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if QCoreApplication.instance() is not None and not _loop_running():
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _loop_running() -> bool:
+    """Inside a running event loop deferred deletes happen by themselves (forcing them there can crash)."""
+    import asyncio
+
+    try:
+        return asyncio.get_event_loop().is_running()
+    except RuntimeError:
+        return False
 
 
 def unit_payload(u: Unit) -> dict[str, Any]:

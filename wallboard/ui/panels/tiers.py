@@ -21,7 +21,7 @@ def trend(current: float | None, previous: float | None, *, higher_is_better: bo
     if current is None or previous is None:
         return "", theme.TEXT_DIM
     if abs(current - previous) < 1e-9:
-        return "＝", theme.TEXT_DIM
+        return "=", theme.TEXT_DIM
     up = current > previous
     arrow = "▲" if up else "▼"
     if higher_is_better is None:

@@ -87,7 +87,8 @@ class VolumePanel(Panel):
             plot.showGrid(x=True, y=True, alpha=0.15)
         self.top.setLabel("left", tr("all calls / 5 min"))
         self.bottom.setLabel("left", tr("genuine / 5 min"))
-        legend = self.top.addLegend(offset=(8, 4), labelTextColor=theme.TEXT, brush=pg.mkBrush(theme.PANEL))
+        legend = self.top.addLegend(offset=(4, 2), labelTextColor=theme.TEXT, brush=pg.mkBrush(theme.PANEL + "D0"),
+                                    colCount=2)  # fmt: skip
         self.legend = legend
         # Stacked areas: total (top edge) over nuisance + other; built once, fed with setData.
         self.total_curve = self.top.plot(
