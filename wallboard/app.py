@@ -221,7 +221,7 @@ def run_qt(
         hub = FeedHub.for_api(config, engine, source.clock, base_url=source.api_url, store=store)
         windows = make_windows(hub, engine)
         closed = asyncio.Event()
-        # We end the loop ourselves, after the hub and the web pages are shut down (see serve()).
+        # We end the loop ourselves, after the hub is shut down (see serve()).
         app.setQuitOnLastWindowClosed(False)
         app.lastWindowClosed.connect(closed.set)
         stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
@@ -232,8 +232,8 @@ def run_qt(
                 await closed.wait()
             finally:
                 await hub.stop()
-                for widget in app.topLevelWidgets():
-                    widget.hide()
+                for window in windows:
+                    window.hide()
 
         # One run of the Qt main loop only: when it ends, QtWebEngine shuts down for good (aboutToQuit), and
         # entering the loop again crashes. So stopping the hub happens inside the same run.
