@@ -1,0 +1,54 @@
+"""`wallboard metrics`: the numbers every panel would show at a moment of a recording, from the same core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from wallboard.config import Config
+from wallboard.core.model import TIERS_IN_ORDER
+from wallboard.core.snapshot import BoardSnapshot, Window, to_jsonable
+from wallboard.core.timeutil import parse_rfc3339
+from wallboard.feed.ndjson import build_engine_from_recording
+
+
+def render_text(s: BoardSnapshot) -> str:
+    zone = ZoneInfo(s.tz)
+    lines = [f"{s.polda_name} at {datetime.fromtimestamp(s.as_of, zone):%Y-%m-%d %H:%M:%S %Z}"]
+    q = s.queue
+    lines.append(f"queue: {q.waiting} waiting, longest {q.longest_wait_s or 0:.0f} s (from {q.source})")
+    lines.append(f"rate: {s.volume.current_rate_per_hour:.0f} calls/hour (last 15 min)")
+    for window in (Window.TODAY, Window.LAST_60_MIN):
+        t = s.tiers[window]
+        answered = ", ".join(f"{tier.value} {t.answered_by_tier[tier]}" for tier in TIERS_IN_ORDER)
+        sl = "–" if t.service_level_pct is None else f"{t.service_level_pct:.1f}%"
+        prank = "–" if t.prank_share_pct is None else f"{t.prank_share_pct:.1f}%"
+        lines.append(f"{window.value}: received {t.received}; answered {answered}; abandoned {t.abandoned}; "
+                     f"within {t.answer_threshold_s:.0f} s {sl}; prank/silent {prank}")  # fmt: skip
+    lines.append(f"response ({s.response_window.value}): unit  count  median  p90  within-10min  overdue")
+    for r in (s.response_polda, *s.response_by_polres):
+        med = "–" if r.median_s is None else f"{r.median_s / 60:.1f}"
+        p90 = "–" if r.p90_s is None else f"{r.p90_s / 60:.1f}"
+        within = "–" if r.within_target_pct is None else f"{r.within_target_pct:.0f}%"
+        lines.append(f"  {r.name:<32} {r.count:>5} {med:>7} {p90:>5} {within:>12} {r.overdue_now:>8}")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace, config: Config) -> int:
+    try:
+        at = parse_rfc3339(args.at) if args.at else None
+        engine, moment = build_engine_from_recording(config, Path(args.feed), at)
+    except (OSError, ValueError) as exc:
+        print(f"wallboard metrics: {exc}", file=sys.stderr)
+        return 2
+    window = Window(args.window or config.board.response_window)
+    snapshot = engine.snapshot(moment, window)
+    if args.json:
+        print(json.dumps(to_jsonable(snapshot), indent=1, ensure_ascii=False))
+    else:
+        print(render_text(snapshot))
+    return 0
