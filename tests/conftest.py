@@ -41,3 +41,27 @@ def _register_map_scheme() -> None:
 
 
 _register_map_scheme()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_web_engine_at_the_end() -> Iterator[None]:
+    """Delete every page before the shared web profile, and the profile before the QApplication: QtWebEngine
+    segfaults at exit otherwise ("Release of profile requested but WebEnginePage still not deleted")."""
+    yield
+    try:
+        from PySide6.QtCore import QCoreApplication, QEvent
+        from PySide6.QtWidgets import QApplication
+
+        from wallboard.ui.map import release_shared_profile
+    except ImportError:
+        return
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    release_shared_profile()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
