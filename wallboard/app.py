@@ -298,7 +298,7 @@ def supervisor_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], lis
         try:
             from wallboard.ui.supervisor import attach_supervisor
 
-            attach_supervisor(window, config, engine, hub.clock)
+            attach_supervisor(window, hub)
         except ImportError as exc:
             log.warning("supervisor tools unavailable: %s", exc)
         screen = window.screen().availableGeometry()

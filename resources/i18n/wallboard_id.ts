@@ -4,8 +4,16 @@
   <context>
     <name>wallboard</name>
     <message>
+      <source>7 days</source>
+      <translation>7 hari</translation>
+    </message>
+    <message>
       <source>Abandoned</source>
       <translation>Ditinggalkan penelepon</translation>
+    </message>
+    <message>
+      <source>Answered</source>
+      <translation>Dijawab</translation>
     </message>
     <message>
       <source>Answered at Mabes</source>
@@ -36,6 +44,10 @@
       <translation>Volume panggilan</translation>
     </message>
     <message>
+      <source>Caller</source>
+      <translation>Penelepon</translation>
+    </message>
+    <message>
       <source>Calls</source>
       <translation>Panggilan</translation>
     </message>
@@ -44,8 +56,20 @@
       <translation>Panggilan masuk</translation>
     </message>
     <message>
+      <source>Callsign</source>
+      <translation>Kode panggil</translation>
+    </message>
+    <message>
+      <source>Closed</source>
+      <translation>Selesai</translation>
+    </message>
+    <message>
       <source>DOWN</source>
       <translation>PUTUS</translation>
+    </message>
+    <message>
+      <source>Dispatched</source>
+      <translation>Diberangkatkan</translation>
     </message>
     <message>
       <source>Escalated Polda → Mabes</source>
@@ -56,12 +80,36 @@
       <translation>Eskalasi Polres → Polda</translation>
     </message>
     <message>
+      <source>Exit PIN:</source>
+      <translation>PIN keluar:</translation>
+    </message>
+    <message>
+      <source>Export CSV…</source>
+      <translation>Ekspor CSV…</translation>
+    </message>
+    <message>
+      <source>Export PNG…</source>
+      <translation>Ekspor PNG…</translation>
+    </message>
+    <message>
+      <source>Incidents</source>
+      <translation>Kejadian</translation>
+    </message>
+    <message>
       <source>Indonesia — all Polda</source>
       <translation>Indonesia — semua Polda</translation>
     </message>
     <message>
+      <source>Kind</source>
+      <translation>Jenis</translation>
+    </message>
+    <message>
       <source>LIVE</source>
       <translation>LANGSUNG</translation>
+    </message>
+    <message>
+      <source>Last fix</source>
+      <translation>Posisi terakhir</translation>
     </message>
     <message>
       <source>NO DATA</source>
@@ -80,6 +128,14 @@
       <translation>LEWAT TARGET</translation>
     </message>
     <message>
+      <source>OVERDUE</source>
+      <translation>TERLAMBAT</translation>
+    </message>
+    <message>
+      <source>On scene</source>
+      <translation>Di TKP</translation>
+    </message>
+    <message>
       <source>Prank / silent share</source>
       <translation>Porsi iseng / diam</translation>
     </message>
@@ -92,16 +148,40 @@
       <translation>Antrean dan tingkat penjawab</translation>
     </message>
     <message>
+      <source>Received</source>
+      <translation>Diterima</translation>
+    </message>
+    <message>
       <source>Reference</source>
       <translation>Referensi</translation>
+    </message>
+    <message>
+      <source>Response</source>
+      <translation>Respons</translation>
     </message>
     <message>
       <source>Response time: call to first unit on scene</source>
       <translation>Waktu respons: panggilan sampai unit pertama di TKP</translation>
     </message>
     <message>
+      <source>Response window:</source>
+      <translation>Rentang respons:</translation>
+    </message>
+    <message>
       <source>STALE</source>
       <translation>TERTUNDA</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>Status</translation>
+    </message>
+    <message>
+      <source>Supervisor</source>
+      <translation>Supervisor</translation>
+    </message>
+    <message>
+      <source>Type</source>
+      <translation>Tipe</translation>
     </message>
     <message>
       <source>Units</source>
@@ -132,6 +212,10 @@
       <translation>aspirasi</translation>
     </message>
     <message>
+      <source>available</source>
+      <translation>siaga</translation>
+    </message>
+    <message>
       <source>calls / hour (last 15 min)</source>
       <translation>panggilan / jam (15 mnt terakhir)</translation>
     </message>
@@ -144,12 +228,24 @@
       <translation>garis putus: hari yang sama minggu lalu</translation>
     </message>
     <message>
+      <source>dispatched</source>
+      <translation>ditugaskan</translation>
+    </message>
+    <message>
+      <source>en route</source>
+      <translation>menuju TKP</translation>
+    </message>
+    <message>
       <source>feed '{stream}' is down</source>
       <translation>umpan '{stream}' putus</translation>
     </message>
     <message>
       <source>feed '{stream}' is stale</source>
       <translation>umpan '{stream}' tertunda</translation>
+    </message>
+    <message>
+      <source>genuine</source>
+      <translation>darurat asli</translation>
     </message>
     <message>
       <source>genuine (on top)</source>
@@ -162,6 +258,10 @@
     <message>
       <source>genuine today</source>
       <translation>darurat asli hari ini</translation>
+    </message>
+    <message>
+      <source>incidents</source>
+      <translation>kejadian</translation>
     </message>
     <message>
       <source>information / complaint</source>
@@ -180,8 +280,16 @@
       <translation>7 hari terakhir</translation>
     </message>
     <message>
+      <source>last hour</source>
+      <translation>1 jam terakhir</translation>
+    </message>
+    <message>
       <source>longest wait</source>
       <translation>tunggu terlama</translation>
+    </message>
+    <message>
+      <source>median</source>
+      <translation>median</translation>
     </message>
     <message>
       <source>median, min</source>
@@ -192,8 +300,20 @@
       <translation>mnt</translation>
     </message>
     <message>
+      <source>min ago</source>
+      <translation>mnt lalu</translation>
+    </message>
+    <message>
       <source>no history for last week yet</source>
       <translation>belum ada riwayat minggu lalu</translation>
+    </message>
+    <message>
+      <source>on scene</source>
+      <translation>di TKP</translation>
+    </message>
+    <message>
+      <source>out of service</source>
+      <translation>tidak bertugas</translation>
     </message>
     <message>
       <source>overdue</source>
@@ -206,6 +326,10 @@
     <message>
       <source>prank / silent</source>
       <translation>iseng / diam</translation>
+    </message>
+    <message>
+      <source>returning</source>
+      <translation>kembali</translation>
     </message>
     <message>
       <source>same weekday last week</source>

@@ -224,6 +224,7 @@ def _source_strings() -> set[str]:
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r"""\b(?:tr|N_)\("((?:[^"\\]|\\.)+)"\)""", text))
+        found |= set(re.findall(r"""\b(?:tr|N_)\('((?:[^'\\]|\\.)+)'\)""", text))
     return found
 
 

@@ -132,7 +132,7 @@ class FeedReader:
                     continue
                 try:
                     doc = json.loads(text)
-                except ValueError as exc:
+                except json.JSONDecodeError as exc:
                     self._skip(number, f"not JSON ({exc.msg})")
                     continue
                 if number == 1 and isinstance(doc, dict) and doc.get("format") == FORMAT:

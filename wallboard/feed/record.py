@@ -15,7 +15,7 @@ from wallboard.core.freshness import backoff_delay
 from wallboard.core.timeutil import Clock, SystemClock
 from wallboard.feed.auth import resolve_token
 from wallboard.feed.client import DispatchClient, FeedError
-from wallboard.feed.ndjson import FeedWriter
+from wallboard.feed.ndjson import FeedWriter, Record
 from wallboard.feed.sync import StreamSync
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def record_feed(
                                                   retry_after_s=exc.retry_after_s)  # fmt: skip
                 continue
             failures[stream] = 0
-            records: list = []  # type: ignore[type-arg]
+            records: list[Record] = []
             if result.reference is not None:
                 records.append(result.reference)
             if result.queue is not None:
@@ -63,6 +63,7 @@ def record_feed(
 
 def main(args: argparse.Namespace, config: Config) -> int:
     sim = None
+    clock: Clock
     if config.api.url:
         base_url, clock, token = config.api.url, SystemClock(), resolve_token(config.api)
     else:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 from wallboard.config import Config
 from wallboard.core.alerts import Alert, AlertThresholds, evaluate
 from wallboard.core.freshness import StreamHealth
+from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Incident, Unit
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
@@ -185,15 +186,19 @@ class BoardView(QWidget):
             panel.set_scale(unit)
         spacing = theme.px(8, unit)
         self.body.setSpacing(spacing)
-        self.layout().setContentsMargins(spacing, spacing, spacing, spacing)
+        layout = self.layout()
+        if layout is not None:
+            layout.setContentsMargins(spacing, spacing, spacing, spacing)
 
 
-def create_view(name: str, config: Config, reference: ReferenceData, clock: Clock) -> QWidget:
+def create_view(
+    name: str, config: Config, reference: ReferenceData, clock: Clock, engine: MetricsEngine | None = None
+) -> QWidget:
     """A view by name, for the kiosk playlist. ``polres:<id>`` is the Polres drill-down as a view."""
     if name.startswith("polres:"):
         from wallboard.ui.detail import PolresDetailView
 
-        return PolresDetailView(name.split(":", 1)[1], config, reference, clock)
+        return PolresDetailView(name.split(":", 1)[1], config, reference, clock, engine)
     return BoardView(name, config, reference, clock)
 
 
@@ -207,6 +212,7 @@ class BoardWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.setWindowTitle(f"wallboard — {self.view.header.title.text()}")
         self.setMinimumSize(1024, 640)
+        self.supervisor: Any = None
 
     def connect_hub(self, hub: FeedHub) -> None:
         self.view.connect_hub(hub)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import folium
 from branca.element import Element
@@ -98,7 +99,7 @@ def build_page(reference: ReferenceData, polda_id: str | None, config: MapConfig
         "bounds": bounds,
         "targetMinutes": target_s / 60.0,
     }
-    root = m.get_root()
+    root: Any = m.get_root()  # a branca Figure (typed as Element)
     root.header.add_child(Element(f'<meta http-equiv="Content-Security-Policy" content="{_csp(config)}">'))
     root.header.add_child(Element(f"<style>{(HERE / 'wallboard_map.css').read_text(encoding='utf-8')}</style>"))
     script = (HERE / "wallboard_map.js").read_text(encoding="utf-8")

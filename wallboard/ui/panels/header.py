@@ -167,9 +167,11 @@ class HeaderPanel(QFrame):
     def update_clock(self) -> None:
         now = datetime.fromtimestamp(self.clock.now(), ZoneInfo(self.tz))
         self.clock_label.setText(f"{now:%H:%M:%S} {zone_abbreviation(self.tz)}")
+        from PySide6.QtCore import QDate
+
         from wallboard.ui.i18n import locale
 
-        self.date_label.setText(locale().toString(now.date(), "dddd, d MMMM yyyy"))
+        self.date_label.setText(locale().toString(QDate(now.year, now.month, now.day), "dddd, d MMMM yyyy"))
 
     def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
         self.health = dict(health)

@@ -76,10 +76,10 @@ class TiersPanel(Panel):
             label = TextLabel(text)
             self.row_labels[key] = label
             self.grid.addWidget(label, r, 0)
-            for c, col in enumerate(("today", "hour", "trend"), start=1):
+            for c, column in enumerate(("today", "hour", "trend"), start=1):
                 cell = TextLabel("–")
                 cell.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.cells[(key, col)] = cell
+                self.cells[(key, column)] = cell
                 self.grid.addWidget(cell, r, c)
         self._trend_colours: dict[str, str] = {}
         self.set_scale(1.0)

@@ -113,6 +113,8 @@ class VolumePanel(Panel):
         )
         self.bottom.addItem(self.genuine_bars)
         self.last_series: VolumeSeries | None = None
+        self.last_snapshot: BoardSnapshot | None = None
+        self.series_visible = {"genuine": True, "nuisance": True, "other": True}
         self.set_scale(1.0)
 
     def set_scale(self, unit: float) -> None:
@@ -135,13 +137,21 @@ class VolumePanel(Panel):
         for _, label in self.legend.items:
             label.setText(label.text, size=f"{theme.px(theme.SMALL, unit)}px", color=theme.TEXT)
 
+    def set_series_visible(self, visible: dict[str, bool]) -> None:
+        """The supervisor's genuine / prank / other filter."""
+        self.series_visible.update(visible)
+        if self.last_snapshot is not None:
+            self.update_snapshot(self.last_snapshot)
+
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        self.last_snapshot = snapshot
         v = snapshot.volume
         self.last_series = v
         factor = max(1, ROLLUP_MINUTES * 60 // v.bucket_s)
-        genuine = rollup(v.genuine, factor)
-        nuisance = rollup(v.nuisance, factor)
-        other = rollup(v.other, factor)
+        shown = self.series_visible
+        genuine = rollup(v.genuine, factor) * shown["genuine"]
+        nuisance = rollup(v.nuisance, factor) * shown["nuisance"]
+        other = rollup(v.other, factor) * shown["other"]
         n = len(genuine)
         step = v.bucket_s * factor
         end = v.start + len(v.genuine) * v.bucket_s

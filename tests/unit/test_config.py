@@ -1,0 +1,94 @@
+"""One typed configuration: defaults, TOML, environment and command line; bad files are refused with the file,
+the line, the option and the problem named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wallboard.config import Config, ConfigError, defaults_toml, load_config, option_table
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "wallboard.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_round_trip_through_the_printed_file(tmp_path: Path) -> None:
+    path = write(tmp_path, defaults_toml())
+    assert load_config(path, environ={}) == Config()
+    assert all(description for _, _, description in option_table())
+
+
+def test_file_env_and_command_line_layer_in_that_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "[board]\nlang = 'en'\n[api]\npoll_units_s = 5\n")
+    config = load_config(
+        path,
+        environ={"WALLBOARD__API__POLL_UNITS_S": "3", "WALLBOARD__BOARD__UNMASK_CALLER_NUMBERS": "yes"},
+        overrides={"api.poll_units_s": "1.5"},
+    )
+    assert config.board.lang == "en"
+    assert config.board.unmask_caller_numbers is True
+    assert config.api.poll_units_s == 1.5
+    assert config.api.poll_calls_s == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[board]\nlang = 'fr'\n", r"wallboard.toml:2: board.lang: 'fr' is not one of id, en"),
+        ("[board]\n\ntarget_s = 'ten'\n", r"wallboard.toml:3: board.target_s: expected float, got str 'ten'"),
+        ("[api]\npoll_units_s = 0\n", r"wallboard.toml:2: api.poll_units_s: 0.0 is below the minimum 0.2"),
+        ("[api]\nurl = 'ftp://cad'\n", r"api.url: must be an http:// or https:// URL"),
+        ("[board]\ntz = 'Mars/Olympus'\n", r"board.tz: unknown time zone 'Mars/Olympus'"),
+        ("[board]\ncolour = 'red'\n", r"unknown option board.colour"),
+        ("[boards]\nlang = 'en'\n", r"unknown section \[boards\]"),
+        ("[kiosk]\nexit_chord = 'Q'\n", r"kiosk.exit_chord: must be a key chord"),
+        ("[board\nlang = 'en'\n", r"wallboard.toml: not valid TOML: .*line 1"),
+    ],
+)
+def test_bad_files_name_file_line_field_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text), environ={})
+
+
+def test_bad_environment_and_command_line_values_are_named() -> None:
+    with pytest.raises(ConfigError, match=r"environment: demo.seed: expected int, got 'seven'"):
+        load_config(None, environ={"WALLBOARD__DEMO__SEED": "seven"})
+    with pytest.raises(ConfigError, match=r"command line: board.lang: 'xx' is not one of"):
+        load_config(None, overrides={"board.lang": "xx"}, environ={})
+
+
+def run_cli(*args: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "wallboard", *(["--config", str(env_file)] if env_file else []), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+def test_the_board_does_not_start_half_configured(tmp_path: Path) -> None:
+    bad = write(tmp_path, "[map]\nstale_fix_s = 1\n")
+    result = run_cli("demo", env_file=bad)
+    assert result.returncode == 2
+    assert f"{bad}:2: map.stale_fix_s: 1.0 is below the minimum 10" in result.stderr
+    missing = run_cli("demo", env_file=tmp_path / "nope.toml")
+    assert missing.returncode == 2 and "configuration file not found" in missing.stderr
+
+
+def test_print_defaults_and_show_keep_secrets(tmp_path: Path) -> None:
+    printed = run_cli("config", "--print-defaults")
+    assert printed.returncode == 0 and "[kiosk]" in printed.stdout and "# Seconds each playlist view" in printed.stdout
+    path = write(tmp_path, "[kiosk]\npin_hash = 'pbkdf2_sha256$1$00$ab'\n")
+    shown = run_cli("config", "--show", env_file=path)
+    assert 'pin_hash = "<set>"' in shown.stdout and "pbkdf2" not in shown.stdout
+    hashed = subprocess.run([sys.executable, "-m", "wallboard", "config", "--hash-pin"], input="2468\n",
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert hashed.stdout.startswith("pbkdf2_sha256$") and "2468" not in hashed.stdout
+
+
+def test_cli_lists_every_subcommand() -> None:
+    result = run_cli("--help")
+    for command in ("run", "demo", "kiosk", "simulate", "record", "replay", "metrics", "snapshot", "config"):
+        assert command in result.stdout

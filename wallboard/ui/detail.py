@@ -1,0 +1,137 @@
+"""A Polres in detail: its response gauge numbers, its incidents with their timelines, and its units.
+
+Used as the supervisor's drill-down (a dialog after clicking a gauge) and as a kiosk playlist view
+(``polres:<id>``). Caller numbers are masked unless this desk is authorised (``board.unmask_caller_numbers``).
+All cells are plain-text table items: nothing from the feed is ever interpreted as markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine
+from wallboard.core.privacy import mask_phone
+from wallboard.core.reference import ReferenceData
+from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
+from wallboard.core.timeutil import Clock
+from wallboard.ui import theme
+from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
+from wallboard.ui.panels.base import Panel, TextLabel
+
+INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
+                    N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
+UNIT_COLUMNS = (N_("Callsign"), N_("Type"), N_("Status"), N_("Last fix"))
+UNIT_STATUS_TEXT = {
+    "available": N_("available"), "dispatched": N_("dispatched"), "en_route": N_("en route"),
+    "on_scene": N_("on scene"), "returning": N_("returning"), "out_of_service": N_("out of service"),
+}  # fmt: skip
+
+
+class PolresDetailView(Panel):
+    def __init__(
+        self,
+        polres_id: str,
+        config: Config,
+        reference: ReferenceData,
+        clock: Clock,
+        engine: MetricsEngine | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        polres = reference.polres.get(polres_id)
+        super().__init__(polres.name if polres else polres_id, parent)
+        self.polres_id = polres_id
+        self.config = config
+        self.clock = clock
+        self.engine = engine
+        self.window_choice = Window(config.board.response_window)
+        self.zone = ZoneInfo(config.board.tz)
+        self.summary = TextLabel("")
+        self.outer.addWidget(self.summary)
+        self.incidents = QTableWidget(0, len(INCIDENT_COLUMNS))
+        self.incidents.setHorizontalHeaderLabels([tr(c) for c in INCIDENT_COLUMNS])
+        self.units = QTableWidget(0, len(UNIT_COLUMNS))
+        self.units.setHorizontalHeaderLabels([tr(c) for c in UNIT_COLUMNS])
+        for table in (self.incidents, self.units):
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            table.verticalHeader().setVisible(False)
+        self.outer.addWidget(TextLabel(tr("Incidents")))
+        self.outer.addWidget(self.incidents, 3)
+        self.outer.addWidget(TextLabel(tr("Units")))
+        self.outer.addWidget(self.units, 2)
+        self.detail: PolresDetail | None = None
+        self.set_scale(1.0)
+
+    def _time(self, t: float | None) -> str:
+        return "–" if t is None else datetime.fromtimestamp(t, self.zone).strftime("%H:%M:%S")
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        if self.engine is not None:
+            self.show_detail(self.engine)
+
+    def show_detail(self, engine: MetricsEngine) -> None:
+        self.show_polres_detail(engine.polres_detail(self.polres_id, self.clock.now(), self.window_choice))
+
+    def show_polres_detail(self, detail: PolresDetail) -> None:
+        self.detail = detail
+        s = detail.stats
+        window = {Window.TODAY: tr("today"), Window.LAST_60_MIN: tr("last 60 min"),
+                  Window.LAST_7_DAYS: tr("last 7 days")}.get(s.window, s.window.value)  # fmt: skip
+        self.subtitle.setText(window)
+        self.summary.setText(
+            f"{tr('median')} {fmt_minutes(s.median_s)} · p90 {fmt_minutes(s.p90_s)} · ≤10 {tr('min')} "
+            f"{fmt_pct(s.within_target_pct)} · {tr('incidents')} {s.incidents} · {tr('overdue')} {s.overdue_now}"
+        )
+        unmask = self.config.board.unmask_caller_numbers
+        self.incidents.setRowCount(len(detail.incidents))
+        for row, timeline in enumerate(detail.incidents):
+            i = timeline.incident
+            cells = [
+                self._time(i.call_received_at), self._time(timeline.answered_at), self._time(i.dispatched_at),
+                self._time(i.on_scene_at), self._time(i.closed_at), fmt_minutes(i.response_time_s), i.kind,
+                ", ".join(i.unit_ids), mask_phone(timeline.caller_number, unmasked=unmask),
+            ]  # fmt: skip
+            if timeline.overdue:
+                cells[3] = "⚠ " + tr("OVERDUE")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if timeline.overdue:
+                    item.setForeground(Qt.GlobalColor.white)
+                    item.setBackground(QColor(theme.VERMILLION))
+                self.incidents.setItem(row, col, item)
+        self.units.setRowCount(len(detail.units))
+        now = self.clock.now()
+        for row, u in enumerate(detail.units):
+            age = "–" if u.fix is None else f"{max(0, int((now - u.fix.at) // 60))} {tr('min ago')}"
+            for col, text in enumerate((u.callsign, u.kind.value, tr(UNIT_STATUS_TEXT[u.status.value]), age)):
+                self.units.setItem(row, col, QTableWidgetItem(text))
+
+    def set_scale(self, unit: float) -> None:
+        super().set_scale(unit)
+        self.summary.set_style(theme.px(theme.LABEL + 2, unit), bold=True)
+        font = theme.font(theme.px(theme.LABEL, unit))
+        for table in (self.incidents, self.units):
+            table.setFont(font)
+
+
+class PolresDetailDialog(QDialog):
+    """The supervisor's drill-down after clicking a Polres gauge."""
+
+    def __init__(
+        self, polres_id: str, config: Config, engine: MetricsEngine, clock: Clock, window: Window,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.view = PolresDetailView(polres_id, config, engine.reference, clock, engine)
+        self.view.window_choice = window
+        self.view.show_detail(engine)
+        self.setWindowTitle(self.view.title.text())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        self.resize(1200, 800)

@@ -1,0 +1,282 @@
+"""Kiosk mode: the board on a wall screen for weeks with nobody touching it.
+
+Frameless full screen on a chosen screen, no cursor; Esc, Alt+F4 and the close button do nothing. Leaving needs the
+configured key chord and then the PIN (checked against its salted hash). A playlist of views rotates with a dwell
+time; a red alert brings the view that shows it forward. The whole layout drifts by a few pixels over the hours
+(burn-in protection). A view whose update raises is logged and rebuilt; the feed's own outages show on screen and
+recover by themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QCursor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+
+from wallboard.config import Config, KioskConfig
+from wallboard.core.alerts import Alert, Severity
+from wallboard.core.timeutil import Clock
+from wallboard.pin import verify_pin
+from wallboard.ui.i18n import tr
+
+if TYPE_CHECKING:
+    from wallboard.core.metrics import MetricsEngine
+    from wallboard.feed.hub import FeedHub
+
+log = logging.getLogger(__name__)
+ViewFactory = Callable[[str], QWidget]
+
+
+def burn_in_offset(t: float, period_s: float, max_px: int) -> tuple[int, int]:
+    """Where the layout sits at time ``t``: a slow walk around a small ellipse, one step per period.
+
+    Both coordinates stay within ±max_px; consecutive steps move at most a pixel or two, so nobody notices.
+    """
+    if max_px <= 0 or period_s <= 0:
+        return 0, 0
+    step = math.floor(t / period_s)
+    angle = step * 2 * math.pi / 24  # a full turn every 24 periods
+    radius = max_px * (0.5 + 0.5 * math.sin(step * 2 * math.pi / 60))  # and breathing in and out
+    return round(radius * math.cos(angle)), round(radius * math.sin(angle))
+
+
+def parse_screens(entries: list[str]) -> list[tuple[int, list[str]]]:
+    """``["0:overview", "1:map,gauges"]`` → ``[(0, ["overview"]), (1, ["map", "gauges"])]``."""
+    out = []
+    for entry in entries:
+        screen, _, views = entry.partition(":")
+        names = [v.strip() for v in views.split(",") if v.strip()] or ["overview"]
+        out.append((int(screen) if screen.strip().isdigit() else 0, names))
+    return out
+
+
+class Playlist(QObject):
+    """Which view is up, driven by an injectable clock (``tick(now)``), so tests can move time by hand."""
+
+    changed = Signal(int)
+
+    def __init__(self, names: list[str], dwell_s: float, start: float) -> None:
+        super().__init__()
+        self.names = names
+        self.dwell_s = dwell_s
+        self.index = 0
+        self.shown_since = start
+        self.pinned_until = 0.0
+
+    def tick(self, now: float) -> None:
+        if len(self.names) > 1 and now >= max(self.shown_since + self.dwell_s, self.pinned_until):
+            self.show(self.index + 1, now)
+
+    def show(self, index: int, now: float, *, hold_s: float = 0.0) -> None:
+        self.index = index % len(self.names)
+        self.shown_since = now
+        self.pinned_until = now + hold_s
+        self.changed.emit(self.index)
+
+    def bring_forward(self, name: str, now: float) -> bool:
+        """An alert wants ``name`` up: show it and hold it for two dwell times."""
+        if name not in self.names:
+            return False
+        self.show(self.names.index(name), now, hold_s=2 * self.dwell_s)
+        return True
+
+
+class KioskWindow(QWidget):
+    """One wall screen."""
+
+    unlocked = Signal()
+
+    def __init__(
+        self,
+        view_factory: ViewFactory,
+        views: list[str],
+        kiosk: KioskConfig,
+        clock: Clock,
+        *,
+        screen_index: int = 0,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kiosk = kiosk
+        self.clock = clock
+        self.factory = view_factory
+        self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
+        self.setCursor(QCursor(Qt.CursorShape.BlankCursor))
+        self.setObjectName("kiosk")
+        self.is_unlocked = False
+        self.rebuilds = 0
+        self.stack = QStackedWidget()
+        layout = QVBoxLayout(self)
+        self.margin = kiosk.burn_in_px
+        layout.setContentsMargins(self.margin, self.margin, self.margin, self.margin)
+        layout.addWidget(self.stack)
+        self.view_names = views
+        self.views: list[QWidget] = [self._make(name) for name in views]
+        for view in self.views:
+            self.stack.addWidget(view)
+        self.playlist = Playlist(views, kiosk.dwell_s, clock.now())
+        self.playlist.changed.connect(self.stack.setCurrentIndex)
+        self.shortcut = QShortcut(QKeySequence(kiosk.exit_chord), self)
+        self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.shortcut.activated.connect(self.ask_pin)
+        self.pin_prompt: Callable[[], tuple[str, bool]] = self._prompt_pin
+        self.last_state: dict[str, Any] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+        self.place_on_screen(screen_index)
+        self.apply_burn_in(clock.now())
+
+    # --- screens and burn-in ----------------------------------------------------------------------------------------
+
+    def place_on_screen(self, index: int) -> None:
+        screens = QApplication.screens()
+        screen = screens[index] if 0 <= index < len(screens) else QApplication.primaryScreen()
+        if index >= len(screens):
+            log.warning("kiosk: screen %d not found (%d screens); using the primary screen", index, len(screens))
+        self.setGeometry(screen.geometry())
+
+    def apply_burn_in(self, now: float) -> tuple[int, int]:
+        dx, dy = burn_in_offset(now, self.kiosk.burn_in_period_s, self.kiosk.burn_in_px)
+        m = self.margin
+        layout = self.layout()
+        assert layout is not None
+        layout.setContentsMargins(m + dx, m + dy, m - dx, m - dy)
+        return dx, dy
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        self.playlist.tick(now)
+        self.apply_burn_in(now)
+
+    # --- views that survive their own bugs ----------------------------------------------------------------------
+
+    def _make(self, name: str) -> QWidget:
+        return self.factory(name)
+
+    def deliver(self, method: str, *args: Any) -> None:
+        """Call ``method`` on every view; a view that raises is logged, rebuilt and given the latest state."""
+        self.last_state[method] = args
+        for index, view in enumerate(list(self.views)):
+            handler = getattr(view, method, None)
+            if handler is None:
+                continue
+            try:
+                handler(*args)
+            except Exception:
+                log.exception("kiosk: view %r failed in %s; rebuilding it", self.view_names[index], method)
+                self._rebuild(index)
+
+    def _rebuild(self, index: int) -> None:
+        old = self.views[index]
+        new = self._make(self.view_names[index])
+        self.stack.insertWidget(index, new)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.views[index] = new
+        self.stack.setCurrentIndex(self.playlist.index)
+        self.rebuilds += 1
+        for method, args in self.last_state.items():
+            handler = getattr(new, method, None)
+            if handler is not None:
+                try:
+                    handler(*args)
+                except Exception:
+                    log.exception("kiosk: rebuilt view %r still fails in %s", self.view_names[index], method)
+
+    def on_alerts(self, alerts: list[Alert]) -> None:
+        if not self.kiosk.alert_brings_view:
+            return
+        for alert in alerts:
+            if alert.severity is Severity.RED and self.playlist.bring_forward(alert.view, self.clock.now()):
+                return
+
+    # --- leaving only with the chord and the PIN ----------------------------------------------------------------
+
+    def _prompt_pin(self) -> tuple[str, bool]:
+        return QInputDialog.getText(self, "wallboard", tr("Exit PIN:"), QLineEdit.EchoMode.Password)
+
+    def ask_pin(self) -> bool:
+        if not self.kiosk.pin_hash:
+            log.warning("kiosk: exit chord pressed but no kiosk.pin_hash is configured; staying up")
+            return False
+        pin, ok = self.pin_prompt()
+        if ok and verify_pin(pin, self.kiosk.pin_hash):
+            log.info("kiosk: unlocked with the PIN; leaving")
+            self.is_unlocked = True
+            self.unlocked.emit()
+            self.close()
+            return True
+        log.warning("kiosk: wrong exit PIN")
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.is_unlocked:
+            event.accept()
+        else:
+            event.ignore()  # the close button, Alt+F4 and the window manager cannot close a kiosk
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()  # Esc does nothing
+            return
+        super().keyPressEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowDeactivate and not self.is_unlocked:
+            self.raise_()
+        return super().event(event)
+
+
+def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine: MetricsEngine) -> list[KioskWindow]:
+    """One kiosk window per configured screen, all fed by the one hub."""
+    from wallboard.ui.awake import KeepAwake
+    from wallboard.ui.board import create_view
+
+    windows = []
+    for screen_index, names in parse_screens(config.kiosk.screens):
+        kiosk_config = config.kiosk
+        board_config = config
+        if not config.map.autofit:
+            from dataclasses import replace
+
+            board_config = replace(config, map=replace(config.map, autofit=True))  # nobody pans a kiosk map
+
+        def factory(name: str, cfg: Config = board_config) -> QWidget:
+            return create_view(name, cfg, engine.reference, hub.clock, engine=engine)
+
+        window = KioskWindow(factory, names, kiosk_config, hub.clock, screen_index=screen_index)
+        hub.snapshotChanged.connect(lambda s, w=window: w.deliver("update_snapshot", s))
+        hub.freshnessChanged.connect(lambda h, w=window: w.deliver("update_freshness", h))
+        hub.unitsChanged.connect(lambda u, w=window: w.deliver("update_units", u))
+        hub.incidentsChanged.connect(lambda i, w=window: w.deliver("update_incidents", i))
+        hub.referenceChanged.connect(lambda r, w=window: w.deliver("set_reference", r))
+        for view in window.views:
+            signal = getattr(view, "alertsChanged", None)
+            if signal is not None:
+                signal.connect(window.on_alerts)
+        window.showFullScreen()
+        windows.append(window)
+
+    def leave() -> None:  # one PIN unlocks every screen of this process
+        for w in windows:
+            w.is_unlocked = True
+        awake.release()
+        app.closeAllWindows()
+
+    for window in windows:
+        window.unlocked.connect(leave)
+    app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+    awake = KeepAwake()
+    awake.inhibit()
+    _keep.append(awake)
+    return windows
+
+
+_keep: list[object] = []
