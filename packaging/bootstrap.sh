@@ -23,7 +23,7 @@ APT_PACKAGES=(
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1
   libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 libxshmfence1 libgbm1 libdrm2 libxkbfile1
-  libasound2 xvfb xauth x11-utils imagemagick fonts-dejavu-core fonts-noto-core
+  libasound2 xvfb xauth x11-utils x11-xserver-utils imagemagick fonts-dejavu-core fonts-noto-core
 )
 
 say() { printf '\033[1m[wallboard]\033[0m %s\n' "$*"; }

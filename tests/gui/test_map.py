@@ -111,9 +111,13 @@ def test_hostile_callsign_is_shown_as_text_and_runs_nothing(qtbot: QtBot, map_vi
                                         location=GeoPoint(-1.2, 116.8))])  # fmt: skip
     s = state(qtbot, map_view)
     assert s["units"]["x"]["tooltip"].split("\n")[0] == XSS
-    assert "&lt;img" in s["units"]["x"]["tooltipHtml"]
-    js(qtbot, map_view, "var m = wb.units['x'].marker; m.openTooltip(); 1")
+    js(qtbot, map_view, "wb.units['x'].marker.openTooltip(); wb.incidents['ix'].marker.openTooltip(); 1")
     qtbot.wait(300)
+    html = js(qtbot, map_view, "wb.units['x'].marker.getTooltip().getElement().innerHTML")
+    text = js(qtbot, map_view, "wb.units['x'].marker.getTooltip().getElement().textContent")
+    assert "&lt;img" in html and "<img" not in html
+    assert text.startswith(XSS), "the hostile callsign is shown as the text it is"
+    assert js(qtbot, map_view, "document.querySelectorAll('img[src=x]').length") == 0
     assert js(qtbot, map_view, "String(window.__xss)") == "undefined"
 
 

@@ -87,18 +87,21 @@
   WallboardMap.prototype.styleUnit = function (u) {
     var st = STATUS[u.data.status] || STATUS.available;
     var stale = u.data.at !== null && (this.now - u.data.at) > this.options.staleSeconds;
+    var key = u.data.status + (stale ? ":stale" : "") + ":" + u.data.kind;
+    if (key !== u.styleKey) {  // restyling redraws the canvas: only when the look changes
+      u.styleKey = key;
+      u.marker.options.shape = st.shape;
+      u.marker.setStyle({
+        radius: u.data.kind === "R4" ? 6 : 4, color: stale ? STALE.colour : st.colour, weight: 1.5,
+        fillColor: stale ? STALE.colour : st.colour, fillOpacity: stale ? STALE.fill : st.fill,
+        dashArray: stale ? "2 2" : null
+      });
+    }
     u.stale = stale;
-    var radius = u.data.kind === "R4" ? 6 : 4;
-    u.marker.setStyle({
-      shape: st.shape, radius: radius, color: stale ? STALE.colour : st.colour, weight: 1.5,
-      fillColor: stale ? STALE.colour : st.colour, fillOpacity: stale ? STALE.fill : st.fill,
-      dashArray: stale ? "2 2" : null
-    });
-    u.marker.options.shape = st.shape;
     var lines = [u.data.callsign, u.data.kind + " · " + st.label];
     if (stale) { lines.push("last seen " + minutesAgo(this.now, u.data.at) + " min ago"); }
+    u.lines = lines;
     u.tooltipText = lines.join("\n");
-    u.marker.setTooltipContent(textBox(lines));
   };
 
   WallboardMap.prototype.applyUnits = function (diff) {
@@ -108,11 +111,13 @@
       if (d.lat === null || d.lon === null) { return; }
       if (!u) {
         var marker = new ShapeMarker([d.lat, d.lon], { renderer: self.renderer, radius: 4 });
-        marker.bindTooltip(document.createElement("div"), { direction: "top" });
+        u = self.units[d.id] = { marker: marker, data: d, lines: [] };
+        // The tooltip's DOM is built only when someone hovers: building it for 5,000 units a tick is waste.
+        marker.bindTooltip(function () { return textBox(u.lines); }, { direction: "top" });
         marker.addTo(self.unitLayer);
-        u = self.units[d.id] = { marker: marker, data: d };
       } else {
-        u.marker.setLatLng([d.lat, d.lon]);
+        var ll = u.marker.getLatLng();
+        if (ll.lat !== d.lat || ll.lng !== d.lon) { u.marker.setLatLng([d.lat, d.lon]); }
         u.data = d;
       }
       self.styleUnit(u);
@@ -179,8 +184,7 @@
     for (var id in this.units) {
       var u = this.units[id], ll = u.marker.getLatLng();
       out.units[id] = { lat: ll.lat, lon: ll.lng, status: u.data.status, shape: u.marker.options.shape,
-        colour: u.marker.options.color, stale: u.stale, tooltip: u.tooltipText,
-        tooltipHtml: u.marker.getTooltip().getContent().innerHTML };
+        colour: u.marker.options.color, stale: u.stale, tooltip: u.tooltipText };
     }
     for (var iid in this.incidents) {
       var inc = this.incidents[iid];

@@ -1,0 +1,5 @@
+"""Entry point of the frozen app (PyInstaller)."""
+
+from wallboard.cli import main
+
+raise SystemExit(main())
