@@ -16,14 +16,17 @@ START = 1_795_300_000.0
 def main() -> None:
     t0 = time.perf_counter()
     kaltim = SimServer(region="kaltim", speed=0, history_hours=24, start_time=START)
-    print(f"kaltim: 24 h history in {time.perf_counter() - t0:.2f} s "
-          f"({len(kaltim.world.calls)} calls, {len(kaltim.world.incidents)} incidents, {len(kaltim.world.units)} units)")  # fmt: skip
+    world = kaltim.world
+    counts = f"{len(world.calls)} calls, {len(world.incidents)} incidents, {len(world.units)} units"
+    print(f"kaltim: 24 h history in {time.perf_counter() - t0:.2f} s ({counts})")
     kaltim.stop()
 
     t0 = time.perf_counter()
     national = SimServer(region="indonesia", speed=0, start_time=START)
     world = national.world
-    print(f"indonesia: built in {time.perf_counter() - t0:.2f} s ({len(world.polres)} Polres, {len(world.units)} units)")
+    print(
+        f"indonesia: built in {time.perf_counter() - t0:.2f} s ({len(world.polres)} Polres, {len(world.units)} units)"
+    )
     for speed in (1.0, 60.0):
         ticks = []
         for _ in range(30):

@@ -362,3 +362,25 @@ def defaults_toml() -> str:
             lines.append(f"{f.name} = {_toml_value(default)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def options_markdown() -> str:
+    """docs/configuration.md, generated from the declarations (a test keeps the file in sync)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `wallboard/config.py` (`python -c \"from wallboard.config import options_markdown as m; "
+        "print(m(), end='')\" > docs/configuration.md`). Do not edit by hand.",
+        "",
+        "The file is TOML, by default `wallboard.toml` in the user config directory (Linux: `~/.config/wallboard/`,",
+        "Windows: `%LOCALAPPDATA%\\wallboard\\`); `--config FILE` or `$WALLBOARD_CONFIG` name another.",
+        "Every option can also be set with `WALLBOARD__SECTION__KEY=value` or `--set section.key=value`.",
+        "`wallboard config --print-defaults` writes a commented file with all of them; `wallboard config --check`",
+        "validates one. A bad value stops the board with the file, line, option and problem named.",
+        "",
+        "| option | default | description |",
+        "| --- | --- | --- |",
+    ]
+    for key, default, description in option_table():
+        lines.append(f"| `{key}` | `{_toml_value(default)}` | {description} |")
+    return "\n".join(lines) + "\n"

@@ -92,3 +92,10 @@ def test_cli_lists_every_subcommand() -> None:
     result = run_cli("--help")
     for command in ("run", "demo", "kiosk", "simulate", "record", "replay", "metrics", "snapshot", "config"):
         assert command in result.stdout
+
+
+def test_configuration_doc_is_generated_from_the_declarations() -> None:
+    from wallboard.config import options_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == options_markdown()

@@ -246,17 +246,18 @@ class SimServer:
 
     def stop(self) -> None:
         self._stop.set()
-        self._httpd.shutdown()
+        if self._threads:  # shutdown() waits for serve_forever(), which never ran on a server not started
+            self._httpd.shutdown()
         self._httpd.server_close()
         for t in self._threads:
             t.join(timeout=5)
 
     def _run_world(self) -> None:
-        tick_real_s = 0.25
+        tick_real_s = 1.0  # ~1 Hz: sim time moves `speed` seconds per tick
         while not self._stop.wait(tick_real_s):
             if self.clock.speed > 0:
                 with self._lock:
-                    self.world.advance_to(self.clock.now(), tick_s=max(1.0, self.clock.speed * tick_real_s))
+                    self.world.advance_to(self.clock.now(), tick_s=max(1.0, self.clock.speed))
 
     def advance(self, seconds: float) -> None:
         """Move sim time forward by ``seconds`` at once (tests; with ``speed=0`` the only way time moves)."""

@@ -173,6 +173,7 @@ class SimUnit:
     heading: float = 0.0
     last_fix_at: float = -math.inf
     dwell_until: float = 0.0
+    moved_at: float = -math.inf  # sim time up to which this unit's position has been advanced
 
 
 @dataclass
@@ -249,7 +250,7 @@ class World:
                     kind=kind,
                     status=UnitStatus.OUT_OF_SERVICE if self.rng.random() < 0.05 else UnitStatus.AVAILABLE,
                 )
-                sim = SimUnit(unit, home.lat, home.lon, home)
+                sim = SimUnit(unit, home.lat, home.lon, home, moved_at=self.now)
                 self.units[unit.id] = sim
                 self._emit_unit(sim, force=True)
 
@@ -275,18 +276,19 @@ class World:
         heapq.heappush(self._events, _Event(t, self._seq, action))
 
     def advance_to(self, t: float, tick_s: float = 1.0) -> None:
-        """Run every event up to ``t`` and move units in steps of at most ``tick_s``."""
+        """Run every event up to ``t`` and move units in steps of at most ``tick_s``.
+
+        Units move once per step, not once per event: an event that changes a unit first brings that one unit up to
+        the event's time (:meth:`_catch_up`), so a national tick costs one pass over the units plus the events.
+        """
         while self.now < t:
             step_end = min(t, self.now + tick_s)
             while self._events and self._events[0].at <= step_end:
                 event = heapq.heappop(self._events)
-                if event.at > self.now:
-                    self._move_units(event.at - self.now)
-                    self.now = event.at
+                self.now = max(self.now, event.at)
                 event.action()
-            if step_end > self.now:
-                self._move_units(step_end - self.now)
-                self.now = step_end
+            self.now = step_end
+            self._move_units()
 
     # --- calls ---------------------------------------------------------------------------------------------------
 
@@ -471,6 +473,7 @@ class World:
         self._set_unit(unit, status=UnitStatus.AVAILABLE)
 
     def _set_unit(self, sim: SimUnit, **changes: object) -> None:
+        self._catch_up(sim)
         sim.unit = replace(sim.unit, rev=sim.unit.rev + 1, **changes)  # type: ignore[arg-type]
         self._emit_unit(sim, force=True)
 
@@ -479,44 +482,54 @@ class World:
         interval = FIX_INTERVAL_MOVING_S if moving else FIX_INTERVAL_STILL_S
         if not force and self.now - sim.last_fix_at < interval:
             return
-        if not force:
-            sim.unit = replace(sim.unit, rev=sim.unit.rev + 1)
         sim.last_fix_at = self.now
         fix = PositionFix(
             round(sim.lat, 6), round(sim.lon, 6), round(sim.heading, 1), round(sim.speed_kmh, 1), self.now
         )
-        sim.unit = replace(sim.unit, fix=fix)
+        # A forced fix rides on the revision its status change already took; a periodic one takes its own.
+        sim.unit = replace(sim.unit, fix=fix) if force else replace(sim.unit, rev=sim.unit.rev + 1, fix=fix)
         self.listener("units", sim.unit)
 
-    def _move_units(self, dt: float) -> None:
-        if not self.live_units or dt <= 0:
+    def _catch_up(self, sim: SimUnit) -> None:
+        """Move one unit from where it last was up to now (before its status changes and a fix is sent)."""
+        if self.live_units and sim.moved_at < self.now:
+            dt = self.now - sim.moved_at if sim.moved_at > -math.inf else 0.0
+            sim.moved_at = self.now
+            self._step_unit(sim, dt)
+
+    def _move_units(self) -> None:
+        if not self.live_units:
             return
-        rng = self.rng
         for sim in self.units.values():
-            status = sim.unit.status
-            if sim.target is None:
-                if status is UnitStatus.AVAILABLE and self.now >= sim.dwell_until:
-                    # Patrol: a new leg to a point near home, at patrol speed.
-                    p = self.polres[sim.unit.polres_id]
-                    sim.target = self._random_point(p, self.profiles[p.id].area_km * 0.5)
-                    sim.speed_kmh = PATROL_SPEED_KMH[sim.unit.kind] * rng.uniform(0.6, 1.2)
-                else:
-                    self._emit_unit(sim)
-                    continue
-            lat, lon, heading, arrived = move_towards(sim.lat, sim.lon, sim.target, sim.speed_kmh * dt / 3600.0)
-            sim.lat, sim.lon, sim.heading = lat, lon, heading
-            if arrived:
-                sim.target = None
-                if status is UnitStatus.EN_ROUTE:
-                    self._arrive(sim)
-                elif status is UnitStatus.RETURNING:
-                    self._home(sim)
-                else:
-                    sim.speed_kmh = 0.0
-                    sim.dwell_until = self.now + rng.uniform(60, 600)
-                    self._emit_unit(sim, force=True)
+            self._catch_up(sim)
+
+    def _step_unit(self, sim: SimUnit, dt: float) -> None:
+        status = sim.unit.status
+        if sim.target is None:
+            if status is UnitStatus.AVAILABLE and self.now >= sim.dwell_until:
+                # Patrol: a new leg to a point near home, at patrol speed.
+                p = self.polres[sim.unit.polres_id]
+                sim.target = self._random_point(p, self.profiles[p.id].area_km * 0.5)
+                sim.speed_kmh = PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2)
             else:
                 self._emit_unit(sim)
+                return
+            if dt <= 0:
+                return
+        lat, lon, heading, arrived = move_towards(sim.lat, sim.lon, sim.target, sim.speed_kmh * dt / 3600.0)
+        sim.lat, sim.lon, sim.heading = lat, lon, heading
+        if arrived:
+            sim.target = None
+            if status is UnitStatus.EN_ROUTE:
+                self._arrive(sim)
+            elif status is UnitStatus.RETURNING:
+                self._home(sim)
+            else:
+                sim.speed_kmh = 0.0
+                sim.dwell_until = self.now + self.rng.uniform(60, 600)
+                self._emit_unit(sim, force=True)
+        else:
+            self._emit_unit(sim)
 
     # --- views ---------------------------------------------------------------------------------------------------
 
@@ -534,5 +547,6 @@ class World:
         """After a history run: units start moving, and any history-mode unit in transit is sent home."""
         self.live_units = True
         for sim in self.units.values():
+            sim.moved_at = self.now
             if sim.unit.status is UnitStatus.RETURNING:
                 sim.target = sim.home
