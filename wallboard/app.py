@@ -225,6 +225,7 @@ def run_qt(
         app.setQuitOnLastWindowClosed(False)
         app.lastWindowClosed.connect(closed.set)
         stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
+        stall_monitor = monitor_event_loop() if os.environ.get("WALLBOARD_MEASURE") == "1" else None  # noqa: F841
 
         async def serve() -> None:
             hub.start()
@@ -250,6 +251,29 @@ def run_qt(
         sys.stderr.flush()
         os._exit(0)
     return 0
+
+
+def monitor_event_loop(period_s: float = 10.0) -> Any:
+    """For benchmarks (WALLBOARD_MEASURE=1): log the largest gap of a 16 ms timer, i.e. how long the GUI stalled."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(16)
+    state = {"last": time.perf_counter(), "max": 0.0, "since": time.perf_counter()}
+
+    def beat() -> None:
+        now = time.perf_counter()
+        state["max"] = max(state["max"], (now - state["last"]) * 1000)
+        state["last"] = now
+        if now - state["since"] >= period_s:
+            log.info("event loop: max gap %.0f ms over %.0f s", state["max"], now - state["since"])
+            state["max"], state["since"] = 0.0, now
+
+    timer.timeout.connect(beat)
+    timer.start()
+    return timer
 
 
 def watch_stop_signals(stop: Callable[[], None]) -> Any:

@@ -369,7 +369,7 @@ def options_markdown() -> str:
     lines = [
         "# Configuration",
         "",
-        "Generated from `wallboard/config.py` (`python -c \"from wallboard.config import options_markdown as m; "
+        'Generated from `wallboard/config.py` (`python -c "from wallboard.config import options_markdown as m; '
         "print(m(), end='')\" > docs/configuration.md`). Do not edit by hand.",
         "",
         "The file is TOML, by default `wallboard.toml` in the user config directory (Linux: `~/.config/wallboard/`,",

@@ -1,0 +1,166 @@
+"""Steady state and soak of the real `wallboard demo` process on a virtual screen.
+
+    python bench/bench_board.py steady --region kaltim --seconds 120
+    python bench/bench_board.py steady --region indonesia --seconds 120
+    python bench/bench_board.py soak --minutes 30 --speed 48        # 24 simulated hours; --minutes 5 for a quick look
+
+Measures, for the main process plus every child (the QtWebEngine processes): CPU as % of one core, total RSS, and
+the largest GUI event-loop stall (a 16 ms timer's largest gap, logged by the app with WALLBOARD_MEASURE=1).
+Goals (issue "Proof"): Kaltim < 15 % of a core and < 600 MB; national < 50 % and < 1.2 GB; no stall > 100 ms;
+soak: RSS growth over the last 20 minutes < 3 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_KB
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1024
+
+
+def start(region: str, speed: float, workdir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], Path]:
+    xvfb = subprocess.Popen(["Xvfb", ":77", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1)
+    log = workdir / "wallboard.log"
+    env = {**os.environ, "DISPLAY": ":77", "WALLBOARD_MEASURE": "1", "XDG_DATA_HOME": str(workdir)}
+    env.pop("QT_QPA_PLATFORM", None)
+    args = [sys.executable, "-m", "wallboard", "demo", "--region", region, "--speed", str(speed),
+            "--set", f"log.file={log}"]  # fmt: skip
+    if region == "indonesia":
+        args += ["--set", "board.polda_id=national", "--set", "board.tz=Asia/Jakarta"]
+    board = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while "board live" not in (log.read_text() if log.exists() else ""):
+        if time.monotonic() > deadline or board.poll() is not None:
+            raise SystemExit(f"the board did not come up:\n{log.read_text()[-2000:] if log.exists() else ''}")
+        time.sleep(0.5)
+    return xvfb, board, log
+
+
+def max_stall(log: Path, after: float) -> float:
+    gaps = []
+    for line in log.read_text().splitlines():
+        m = re.search(r"event loop: max gap (\d+) ms", line)
+        if m:
+            gaps.append(float(m.group(1)))
+    return max(gaps[int(after) :] or gaps or [0.0])
+
+
+def stop(xvfb: subprocess.Popen[bytes], board: subprocess.Popen[bytes]) -> None:
+    board.send_signal(signal.SIGTERM)
+    try:
+        board.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        board.kill()
+    xvfb.terminate()
+
+
+def steady(region: str, seconds: float, speed: float) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="wallboard-bench-"))
+    xvfb, board, log = start(region, speed, workdir)
+    try:
+        time.sleep(20)  # let the first full pushes settle
+        pids = tree(board.pid)
+        c0, t0 = cpu_seconds(pids), time.monotonic()
+        samples = []
+        while time.monotonic() - t0 < seconds:
+            time.sleep(5)
+            pids = tree(board.pid)
+            samples.append(rss_mb(pids))
+        cpu = (cpu_seconds(tree(board.pid)) - c0) / (time.monotonic() - t0) * 100
+        print(f"{region}: {len(pids)} processes, CPU {cpu:.1f} % of one core, RSS {max(samples):.0f} MB "
+              f"(max over {seconds:.0f} s), largest event-loop stall {max_stall(log, 2):.0f} ms")  # fmt: skip
+    finally:
+        stop(xvfb, board)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def soak(minutes: float, speed: float) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="wallboard-soak-"))
+    xvfb, board, log = start("kaltim", speed, workdir)
+    try:
+        samples = []
+        for minute in range(int(minutes)):
+            time.sleep(60)
+            samples.append(rss_mb(tree(board.pid)))
+            print(f"  minute {minute + 1}: RSS {samples[-1]:.0f} MB", flush=True)
+        tail = samples[-20:] if len(samples) >= 20 else samples[len(samples) // 2 :]
+        growth = (tail[-1] - tail[0]) / tail[0] * 100 if tail and tail[0] else 0.0
+        print(f"soak: {minutes:.0f} min at x{speed:g} ({minutes * speed / 60:.1f} simulated hours); RSS "
+              f"{samples[0]:.0f} -> {samples[-1]:.0f} MB; growth over the last {len(tail)} min {growth:+.1f} % "
+              f"(goal < 3 %); largest stall {max_stall(log, 0):.0f} ms")  # fmt: skip
+    finally:
+        stop(xvfb, board)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="mode", required=True)
+    s = sub.add_parser("steady")
+    s.add_argument("--region", choices=("kaltim", "indonesia"), default="kaltim")
+    s.add_argument("--seconds", type=float, default=120)
+    s.add_argument("--speed", type=float, default=1.0)
+    k = sub.add_parser("soak")
+    k.add_argument("--minutes", type=float, default=30)
+    k.add_argument("--speed", type=float, default=48)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    if args.mode == "steady":
+        steady(args.region, args.seconds, args.speed)
+    else:
+        soak(args.minutes, args.speed)
+
+
+if __name__ == "__main__":
+    main()
