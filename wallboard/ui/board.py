@@ -7,11 +7,11 @@ made by name for the kiosk playlist: ``overview``, ``gauges``, ``map``, ``polres
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from wallboard.config import Config
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 VIEWS = ("overview", "gauges", "map")
+#: Builds the map panel, or returns None to leave its slot empty.
+MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
 
 
 def thresholds(config: Config) -> AlertThresholds:
@@ -60,10 +62,19 @@ class BoardView(QWidget):
     alertsChanged = Signal(object)  # list[Alert]
 
     def __init__(
-        self, name: str, config: Config, reference: ReferenceData, clock: Clock, parent: QWidget | None = None
+        self,
+        name: str,
+        config: Config,
+        reference: ReferenceData,
+        clock: Clock,
+        parent: QWidget | None = None,
+        *,
+        map_factory: MapFactory | None = None,
     ) -> None:
         super().__init__(parent)
         self.name = name
+        # None: the live map when wallboard.ui.map imports (QtWebEngine present), else an empty slot.
+        new_map = map_factory if map_factory is not None else make_map
         self.config = config
         self.clock = clock
         self.reference = reference
@@ -85,7 +96,7 @@ class BoardView(QWidget):
             self.volume = VolumePanel(config.board.tz)
             self.tiers = TiersPanel()
             self.gauges = GaugesPanel(config.board.gauges_per_page)
-            self.map = make_map(config, reference, clock)
+            self.map = new_map(config, reference, clock)
             self.body.addWidget(self.volume, 0, 0)
             self.body.addWidget(self.tiers, 1, 0)
             if self.map is not None:
@@ -101,7 +112,7 @@ class BoardView(QWidget):
             self.gauges = GaugesPanel(config.board.gauges_per_page)
             self.body.addWidget(self.gauges, 0, 0)
         elif name == "map":
-            self.map = make_map(config, reference, clock)
+            self.map = new_map(config, reference, clock)
             if self.map is not None:
                 self.body.addWidget(self.map, 0, 0)
             else:
@@ -115,6 +126,11 @@ class BoardView(QWidget):
         self.snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
         self.header.ticker.sound = config.alerts.sound
+        # Acknowledge from the keyboard as well as by clicking the ticker (a wall has a keyboard, rarely a mouse).
+        for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.acknowledge_alerts)
         self._apply_scale(1080)
 
     # --- data in ---------------------------------------------------------------------------------------------------
@@ -164,6 +180,10 @@ class BoardView(QWidget):
             self.map.update_units(list(hub.engine.units.values()))
             self.map.update_incidents(list(hub.engine.incidents.values()))
 
+    def acknowledge_alerts(self) -> None:
+        """Stop the flashing of every alert active now (an alert that clears and returns flashes again)."""
+        self.header.ticker.acknowledge()
+
     def _evaluate_alerts(self) -> None:
         if self.snapshot is None:
             return
@@ -184,6 +204,9 @@ class BoardView(QWidget):
         self.header.set_scale(unit)
         for panel in self.panels():
             panel.set_scale(unit)
+        web = getattr(self.map, "view", None)
+        if web is not None:  # the map's labels and controls scale with the wall like everything else
+            web.setZoomFactor(max(0.75, min(unit, 3.0)))
         spacing = theme.px(8, unit)
         self.body.setSpacing(spacing)
         layout = self.layout()
@@ -192,23 +215,37 @@ class BoardView(QWidget):
 
 
 def create_view(
-    name: str, config: Config, reference: ReferenceData, clock: Clock, engine: MetricsEngine | None = None
+    name: str,
+    config: Config,
+    reference: ReferenceData,
+    clock: Clock,
+    engine: MetricsEngine | None = None,
+    *,
+    map_factory: MapFactory | None = None,
 ) -> QWidget:
     """A view by name, for the kiosk playlist. ``polres:<id>`` is the Polres drill-down as a view."""
     if name.startswith("polres:"):
         from wallboard.ui.detail import PolresDetailView
 
         return PolresDetailView(name.split(":", 1)[1], config, reference, clock, engine)
-    return BoardView(name, config, reference, clock)
+    return BoardView(name, config, reference, clock, map_factory=map_factory)
 
 
 class BoardWindow(QMainWindow):
     """The supervisor's window: the overview view, windowed and interactive."""
 
-    def __init__(self, config: Config, reference: ReferenceData, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reference: ReferenceData,
+        clock: Clock,
+        parent: QWidget | None = None,
+        *,
+        map_factory: MapFactory | None = None,
+    ) -> None:
         super().__init__(parent)
         self.config = config
-        self.view = BoardView("overview", config, reference, clock)
+        self.view = BoardView("overview", config, reference, clock, map_factory=map_factory)
         self.setCentralWidget(self.view)
         self.setWindowTitle(f"wallboard — {self.view.header.title.text()}")
         self.setMinimumSize(1024, 640)
