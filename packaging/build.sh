@@ -7,12 +7,13 @@ VENV="${VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || packaging/bootstrap.sh setup
 "$VENV/bin/python" -m pip install -q "pyinstaller>=6.10"
 rm -rf build/pyinstaller dist/wallboard
-"$VENV/bin/pyinstaller" --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist packaging/wallboard.spec
-echo "built: dist/wallboard ($(du -sh dist/wallboard | cut -f1))"
+nice -n 10 "$VENV/bin/pyinstaller" --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist packaging/wallboard.spec
+echo "built: dist/wallboard ($(du -sh dist/wallboard | cut -f1), $(find dist/wallboard -type f | wc -l) files)"
 dist/wallboard/wallboard --version
 export QT_QPA_PLATFORM=offscreen
 if [ "$(id -u)" -eq 0 ]; then export QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox"; fi
-out="${TMPDIR:-/tmp}/wallboard-package-smoke.png"
+out=/tmp/pkg-snap.png
+rm -f "$out"
 dist/wallboard/wallboard snapshot --demo-minutes 5 --out "$out" --size 1920x1080 --log-level WARNING
 python3 - "$out" <<'PY'
 import struct, sys

@@ -210,11 +210,11 @@ def run_qt(
         store = None
         engine = build_engine(config, source)
         if use_store:
-            from wallboard.store import StoreLockedError
+            from wallboard.store import StoreError
 
             try:
                 store = open_store(config)
-            except StoreLockedError as exc:
+            except StoreError as exc:  # another board holds it, or it comes from a newer wallboard
                 return _fatal(app, str(exc))
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -225,6 +225,7 @@ def run_qt(
         app.setQuitOnLastWindowClosed(False)
         app.lastWindowClosed.connect(closed.set)
         stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
+        pruner = keep_memory_bounded(engine, source.clock)  # noqa: F841 - kept alive for the loop
         stall_monitor = monitor_event_loop() if os.environ.get("WALLBOARD_MEASURE") == "1" else None  # noqa: F841
 
         async def serve() -> None:
@@ -251,6 +252,17 @@ def run_qt(
         sys.stderr.flush()
         os._exit(0)
     return 0
+
+
+def keep_memory_bounded(engine: MetricsEngine, clock: Clock) -> Any:
+    """Hourly, forget what no panel can show any more (older than last week's comparison day): weeks on a wall."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(3600 * 1000)
+    timer.timeout.connect(lambda: engine.prune(clock.now() - 8 * 86400))
+    timer.start()
+    return timer
 
 
 def monitor_event_loop(period_s: float = 10.0) -> Any:
@@ -405,7 +417,11 @@ def run_replay(args: argparse.Namespace, config: Config) -> int:
     """`wallboard replay FILE --speed N`: a recording as the board's data source."""
     from wallboard.feed.replay import ReplaySource
 
-    replay = ReplaySource.open(Path(args.feed), speed=args.speed)
+    try:
+        replay = ReplaySource.open(Path(args.feed), speed=args.speed)
+    except (OSError, ValueError) as exc:
+        print(f"wallboard replay: {exc}", file=sys.stderr)
+        return 2
     source = DataSource(api_url="", clock=replay.clock, reference=all_poldas())
     config = demo_config(config)
     make = kiosk_windows(config) if args.kiosk else supervisor_windows(config)

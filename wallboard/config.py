@@ -27,7 +27,15 @@ ENV_PREFIX = "WALLBOARD__"
 
 
 class ConfigError(Exception):
-    """A configuration value is missing, mistyped or out of range. The message names where."""
+    """A configuration value is missing, mistyped or out of range. The message names where.
+
+    ``section`` and ``key`` say which option (when one is to blame), so the loader can add the file's line.
+    """
+
+    def __init__(self, message: str, *, section: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.section = section
+        self.key = key
 
 
 def opt(
@@ -60,6 +68,30 @@ def _check_tz(value: str) -> str | None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         return f"unknown time zone {value!r} (use an IANA name such as Asia/Makassar)"
+    return None
+
+
+KIOSK_VIEWS = ("overview", "map", "gauges")
+
+
+def _check_screens(value: list[str]) -> str | None:
+    if not value:
+        return 'needs at least one screen, e.g. ["0:overview"]'
+    for entry in value:
+        screen, colon, views = entry.partition(":")
+        if not colon or not screen.strip().isdigit():
+            return f"{entry!r} must be SCREEN:VIEW[,VIEW...] with a screen number, e.g. 1:map,gauges"
+        for view in (v.strip() for v in views.split(",")):
+            if view not in KIOSK_VIEWS and not (view.startswith("polres:") and view.removeprefix("polres:")):
+                return f"{entry!r}: unknown view {view!r} (views: {', '.join(KIOSK_VIEWS)}, polres:<id>)"
+    return None
+
+
+def _check_pin_hash(value: str) -> str | None:
+    from wallboard.pin import is_pin_hash
+
+    if value and not is_pin_hash(value):
+        return "is not a PIN hash; make one with 'wallboard config --hash-pin' (never store the PIN itself)"
     return None
 
 
@@ -140,11 +172,19 @@ class MapConfig:
 @dataclass(frozen=True)
 class KioskConfig:
     screens: list[str] = opt(
-        ["0:overview"], "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, polres:<id>"
+        ["0:overview"],
+        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, polres:<id>"
+        " (environment/--set: entries separated by ';')",
+        check=_check_screens,
     )
     dwell_s: float = opt(30.0, "Seconds each playlist view stays up", min=3, max=3600)
     exit_chord: str = opt("Ctrl+Shift+Q", "Key chord that asks for the exit PIN", check=_check_chord)
-    pin_hash: str = opt("", "Salted hash of the exit PIN ('wallboard config --hash-pin'); empty: no exit", secret=True)
+    pin_hash: str = opt(
+        "",
+        "Salted hash of the exit PIN ('wallboard config --hash-pin'); empty: no exit",
+        check=_check_pin_hash,
+        secret=True,
+    )
     burn_in_px: int = opt(6, "Burn-in protection: largest layout shift in pixels", min=0, max=40)
     burn_in_period_s: float = opt(1800.0, "Burn-in protection: seconds per shift step", min=10)
     alert_brings_view: bool = opt(True, "An alert brings the view that shows it forward")
@@ -231,9 +271,11 @@ def _apply(config: Config, values: Mapping[str, Mapping[str, Any]], where: str, 
     sections = {f.name: f for f in fields(Config)}
     for section_name, section_values in values.items():
         if section_name not in sections:
-            raise ConfigError(f"{where}: unknown section [{section_name}] (known: {', '.join(sections)})")
+            raise ConfigError(
+                f"{where}: unknown section [{section_name}] (known: {', '.join(sections)})", section=section_name
+            )
         if not isinstance(section_values, Mapping):
-            raise ConfigError(f"{where}: [{section_name}] must be a table")
+            raise ConfigError(f"{where}: [{section_name}] must be a table", section=section_name)
         section = getattr(config, section_name)
         hints = get_type_hints(type(section))
         known = {f.name: f for f in fields(section)}
@@ -241,25 +283,48 @@ def _apply(config: Config, values: Mapping[str, Mapping[str, Any]], where: str, 
         for key, raw in section_values.items():
             name = f"{section_name}.{key}"
             if key not in known:
-                raise ConfigError(f"{where}: unknown option {name} (known: {', '.join(known)})")
-            value = _coerce(where, name, hints[key], raw, from_text)
-            _validate(where, name, known[key].metadata, value)
+                raise ConfigError(
+                    f"{where}: unknown option {name} (known: {', '.join(known)})", section=section_name, key=key
+                )
+            secret = bool(known[key].metadata.get("secret"))
+            try:
+                value = _coerce(where, name, hints[key], raw, from_text)
+            except ConfigError as exc:
+                # Say what is wrong, but never echo a secret (someone may have typed the PIN itself).
+                message = f"{where}: {name}: wrong type (value not shown: secret)" if secret else str(exc)
+                raise ConfigError(message, section=section_name, key=key) from None
+            try:
+                _validate(where, name, known[key].metadata, value)
+            except ConfigError as exc:  # check texts never contain the value; choices/min/max do not apply to secrets
+                raise ConfigError(str(exc), section=section_name, key=key) from None
             changes[key] = value
         config = replace(config, **{section_name: replace(section, **changes)})
     return config
 
 
 def _toml_error_location(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
-    return f"{path}: not valid TOML: {error}"
+    """``FILE:LINE:COLUMN: not valid TOML: problem`` (tomllib puts the place only in its message before 3.14)."""
+    message = str(error)
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if match:
+        problem = message[: match.start()]
+        return f"{path}:{match.group(1)}:{match.group(2)}: not valid TOML: {problem}"
+    match = re.search(r"\s*\(at end of document\)$", message)
+    if match:
+        return f"{path}:{len(text.splitlines()) or 1}: not valid TOML: {message[: match.start()]} at the end"
+    return f"{path}: not valid TOML: {message}"
 
 
-def _line_of(text: str, section: str, key: str) -> int | None:
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    """The line of ``key`` in ``[section]`` (or of the ``[section]`` header when ``key`` is None)."""
     current = ""
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("["):
-            current = stripped.strip("[] ")
-        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            current = stripped.split("#", 1)[0].strip().strip("[] ")
+            if key is None and current == section:
+                return number
+        elif key is not None and current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
             return number
     return None
 
@@ -287,10 +352,10 @@ def load_config(
             config = _apply(config, data, str(path), from_text=False)
         except ConfigError as exc:
             # Point at the line too, when we can find it.
-            match = re.search(r": (\w+)\.(\w+):", str(exc))
-            line = _line_of(text, match.group(1), match.group(2)) if match else None
+            line = _line_of(text, exc.section, exc.key) if exc.section else None
             if line:
-                raise ConfigError(str(exc).replace(f"{path}:", f"{path}:{line}:", 1)) from None
+                message = str(exc).replace(f"{path}:", f"{path}:{line}:", 1)
+                raise ConfigError(message, section=exc.section, key=exc.key) from None
             raise
     elif require_file and path is not None:
         raise ConfigError(f"{path}: configuration file not found")

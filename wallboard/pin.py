@@ -16,6 +16,17 @@ def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIO
     return f"{_ALGORITHM}${iterations}${salt.hex()}${digest.hex()}"
 
 
+def is_pin_hash(stored: str) -> bool:
+    """True if ``stored`` has the shape of a ``hash_pin`` result (so a config check can refuse a plain PIN)."""
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != _ALGORITHM or not parts[1].isdigit() or int(parts[1]) < 1:
+        return False
+    try:
+        return len(bytes.fromhex(parts[2])) >= 8 and len(bytes.fromhex(parts[3])) == 32
+    except ValueError:
+        return False
+
+
 def verify_pin(pin: str, stored: str) -> bool:
     """True if ``pin`` matches ``stored`` (a ``hash_pin`` result). A malformed ``stored`` never matches."""
     try:

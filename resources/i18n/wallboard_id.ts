@@ -32,10 +32,6 @@
       <translation>Dijawab di Polsek</translation>
     </message>
     <message>
-      <source>Answered within 10 s</source>
-      <translation>Dijawab ≤ 10 detik</translation>
-    </message>
-    <message>
       <source>Call Center 110 — command room board</source>
       <translation>Call Center 110 — layar ruang komando</translation>
     </message>
@@ -370,6 +366,133 @@
     <message>
       <source>{n} calls waiting</source>
       <translation>{n} panggilan menunggu</translation>
+    </message>
+    <message>
+      <source>Answered within {s} s</source>
+      <translation>Dijawab dalam {s} detik</translation>
+    </message>
+    <message>
+      <source>Calls:</source>
+      <translation>Panggilan:</translation>
+    </message>
+    <message>
+      <source>Could not write the file:</source>
+      <translation>Berkas tidak dapat ditulis:</translation>
+    </message>
+    <message>
+      <source>This view is unavailable; see the log.</source>
+      <translation>Tampilan ini tidak tersedia; lihat log.</translation>
+    </message>
+    <message>
+      <source>pt</source>
+      <translation>poin</translation>
+    </message>
+    <message>
+      <source>s ago</source>
+      <translation>detik lalu</translation>
+    </message>
+    <message>
+      <source>same</source>
+      <translation>sama</translation>
+    </message>
+    <message>
+      <source>calls per 5 min</source>
+      <translation>panggilan per 5 mnt</translation>
+    </message>
+    <message>
+      <source>info / complaint</source>
+      <translation>info / pengaduan</translation>
+    </message>
+    <message>
+      <source>last week, same day</source>
+      <translation>minggu lalu, hari sama</translation>
+    </message>
+  </context>
+  <context>
+    <name>MapView</name>
+    <message>
+      <source>%1 min since call</source>
+      <translation>%1 mnt sejak panggilan</translation>
+    </message>
+    <message>
+      <source>Incidents</source>
+      <translation>Kejadian</translation>
+    </message>
+    <message>
+      <source>OVERDUE %1 min</source>
+      <translation>TERLAMBAT %1 mnt</translation>
+    </message>
+    <message>
+      <source>OVERDUE: no unit on scene</source>
+      <translation>TERLAMBAT: belum ada unit di TKP</translation>
+    </message>
+    <message>
+      <source>Polres HQ</source>
+      <translation>Mapolres</translation>
+    </message>
+    <message>
+      <source>R2 (motorbike)</source>
+      <translation>R2 (sepeda motor)</translation>
+    </message>
+    <message>
+      <source>R4 (car)</source>
+      <translation>R4 (mobil)</translation>
+    </message>
+    <message>
+      <source>Units</source>
+      <translation>Unit</translation>
+    </message>
+    <message>
+      <source>available</source>
+      <translation>siaga</translation>
+    </message>
+    <message>
+      <source>dispatched</source>
+      <translation>diberangkatkan</translation>
+    </message>
+    <message>
+      <source>en route</source>
+      <translation>dalam perjalanan</translation>
+    </message>
+    <message>
+      <source>incident</source>
+      <translation>kejadian</translation>
+    </message>
+    <message>
+      <source>last seen %1 min ago</source>
+      <translation>terakhir terlihat %1 mnt lalu</translation>
+    </message>
+    <message>
+      <source>new</source>
+      <translation>baru</translation>
+    </message>
+    <message>
+      <source>no recent position</source>
+      <translation>tidak ada posisi terbaru</translation>
+    </message>
+    <message>
+      <source>on scene</source>
+      <translation>di TKP</translation>
+    </message>
+    <message>
+      <source>out of service</source>
+      <translation>tidak bertugas</translation>
+    </message>
+    <message>
+      <source>overdue: no unit on scene</source>
+      <translation>terlambat: belum ada unit di TKP</translation>
+    </message>
+    <message>
+      <source>past half the target</source>
+      <translation>lewat separuh target</translation>
+    </message>
+    <message>
+      <source>returning</source>
+      <translation>kembali</translation>
+    </message>
+    <message>
+      <source>unit on scene</source>
+      <translation>unit di TKP</translation>
     </message>
   </context>
 </TS>

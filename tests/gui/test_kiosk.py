@@ -1,28 +1,24 @@
 """Kiosk: cannot be closed by accident, leaves only with chord + right PIN, rotates its playlist, drifts against
-burn-in within bounds, rebuilds a crashing view. Supervisor: drill-down opens the right Polres; exports."""
+burn-in within bounds, rebuilds a crashing view, drives several screens, keeps the display awake where it can."""
 
 from __future__ import annotations
 
-import csv
 import itertools
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
 from wallboard.core.metrics import MetricsEngine
-from wallboard.core.snapshot import BoardSnapshot, Window
+from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import ManualClock
 from wallboard.pin import hash_pin, verify_pin
-from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.kiosk import KioskWindow, Playlist, burn_in_offset, parse_screens
-from wallboard.ui.supervisor import export_csv, snapshot_rows
 
 from .conftest import NOW
 
@@ -166,81 +162,105 @@ def test_screens_playlists_parse() -> None:
                                                                     (2, ["overview"])]  # fmt: skip
 
 
-# --- supervisor ---------------------------------------------------------------------------------------------------
-
-
-def test_drill_down_shows_the_right_polres_with_masked_numbers(
-    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
+def test_a_view_the_factory_cannot_make_shows_a_notice_and_is_retried(
+    app: QApplication, qtbot: QtBot, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from wallboard.core.model import Call, CallCategory, Incident, Tier
+    broken = {"map"}
 
-    engine.ingest_call(Call("c9", 1, "64.71", NOW - 700, Tier.POLRES, (), NOW - 690, Tier.POLRES, None,
-                            CallCategory.GENUINE, "081234565678"))  # fmt: skip
-    engine.ingest_incident(Incident("i9", 1, "64.71", "c9", NOW - 700, dispatched_at=NOW - 650))
-    view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
-    qtbot.addWidget(view)
-    view.show_detail(engine)
-    assert view.title.text() == "Polresta Balikpapan"
-    assert view.detail is not None and view.detail.polres_id == "64.71"
-    cells = [[view.incidents.item(r, c).text() for c in range(view.incidents.columnCount())]
-             for r in range(view.incidents.rowCount())]  # fmt: skip
-    row = next(r for r in cells if r[0] == "13:48:20")  # received → answered → dispatched, number masked
-    assert row[1:3] == ["13:48:30", "13:49:10"] and row[8] == "0812****5678"
-    assert all("081234565678" not in text for row in cells for text in row)
-    unmasked = PolresDetailView("64.71", replace(Config(), board=replace(Config().board, unmask_caller_numbers=True)),
-                                engine.reference, clock, engine)  # fmt: skip
-    qtbot.addWidget(unmasked)
-    unmasked.show_detail(engine)
-    assert "081234565678" in [unmasked.incidents.item(r, 8).text() for r in range(unmasked.incidents.rowCount())]
+    def factory(name: str) -> QLabel:
+        if name in broken:
+            raise RuntimeError("no web engine today")
+        return NamedView(name)
 
-
-def test_csv_export_has_the_numbers_and_no_personal_data(snapshot: BoardSnapshot, tmp_path: Path) -> None:
-    path = export_csv(snapshot, tmp_path / "board.csv")
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["section", "item", "window", "value"]
-    assert ["tiers", "received", "today", "4"] in rows
-    assert ["queue", "waiting", "now", "1"] in rows
-    assert ["response:Polresta Balikpapan", "count", "today", "1"] in rows
-    assert rows == snapshot_rows(snapshot)
-
-
-def test_supervisor_toolbar_window_choice_and_drill_down(
-    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    import wallboard.ui.board as board_module
-    from wallboard.ui.board import BoardWindow
-    from wallboard.ui.supervisor import attach_supervisor
-
-    monkeypatch.setattr(board_module, "make_map", lambda *a, **k: None)
-
-    class Hub:
-        response_window = Window.TODAY
-        last_snapshot = engine.snapshot(NOW)
-
-        def __init__(self) -> None:
-            self.engine, self.clock, self.windows = engine, clock, []
-
-        def set_response_window(self, window: Window) -> None:
-            self.windows.append(window)
-
-    hub = Hub()
-    window = BoardWindow(Config(), engine.reference, clock)
+    config = KioskConfig(pin_hash=PIN_HASH)
+    window = KioskWindow(factory, ["overview", "map"], config, clock)
     qtbot.addWidget(window)
-    window.view.update_snapshot(hub.last_snapshot)
-    tools = attach_supervisor(window, hub)  # type: ignore[arg-type]
-    tools.window_choice.setCurrentIndex(2)
-    assert hub.windows == [Window.LAST_7_DAYS]
-    assert window.view.gauges is not None
-    dialogs: list[QWidget] = []
-    monkeypatch.setattr(tools, "open_detail", lambda pid: dialogs.append(pid))  # type: ignore[arg-type,return-value]
-    window.view.gauges.polresActivated.emit("64.11")
-    dialog = type(tools).open_detail(tools, "64.11")
-    qtbot.addWidget(dialog)
-    assert dialog.view.polres_id == "64.11" and dialog.view.title.text() == "Polres Mahakam Ulu"
-    tools.filters["nuisance"].setChecked(False)
-    assert window.view.volume is not None
-    assert window.view.volume.nuisance_curve.getData()[1].sum() == 0
-    png = tools.export_png(tmp_path / "board.png")
-    assert png is not None and png.stat().st_size > 10_000
-    assert tools.export_csv(tmp_path / "board.csv") is not None
+    notice = window.views[1]
+    assert isinstance(notice, QLabel) and notice.textFormat() == Qt.TextFormat.PlainText
+    assert "could not create view 'map'" in caplog.text
+    broken.clear()
+    clock.advance(61)
+    window.tick()
+    assert isinstance(window.views[1], NamedView) and window.views[1].name == "map"
+    window.is_unlocked = True
+
+
+class FakeHub(QObject):
+    snapshotChanged = Signal(object)
+    freshnessChanged = Signal(object)
+    unitsChanged = Signal(object)
+    incidentsChanged = Signal(object)
+    referenceChanged = Signal(object)
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+
+def test_one_process_drives_several_screens_with_real_views(
+    app: QApplication, qtbot: QtBot, clock: ManualClock, engine: MetricsEngine, snapshot: BoardSnapshot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from wallboard.ui.board import BoardView
+    from wallboard.ui.detail import PolresDetailView
+    from wallboard.ui.kiosk import build_kiosk_windows
+
+    monkeypatch.delenv("DISPLAY", raising=False)  # no xset on the developer's own screen
+    config = Config(kiosk=KioskConfig(screens=["0:gauges", "1:polres:64.71,gauges"], pin_hash=PIN_HASH))
+    hub = FakeHub(clock)
+    windows = build_kiosk_windows(app, config, hub, engine)  # type: ignore[arg-type]
+    for window in windows:
+        qtbot.addWidget(window)
+    try:
+        assert [w.view_names for w in windows] == [["gauges"], ["polres:64.71", "gauges"]]
+        assert isinstance(windows[0].views[0], BoardView)
+        detail = windows[1].views[0]
+        assert isinstance(detail, PolresDetailView) and detail.title.text() == "Polresta Balikpapan"
+        assert [w.windowState() for w in windows] == [Qt.WindowState.WindowFullScreen] * 2, [
+            (w.windowState(), w.isVisible()) for w in windows
+        ]
+        hub.snapshotChanged.emit(snapshot)
+        assert detail.detail is not None and detail.detail.polres_id == "64.71"
+        gauges = windows[0].views[0]
+        assert isinstance(gauges, BoardView) and gauges.snapshot is snapshot
+        windows[0].pin_prompt = lambda: ("2468", True)
+        assert windows[0].ask_pin()
+        assert not any(w.isVisible() for w in windows), "one PIN unlocks every screen of the process"
+    finally:
+        for window in windows:
+            window.is_unlocked = True
+        while app.overrideCursor() is not None:
+            app.restoreOverrideCursor()
+
+
+def test_keep_awake_never_fails_where_nothing_is_available(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import subprocess
+
+    from wallboard.ui import awake
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(awake.shutil, "which", lambda name: "/usr/bin/" + name)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise subprocess.CalledProcessError(1, "xset")
+
+    monkeypatch.setattr(awake.subprocess, "run", refuse)
+    keeper = awake.KeepAwake()
+    methods = keeper.inhibit()
+    assert "xset" not in methods
+    keeper.release()
+    assert keeper.methods == []
+
+
+def test_keep_awake_switches_off_blanking_with_xset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wallboard.ui import awake
+
+    calls: list[list[str]] = []
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(awake.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(awake.subprocess, "run", lambda cmd, **kwargs: calls.append(cmd))
+    monkeypatch.setattr(awake.KeepAwake, "_dbus_inhibit", lambda self: None)
+    assert awake.KeepAwake().inhibit() == ["xset"]
+    assert calls == [["xset", "s", "off", "-dpms"]]

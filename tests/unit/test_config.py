@@ -45,10 +45,18 @@ def test_file_env_and_command_line_layer_in_that_order(tmp_path: Path) -> None:
         ("[api]\npoll_units_s = 0\n", r"wallboard.toml:2: api.poll_units_s: 0.0 is below the minimum 0.2"),
         ("[api]\nurl = 'ftp://cad'\n", r"api.url: must be an http:// or https:// URL"),
         ("[board]\ntz = 'Mars/Olympus'\n", r"board.tz: unknown time zone 'Mars/Olympus'"),
-        ("[board]\ncolour = 'red'\n", r"unknown option board.colour"),
-        ("[boards]\nlang = 'en'\n", r"unknown section \[boards\]"),
-        ("[kiosk]\nexit_chord = 'Q'\n", r"kiosk.exit_chord: must be a key chord"),
-        ("[board\nlang = 'en'\n", r"wallboard.toml: not valid TOML: .*line 1"),
+        ("[board]\ncolour = 'red'\n", r"wallboard.toml:2: unknown option board.colour \(known: polda_id, "),
+        ("# mine\n[boards]\nlang = 'en'\n", r"wallboard.toml:2: unknown section \[boards\]"),
+        ("[kiosk]\nexit_chord = 'Q'\n", r"wallboard.toml:2: kiosk.exit_chord: must be a key chord"),
+        ("[kiosk]\ndwell_s = 1\n", r"wallboard.toml:2: kiosk.dwell_s: 1.0 is below the minimum 3"),
+        ("[kiosk]\nburn_in_px = 400\n", r"wallboard.toml:2: kiosk.burn_in_px: 400 is above the maximum 40"),
+        ("[kiosk]\nscreens = '0:overview'\n", r"kiosk.screens: expected a list of strings, got '0:overview'"),
+        ("[kiosk]\nscreens = ['overview']\n", r"kiosk.screens: 'overview' must be SCREEN:VIEW"),
+        ("[kiosk]\nscreens = ['1:map,clock']\n", r"kiosk.screens: '1:map,clock': unknown view 'clock'"),
+        ("[board]\nunmask_caller_numbers = 'yes'\n", r"board.unmask_caller_numbers: expected bool, got str"),
+        ("[board\nlang = 'en'\n", r"wallboard.toml:1:7: not valid TOML: "),
+        ("[board]\nlang = 'en'\n\ntarget_s = 600 600\n", r"wallboard.toml:4:16: not valid TOML: "),
+        ("[board]\nlang = 'en\n", r"wallboard.toml:2(:\d+)?: not valid TOML: "),
     ],
 )
 def test_bad_files_name_file_line_field_and_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -80,7 +88,9 @@ def test_the_board_does_not_start_half_configured(tmp_path: Path) -> None:
 def test_print_defaults_and_show_keep_secrets(tmp_path: Path) -> None:
     printed = run_cli("config", "--print-defaults")
     assert printed.returncode == 0 and "[kiosk]" in printed.stdout and "# Seconds each playlist view" in printed.stdout
-    path = write(tmp_path, "[kiosk]\npin_hash = 'pbkdf2_sha256$1$00$ab'\n")
+    from wallboard.pin import hash_pin
+
+    path = write(tmp_path, f"[kiosk]\npin_hash = '{hash_pin('2468', iterations=1000)}'\n")
     shown = run_cli("config", "--show", env_file=path)
     assert 'pin_hash = "<set>"' in shown.stdout and "pbkdf2" not in shown.stdout
     hashed = subprocess.run([sys.executable, "-m", "wallboard", "config", "--hash-pin"], input="2468\n",
@@ -99,3 +109,39 @@ def test_configuration_doc_is_generated_from_the_declarations() -> None:
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
     assert doc.read_text(encoding="utf-8") == options_markdown()
+
+
+def test_a_pin_in_place_of_its_hash_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    for text in ("[kiosk]\npin_hash = '246813'\n", "[kiosk]\npin_hash = 246813\n"):
+        with pytest.raises(ConfigError, match=r"wallboard.toml:2: kiosk.pin_hash: ") as caught:
+            load_config(write(tmp_path, text), environ={})
+        assert "246813" not in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={"WALLBOARD__KIOSK__PIN_HASH": "9999"})
+    assert "9999" not in str(caught.value)
+
+
+def test_screens_from_the_command_line_are_separated_by_semicolons() -> None:
+    config = load_config(None, overrides={"kiosk.screens": "0:overview; 1:map,polres:64.71"}, environ={})
+    assert config.kiosk.screens == ["0:overview", "1:map,polres:64.71"]
+
+
+def test_config_path_comes_from_flag_then_environment_then_platform_dir(tmp_path: Path) -> None:
+    from wallboard.config import default_config_path, resolve_config_path
+
+    assert resolve_config_path("a.toml", {"WALLBOARD_CONFIG": "b.toml"}) == Path("a.toml")
+    assert resolve_config_path(None, {"WALLBOARD_CONFIG": "b.toml"}) == Path("b.toml")
+    assert resolve_config_path(None, {}) == default_config_path()
+    assert default_config_path().name == "wallboard.toml"
+
+
+def test_every_default_passes_its_own_validation() -> None:
+    from dataclasses import fields
+
+    from wallboard.config import _validate
+
+    config = Config()
+    for section_field in fields(config):
+        section = getattr(config, section_field.name)
+        for f in fields(section):
+            _validate("defaults", f"{section_field.name}.{f.name}", f.metadata, getattr(section, f.name))

@@ -48,6 +48,11 @@ class Alert:
     args: tuple[tuple[str, str], ...]
     view: str  # the view that shows it: overview, gauges, map, polres:<id>
 
+    @property
+    def text_key(self) -> str:
+        """The English template, as the key into the translation catalogue."""
+        return self.template
+
     def text(self, translate: object = None) -> str:
         template = translate(self.template) if callable(translate) else self.template
         return str(template).format(**dict(self.args))
@@ -58,7 +63,8 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
     alerts: list[Alert] = []
     q = snapshot.queue
     if q.waiting > t.waiting_max:
-        sev = Severity.RED if q.waiting > 2 * t.waiting_max else Severity.AMBER
+        # Red at twice the threshold; with a threshold of 0 ("any call waiting") the first call is amber, not red.
+        sev = Severity.RED if q.waiting > max(2 * t.waiting_max, t.waiting_max + 1) else Severity.AMBER
         alerts.append(Alert("waiting", sev, WAITING, (("n", str(q.waiting)),), "overview"))
     if q.longest_wait_s is not None and q.longest_wait_s > t.longest_wait_s:
         sev = Severity.RED if q.longest_wait_s > 3 * t.longest_wait_s else Severity.AMBER

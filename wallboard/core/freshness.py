@@ -3,14 +3,25 @@
 A stream is *live* while its last success is at most ``stale_after_intervals`` poll intervals old, *stale* after
 that (the numbers on the wall are the last good ones and say so), and *down* when it has failed several times in a
 row and has had no success for longer than that, or has had none for ``down_after_intervals`` intervals.
+
+Ages are measured on a monotonic "real" clock, not the board clock: a replay at ×60 must not make a live feed look
+stale, and a board clock corrected by NTP must not make it look down. The times *shown* (last success, last
+attempt, next attempt) are board-clock POSIX seconds, because that is the clock on the wall.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+
+#: The longest Retry-After honoured beyond ``backoff_max_s``. A proxy that answers "come back tomorrow" must not
+#: blind a 110 wall for a day; five minutes is long enough for any planned restart of the dispatch API.
+RETRY_AFTER_MAX_S = 300.0
+#: The shortest wait between attempts, so full jitter (which may draw ~0) never turns into a busy loop.
+MIN_DELAY_S = 0.1
 
 
 class Freshness(StrEnum):
@@ -31,6 +42,7 @@ class StreamHealth:
     consecutive_failures: int
     invalid_items_total: int
     interval_s: float
+    next_attempt_at: float | None = None  # when the next poll is due (None: not scheduled, e.g. a replay)
 
 
 def assess(
@@ -56,6 +68,98 @@ def assess(
     return Freshness.LIVE
 
 
+class FreshnessTracker:
+    """The health of one stream, fed with attempts, successes and failures; times are passed in, never read.
+
+    ``real`` arguments are monotonic seconds (ages, states); ``board`` arguments are board-clock POSIX seconds
+    (what is shown). A tracker for a rarely changing stream (reference data) can be ``sticky``: once it has
+    succeeded it stays live until it fails, because its data does not age like a call queue does.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        interval_s: float,
+        *,
+        started_real: float,
+        stale_after_intervals: int = 3,
+        down_after_intervals: int = 10,
+        failures_for_down: int = 3,
+        sticky: bool = False,
+    ) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.stale_after_intervals = stale_after_intervals
+        self.down_after_intervals = down_after_intervals
+        self.failures_for_down = failures_for_down
+        self.sticky = sticky
+        self.started_real = started_real
+        self.last_success_real: float | None = None
+        self.last_success_at: float | None = None
+        self.last_attempt_at: float | None = None
+        self.next_attempt_at: float | None = None
+        self.last_error: str | None = None
+        self.consecutive_failures = 0
+        self.invalid_items_total = 0
+
+    def restart(self, real: float) -> None:
+        """The poller (re)starts now: the start-up grace period counts from here."""
+        self.started_real = real
+
+    def attempt(self, *, board: float) -> None:
+        self.last_attempt_at = board
+        self.next_attempt_at = None
+
+    def success(self, *, real: float, board: float) -> bool:
+        """Record a success. True if it ends a run of failures (the stream recovered)."""
+        recovered = self.consecutive_failures > 0
+        self.consecutive_failures = 0
+        self.last_error = None
+        self.last_success_real = real
+        self.last_success_at = board
+        return recovered
+
+    def failure(self, message: str, *, board: float | None = None) -> int:
+        """Record a failure; returns the number of consecutive failures."""
+        self.consecutive_failures += 1
+        self.last_error = message
+        if board is not None:
+            self.last_attempt_at = board
+        return self.consecutive_failures
+
+    def count_invalid(self, items: int) -> None:
+        self.invalid_items_total += max(0, items)
+
+    def schedule(self, board: float | None) -> None:
+        self.next_attempt_at = board
+
+    def state(self, real: float) -> Freshness:
+        if self.sticky and self.last_success_real is not None and self.consecutive_failures == 0:
+            return Freshness.LIVE
+        return assess(
+            interval_s=self.interval_s,
+            seconds_since_success=None if self.last_success_real is None else real - self.last_success_real,
+            seconds_since_start=real - self.started_real,
+            consecutive_failures=self.consecutive_failures,
+            stale_after_intervals=self.stale_after_intervals,
+            down_after_intervals=self.down_after_intervals,
+            failures_for_down=self.failures_for_down,
+        )
+
+    def health(self, real: float) -> StreamHealth:
+        return StreamHealth(
+            name=self.name,
+            state=self.state(real),
+            last_success_at=self.last_success_at,
+            last_attempt_at=self.last_attempt_at,
+            last_error=self.last_error,
+            consecutive_failures=self.consecutive_failures,
+            invalid_items_total=self.invalid_items_total,
+            interval_s=self.interval_s,
+            next_attempt_at=self.next_attempt_at,
+        )
+
+
 def backoff_delay(
     failures: int,
     *,
@@ -66,15 +170,16 @@ def backoff_delay(
 ) -> float:
     """Seconds to wait before the next attempt after ``failures`` consecutive failures.
 
-    Exponential backoff with full jitter (spreads out a room full of boards hitting a recovering API), never shorter
-    than the server's Retry-After, never longer than ``cap_s`` unless the server asked for more.
+    Exponential backoff with full jitter — uniform between 0 and ``min(cap_s, base_s × 2^(failures-1))`` — spreads
+    out a room full of boards hitting a recovering API. Never shorter than the server's Retry-After (bounded by
+    ``max(cap_s, RETRY_AFTER_MAX_S)``), never shorter than ``MIN_DELAY_S``.
     """
     if failures <= 0:
-        return base_s
-    ceiling = min(cap_s, base_s * (2 ** min(failures, 30)))
-    delay = rng.uniform(base_s, max(base_s, ceiling))
-    if retry_after_s is not None:
-        delay = max(delay, retry_after_s)
+        return max(MIN_DELAY_S, base_s)
+    ceiling = min(cap_s, base_s * (2.0 ** min(failures - 1, 30)))
+    delay = max(MIN_DELAY_S, rng.uniform(0.0, max(ceiling, 0.0)))
+    if retry_after_s is not None and retry_after_s > 0:  # NaN compares False: ignored
+        delay = max(delay, min(retry_after_s, max(cap_s, RETRY_AFTER_MAX_S)))
     return delay
 
 
@@ -83,10 +188,15 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - now)
+    if when.tzinfo is None:  # "-0000": UTC with no claim about the local zone (RFC 5322)
+        when = when.replace(tzinfo=UTC)
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, OSError, ValueError):
+        return None

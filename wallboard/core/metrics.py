@@ -6,9 +6,11 @@ revision replaces an older one, the old record's contributions are taken back fi
 out-of-order delivery ends in exactly the numbers a recomputation from the latest revisions gives (the property
 tests check this against a brute-force implementation).
 
-Windows are read from those counters: "today" is the board's local calendar day (the zone's midnight, not UTC's),
-"last 60 min" and "previous 60 min" are sliding. Indonesian zones have no daylight saving time, so the board zone's
-UTC offset is fixed and a local day is a whole number of hours.
+Windows are read from those counters to the second: whole hours and whole minutes inside a window come from the
+counters, and the partial minute at each edge is recounted from the few calls received in it (an index of calls per
+minute). "Today" is the board's local calendar day (the zone's midnight, not UTC's); "last 60 min" and "previous 60
+min" slide with ``now``. Indonesian zones have no daylight saving time, so for them the local day is computed with
+one fixed UTC offset (fast); a zone whose offset changes goes through ``zoneinfo`` for every day boundary.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +29,7 @@ from wallboard.core.model import (
     TIERS_IN_ORDER,
     Call,
     CallCategory,
+    CallKindGroup,
     Incident,
     QueueState,
     Tier,
@@ -51,30 +54,26 @@ DAY = 86400
 SERIES_SPAN_S = DAY
 RATE_SPAN_S = 15 * MINUTE
 
-# Layout of one time bucket's counter vector (a plain list of ints: fast to update, fast to add up).
+# One bucket's counters are a flat list of ints (fast to update, fast to add up): one block of FIELDS counters per
+# kind of call (genuine, nuisance, other), so the supervisor's "only genuine calls" filter reads the same counters.
 RECEIVED = 0
-GENUINE = 1
-NUISANCE = 2
-OTHER = 3
-CATEGORISED = 4
-ABANDONED = 5
-WAITING = 6
-ANSWERED_WITHIN = 7
-ANSWERED_AT = {tier: 8 + i for i, tier in enumerate(TIERS_IN_ORDER)}  # 8..11
+CATEGORISED = 1
+ABANDONED = 2
+WAITING = 3
+ANSWERED_WITHIN = 4
+ANSWERED_AT = {tier: 5 + i for i, tier in enumerate(TIERS_IN_ORDER)}  # 5..8
 ESCALATION_PAIRS: tuple[tuple[Tier, Tier], ...] = tuple(
     (a, b) for i, a in enumerate(TIERS_IN_ORDER) for b in TIERS_IN_ORDER[i + 1 :]
 )
-ESCALATION_AT = {pair: 12 + i for i, pair in enumerate(ESCALATION_PAIRS)}  # 12..17
-VECTOR_LEN = 12 + len(ESCALATION_PAIRS)
+ESCALATION_AT = {pair: 9 + i for i, pair in enumerate(ESCALATION_PAIRS)}  # 9..14
+FIELDS = 9 + len(ESCALATION_PAIRS)
+KIND_GROUPS: tuple[CallKindGroup, ...] = (CallKindGroup.GENUINE, CallKindGroup.NUISANCE, CallKindGroup.OTHER)
+BLOCK_OF = {group: i * FIELDS for i, group in enumerate(KIND_GROUPS)}
+VECTOR_LEN = FIELDS * len(KIND_GROUPS)
+ALL_KINDS = frozenset(KIND_GROUPS)
 
-_GROUP_INDEX = {
-    CallCategory.GENUINE: GENUINE,
-    CallCategory.PRANK: NUISANCE,
-    CallCategory.SILENT: NUISANCE,
-    CallCategory.INFORMATION: OTHER,
-    CallCategory.COMPLAINT: OTHER,
-    CallCategory.UNKNOWN: OTHER,
-}
+_BLOCK_OF_CATEGORY = {category: BLOCK_OF[CallKindGroup.of(category)] for category in CallCategory}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +84,15 @@ class MetricsSettings:
     aspiration_s: float = 300.0
     bucket_s: int = 60
     queue_max_age_s: float = 30.0  # an older queue document is ignored; waiting calls come from call records
+
+    def __post_init__(self) -> None:
+        # The volume chart is read from per-minute counters: a bucket must be whole minutes that tile the 24 h span.
+        if not _valid_bucket(self.bucket_s):
+            raise ValueError(f"bucket_s must be a multiple of 60 that divides 86400, got {self.bucket_s!r}")
+
+
+def _valid_bucket(bucket_s: int) -> bool:
+    return isinstance(bucket_s, int) and bucket_s >= MINUTE and bucket_s % MINUTE == 0 and DAY % bucket_s == 0
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:
@@ -100,57 +108,96 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
 
 def _call_indices(call: Call, threshold_s: float) -> list[int]:
     """The counters one call adds 1 to in the bucket of its received time."""
-    out = [RECEIVED, _GROUP_INDEX[call.category]]
+    base = _BLOCK_OF_CATEGORY[call.category]
+    out = [base + RECEIVED]
     if call.category is not CallCategory.UNKNOWN:
-        out.append(CATEGORISED)
+        out.append(base + CATEGORISED)
     for e in call.escalations:
         pair_index = ESCALATION_AT.get((e.from_tier, e.to_tier))
         if pair_index is not None:
-            out.append(pair_index)
+            out.append(base + pair_index)
     if call.answered_at is not None and call.answered_tier is not None:
-        out.append(ANSWERED_AT[call.answered_tier])
+        out.append(base + ANSWERED_AT[call.answered_tier])
         if call.answered_at - call.received_at <= threshold_s:
-            out.append(ANSWERED_WITHIN)
+            out.append(base + ANSWERED_WITHIN)
     elif call.abandoned_at is not None:
-        out.append(ABANDONED)
+        out.append(base + ABANDONED)
     else:
-        out.append(WAITING)
+        out.append(base + WAITING)
     return out
 
 
-class _Buckets:
-    """Counter vectors per minute and per hour, keyed by integer bucket number (POSIX seconds // size)."""
+def _fixed_utc_offset(zone: ZoneInfo) -> float | None:
+    """The zone's UTC offset in seconds if it does not change from 2000 to 2100 (checked twice a year), else None.
 
-    __slots__ = ("hours", "minutes")
+    Read from the tz database, not from the wall clock (core code does not read the clock). Board data is from this
+    century, so a zone that changed before 2000 (Pontianak moved from WITA to WIB in 1988) still takes the fast path.
+    """
+    offsets = {datetime(year, month, 15, 12, tzinfo=zone).utcoffset() for year in range(2000, 2101) for month in (1, 7)}
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else offset.total_seconds()
+
+
+class _Buckets:
+    """Counter vectors per minute and per hour, keyed by integer bucket number (POSIX seconds // size), and the
+    calls of each minute (to count the partial minutes at a window's edges exactly)."""
+
+    __slots__ = ("calls", "hours", "minutes")
 
     def __init__(self) -> None:
         self.minutes: dict[int, list[int]] = {}
         self.hours: dict[int, list[int]] = {}
+        self.calls: dict[int, dict[str, Call]] = {}
 
-    def add(self, t: float, indices: list[int], sign: int) -> None:
-        minute = int(t // MINUTE)
+    def add(self, call: Call, indices: list[int]) -> None:
+        minute = int(call.received_at // MINUTE)
         vec = self.minutes.get(minute)
         if vec is None:
             vec = self.minutes[minute] = [0] * VECTOR_LEN
+            self.calls[minute] = {}
         hour_vec = self.hours.get(minute // 60)
         if hour_vec is None:
             hour_vec = self.hours[minute // 60] = [0] * VECTOR_LEN
         for i in indices:
-            vec[i] += sign
-            hour_vec[i] += sign
+            vec[i] += 1
+            hour_vec[i] += 1
+        self.calls[minute][call.id] = call
 
-    def sum_range(self, start: float, end: float) -> list[int]:
-        """Totals over calls received in [start, end), to the minute; whole hours are read from the hour counters."""
-        first = math.ceil(start / MINUTE)
-        last = math.ceil(end / MINUTE)  # exclusive
+    def remove(self, call: Call, indices: list[int]) -> None:
+        minute = int(call.received_at // MINUTE)
+        vec = self.minutes[minute]
+        hour_vec = self.hours[minute // 60]
+        for i in indices:
+            vec[i] -= 1
+            hour_vec[i] -= 1
+        del self.calls[minute][call.id]
+
+    def sum_range(self, start: float, end: float, threshold_s: float) -> list[int]:
+        """Totals over the calls received in [start, end)."""
         total = [0] * VECTOR_LEN
-        minute = first
-        while minute < last:
-            if minute % 60 == 0 and minute + 60 <= last:
-                vec = self.hours.get(minute // 60)
+        if not start < end:
+            return total
+        first_whole = math.ceil(start / MINUTE)
+        end_whole = math.floor(end / MINUTE)  # exclusive
+        if first_whole >= end_whole:  # the window lies inside one minute, or straddles two partial ones
+            self._add_partial(total, int(start // MINUTE), start, end, threshold_s)
+            if int(end // MINUTE) != int(start // MINUTE):
+                self._add_partial(total, int(end // MINUTE), start, end, threshold_s)
+            return total
+        if first_whole * MINUTE > start:
+            self._add_partial(total, first_whole - 1, start, end, threshold_s)
+        if end_whole * MINUTE < end:
+            self._add_partial(total, end_whole, start, end, threshold_s)
+        minutes, hours = self.minutes, self.hours
+        minute = first_whole
+        while minute < end_whole:
+            if minute % 60 == 0 and minute + 60 <= end_whole:
+                vec = hours.get(minute // 60)
                 minute += 60
             else:
-                vec = self.minutes.get(minute)
+                vec = minutes.get(minute)
                 minute += 1
             if vec is not None:
                 for i, v in enumerate(vec):
@@ -158,11 +205,29 @@ class _Buckets:
                         total[i] += v
         return total
 
-    def prune(self, before: float) -> None:
-        minute_cut = int(before // MINUTE)
-        for key in [k for k in self.minutes if k < minute_cut]:
+    def _add_partial(self, total: list[int], minute: int, start: float, end: float, threshold_s: float) -> None:
+        for call in self.calls.get(minute, {}).values():
+            if start <= call.received_at < end:
+                for i in _call_indices(call, threshold_s):
+                    total[i] += 1
+
+    def earliest(self) -> float | None:
+        """The earliest received time of any counted call."""
+        hours = [h for h, vec in self.hours.items() if any(vec[BLOCK_OF[g] + RECEIVED] for g in KIND_GROUPS)]
+        if not hours:
+            return None
+        first_hour = min(hours)
+        for minute in range(first_hour * 60, first_hour * 60 + 60):
+            calls = self.calls.get(minute)
+            if calls:
+                return min(c.received_at for c in calls.values())
+        return None  # unreachable while hour and minute counters agree
+
+    def prune(self, before_minute: int) -> None:
+        for key in [k for k in self.minutes if k < before_minute]:
             del self.minutes[key]
-        for key in [k for k in self.hours if k < minute_cut // 60]:
+            del self.calls[key]
+        for key in [k for k in self.hours if k < before_minute // 60]:
             del self.hours[key]
 
 
@@ -174,51 +239,55 @@ class _PolresDay:
     def __init__(self) -> None:
         self.received: list[float] = []  # sorted call_received_at of every incident
         self.responses: list[float] = []  # sorted response times (incidents with an on-scene time)
-        self.timed: list[tuple[float, float]] = []  # sorted (call_received_at, response) for sliding windows
+        self.timed: list[tuple[float, float]] = []  # sorted (call_received_at, response) for partial days
 
 
 class MetricsEngine:
-    """Incremental metrics for one Polda's board (or the whole country when ``polda_id`` is None)."""
+    """Incremental metrics for one Polda's board (or the whole country when ``polda_id`` is None).
+
+    Records of Polres outside the board's Polda are kept (the newest revision still wins) but count in nothing.
+    """
 
     def __init__(self, reference: ReferenceData, polda_id: str | None, settings: MetricsSettings) -> None:
         self.settings = settings
         self.polda_id = polda_id
-        zone = ZoneInfo(settings.tz)
-        offset = datetime.now(zone).utcoffset()
-        self._utc_offset_s = offset.total_seconds() if offset is not None else 0.0
+        self._zone = ZoneInfo(settings.tz)
+        self._fixed_offset_s = _fixed_utc_offset(self._zone)
         self._calls: dict[str, Call] = {}
         self._incidents: dict[str, Incident] = {}
+        self._incidents_by_polres: dict[str, dict[str, Incident]] = {}
         self._units: dict[str, Unit] = {}
         self._queue: QueueState | None = None
         self._buckets = _Buckets()
         self._days: dict[tuple[str, int], _PolresDay] = {}
-        self._open: dict[str, dict[str, Incident]] = {}  # polres -> open incidents
+        self._open: dict[str, dict[str, Incident]] = {}  # in-scope polres -> its open incidents
         self._waiting: dict[str, Call] = {}  # in-scope calls still ringing
         self._unit_status: dict[str, int] = {}
-        self._earliest_call: float = math.inf
+        self._horizon = -math.inf  # calls received before this were pruned
         self.reference = reference
         self._scope: frozenset[str] | None = None
+        self._scope_known = False
         self.set_reference(reference)
 
     # --- reference and scope -------------------------------------------------------------------------------------
 
     def set_reference(self, reference: ReferenceData) -> None:
-        """New reference data may change which Polres are in scope: recount everything from the kept records."""
+        """New reference data may change which Polres are in scope: then recount everything from the kept records."""
         self.reference = reference
         scope = None if self.polda_id is None else frozenset(p.id for p in reference.polres_of(self.polda_id))
-        if scope == self._scope and self._calls.keys() | self._incidents.keys() | self._units.keys():
+        if self._scope_known and scope == self._scope:
             return
-        self._scope = scope
+        self._scope, self._scope_known = scope, True
         calls, incidents, units = list(self._calls.values()), list(self._incidents.values()), list(self._units.values())
         self._calls.clear()
         self._incidents.clear()
+        self._incidents_by_polres.clear()
         self._units.clear()
         self._buckets = _Buckets()
         self._days.clear()
         self._open.clear()
         self._waiting.clear()
         self._unit_status.clear()
-        self._earliest_call = math.inf
         for c in calls:
             self.ingest_call(c)
         for i in incidents:
@@ -244,63 +313,79 @@ class MetricsEngine:
     # --- ingest --------------------------------------------------------------------------------------------------
 
     def ingest_call(self, call: Call) -> bool:
+        """Take a call revision; True if it changed state (a new call, or a newer revision of a known one)."""
         old = self._calls.get(call.id)
         if old is not None and old.rev >= call.rev:
             return False
-        self._calls[call.id] = call
+        received = call.received_at
+        # The wire decoder rejects non-finite times; a record built elsewhere must not crash the board either.
+        if not math.isfinite(received) or (received < self._horizon and old is None):
+            return False
         threshold = self.settings.answer_threshold_s
-        if old is not None and self.in_scope(old.polres_id):
-            self._buckets.add(old.received_at, _call_indices(old, threshold), -1)
+        scope = self._scope
+        if old is not None and (scope is None or old.polres_id in scope):
+            self._buckets.remove(old, _call_indices(old, threshold))
             self._waiting.pop(old.id, None)
-        if self.in_scope(call.polres_id):
-            self._buckets.add(call.received_at, _call_indices(call, threshold), 1)
-            if call.is_waiting:
+        if received < self._horizon:  # a correction moved it into pruned history: forget it
+            del self._calls[call.id]
+            return True
+        self._calls[call.id] = call
+        if scope is None or call.polres_id in scope:
+            self._buckets.add(call, _call_indices(call, threshold))
+            if call.answered_at is None and call.abandoned_at is None:
                 self._waiting[call.id] = call
-            if call.received_at < self._earliest_call:
-                self._earliest_call = call.received_at
         return True
 
     def ingest_calls(self, calls: Iterable[Call]) -> int:
         return sum(self.ingest_call(c) for c in calls)
 
-    def _day_key(self, t: float) -> int:
-        return int((t + self._utc_offset_s) // DAY)
-
     def _incident_contribution(self, incident: Incident, sign: int) -> None:
         key = (incident.polres_id, self._day_key(incident.call_received_at))
-        day = self._days.get(key)
-        if day is None:
-            if sign < 0:
-                return
-            day = self._days[key] = _PolresDay()
         received = incident.call_received_at
         response = incident.response_time_s
         if sign > 0:
+            day = self._days.get(key)
+            if day is None:
+                day = self._days[key] = _PolresDay()
             bisect.insort(day.received, received)
             if response is not None:
                 bisect.insort(day.responses, response)
                 bisect.insort(day.timed, (received, response))
             if incident.closed_at is None:
                 self._open.setdefault(incident.polres_id, {})[incident.id] = incident
-        else:
+            return
+        open_here = self._open.get(incident.polres_id)
+        if open_here is not None:
+            open_here.pop(incident.id, None)
+        day = self._days.get(key)
+        if day is not None:  # None: its day was pruned
             _remove_sorted(day.received, received)
             if response is not None:
                 _remove_sorted(day.responses, response)
                 _remove_sorted(day.timed, (received, response))
-            self._open.get(incident.polres_id, {}).pop(incident.id, None)
+            if not day.received:  # an empty day would list a Polres that no longer has incidents
+                del self._days[key]
 
     def ingest_incident(self, incident: Incident) -> bool:
+        """Take an incident revision; True if it changed state."""
         old = self._incidents.get(incident.id)
         if old is not None and old.rev >= incident.rev:
             return False
+        received, on_scene = incident.call_received_at, incident.on_scene_at
+        if not math.isfinite(received) or (on_scene is not None and not math.isfinite(on_scene)):
+            return False
         self._incidents[incident.id] = incident
-        if old is not None and self.in_scope(old.polres_id):
-            self._incident_contribution(old, -1)
+        if old is not None:
+            del self._incidents_by_polres[old.polres_id][old.id]
+            if self.in_scope(old.polres_id):
+                self._incident_contribution(old, -1)
+        self._incidents_by_polres.setdefault(incident.polres_id, {})[incident.id] = incident
         if self.in_scope(incident.polres_id):
             self._incident_contribution(incident, 1)
         return True
 
     def ingest_unit(self, unit: Unit) -> bool:
+        """Take a unit revision; True if it changed state."""
         old = self._units.get(unit.id)
         if old is not None and old.rev >= unit.rev:
             return False
@@ -313,52 +398,70 @@ class MetricsEngine:
         return True
 
     def set_queue(self, queue: QueueState) -> None:
+        """The live-queue document; an older one than the one held is ignored."""
         if self._queue is None or queue.as_of >= self._queue.as_of:
             self._queue = queue
 
     def prune(self, before: float) -> None:
-        """Forget calls and closed incidents received before ``before`` (open incidents stay: they are still work)."""
-        for call_id in [k for k, c in self._calls.items() if c.received_at < before]:
+        """Forget calls and closed incidents received before ``before`` (rounded down to the hour; open incidents
+        stay: they are still work). Late revisions of pruned calls are ignored."""
+        horizon = math.floor(before / HOUR) * HOUR
+        if horizon <= self._horizon:
+            return
+        self._horizon = horizon
+        for call_id in [k for k, c in self._calls.items() if c.received_at < horizon]:
             call = self._calls.pop(call_id)
             self._waiting.pop(call.id, None)
-        self._buckets.prune(before)
-        cut_day = self._day_key(before)
+        self._buckets.prune(int(horizon // MINUTE))
+        cut_day = self._day_key(horizon)
         for key in [k for k in self._days if k[1] < cut_day]:
             del self._days[key]
         for incident_id in [
-            k for k, i in self._incidents.items() if i.call_received_at < before and i.closed_at is not None
+            k for k, i in self._incidents.items() if i.call_received_at < horizon and i.closed_at is not None
         ]:
-            del self._incidents[incident_id]
-        self._earliest_call = min((c.received_at for c in self._calls.values()), default=math.inf)
+            incident = self._incidents.pop(incident_id)
+            del self._incidents_by_polres[incident.polres_id][incident_id]
 
-    # --- windows -------------------------------------------------------------------------------------------------
+    # --- local days and windows ----------------------------------------------------------------------------------
+
+    def _day_key(self, t: float) -> int:
+        """The board-local day containing ``t``, as days since 1970-01-01."""
+        if self._fixed_offset_s is not None:
+            return int((t + self._fixed_offset_s) // DAY)
+        return datetime.fromtimestamp(t, self._zone).date().toordinal() - _EPOCH_ORDINAL
+
+    def _day_start(self, day_key: int) -> float:
+        if self._fixed_offset_s is not None:
+            return day_key * DAY - self._fixed_offset_s
+        d = date.fromordinal(day_key + _EPOCH_ORDINAL)
+        return datetime(d.year, d.month, d.day, tzinfo=self._zone).timestamp()
 
     def local_midnight(self, t: float) -> float:
-        return self._day_key(t) * DAY - self._utc_offset_s
+        return self._day_start(self._day_key(t))
 
     def window_bounds(self, window: Window, now: float) -> tuple[float, float]:
-        """[start, end) of a window; ``end`` is just after ``now`` so a call received at ``now`` counts."""
-        end = now + 1e-6
+        """[start, end) of a window; ``end`` is the next float after ``now`` so a call received at ``now`` counts."""
+        end = math.nextafter(now, math.inf)
         if window is Window.LAST_60_MIN:
             return now - HOUR, end
         if window is Window.PREVIOUS_60_MIN:
             return now - 2 * HOUR, now - HOUR
         if window is Window.TODAY:
             return self.local_midnight(now), end
-        return self.local_midnight(now) - 6 * DAY, end
+        return self._day_start(self._day_key(now) - 6), end
 
     # --- snapshot ------------------------------------------------------------------------------------------------
 
     def snapshot(self, now: float, response_window: Window = Window.TODAY) -> BoardSnapshot:
         polres_ids = self._board_polres_ids()
         response = [self.response_stats(pid, now, response_window) for pid in polres_ids]
-        response.sort(key=lambda r: (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name))
+        response.sort(key=_worst_first)
         polda = self.reference.poldas.get(self.polda_id) if self.polda_id else None
         return BoardSnapshot(
             as_of=now,
             tz=self.settings.tz,
             polda_id=self.polda_id or "national",
-            polda_name=polda.name if polda else "Indonesia",
+            polda_name=polda.name if polda else (self.polda_id or "Indonesia"),
             volume=self.volume(now),
             queue=self.queue(now),
             tiers={w: self.tier_stats(w, now) for w in Window},
@@ -369,24 +472,31 @@ class MetricsEngine:
         )
 
     def _board_polres_ids(self) -> list[str]:
-        if self._scope is not None:
-            return [p.id for p in self.reference.polres_of(self.polda_id or "")]
+        """The board's Polres in reference order; on a national board also unknown Polres that have incidents."""
+        if self.polda_id is not None:
+            return [p.id for p in self.reference.polres_of(self.polda_id)]
         known = list(self.reference.polres)
         seen = set(known)
         extra = sorted({pid for pid, _ in self._days} - seen)
         return known + extra
 
-    def volume(self, now: float) -> VolumeSeries:
-        bucket_s = self.settings.bucket_s
+    def volume(self, now: float, bucket_s: int | None = None) -> VolumeSeries:
+        """Calls per bucket over the 24 h ending with the bucket that holds ``now`` (``bucket_s`` defaults to the
+        settings'; 300 and 3600 give the 5-minute and hourly roll-ups)."""
+        bucket_s = self.settings.bucket_s if bucket_s is None else bucket_s
+        if not _valid_bucket(bucket_s):
+            raise ValueError(f"bucket_s must be a multiple of 60 that divides 86400, got {bucket_s!r}")
         n = SERIES_SPAN_S // bucket_s
         start = (math.floor(now / bucket_s) + 1) * bucket_s - SERIES_SPAN_S
-        genuine, nuisance, other = self._series(start, n, bucket_s, (GENUINE, NUISANCE, OTHER))
+        genuine, nuisance, other = self._series(start, n, bucket_s)
         previous_day = same_weekday = None
-        if self._earliest_call < start:
-            (previous_day,) = self._series(start - DAY, n, bucket_s, (RECEIVED,))
-        if self._earliest_call < start - 6 * DAY:
-            (same_weekday,) = self._series(start - 7 * DAY, n, bucket_s, (RECEIVED,))
-        recent = self._buckets.sum_range(now - RATE_SPAN_S, now + 1e-6)[RECEIVED]
+        earliest = self._buckets.earliest()
+        if earliest is not None and earliest < start:
+            previous_day = _totals(self._series(start - DAY, n, bucket_s))
+        if earliest is not None and earliest < start - 6 * DAY:
+            same_weekday = _totals(self._series(start - 7 * DAY, n, bucket_s))
+        end = math.nextafter(now, math.inf)
+        recent = self._buckets.sum_range(now - RATE_SPAN_S, end, self.settings.answer_threshold_s)
         return VolumeSeries(
             bucket_s=bucket_s,
             start=start,
@@ -395,22 +505,25 @@ class MetricsEngine:
             other=other,
             previous_day=previous_day,
             same_weekday_last_week=same_weekday,
-            current_rate_per_hour=recent * HOUR / RATE_SPAN_S,
+            current_rate_per_hour=_received(recent, ALL_KINDS) * HOUR / RATE_SPAN_S,
         )
 
-    def _series(self, start: float, n: int, bucket_s: int, fields: tuple[int, ...]) -> list[tuple[int, ...]]:
+    def _series(self, start: float, n: int, bucket_s: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """Received calls per bucket, per kind (genuine, nuisance, other)."""
         minutes = self._buckets.minutes
         per = bucket_s // MINUTE
         first_minute = int(start // MINUTE)
-        out: list[list[int]] = [[0] * n for _ in fields]
+        g_at, n_at, o_at = (BLOCK_OF[g] + RECEIVED for g in KIND_GROUPS)
+        genuine, nuisance, other = [0] * n, [0] * n, [0] * n
         for i in range(n):
             base = first_minute + i * per
             for m in range(base, base + per):
                 vec = minutes.get(m)
                 if vec is not None:
-                    for j, f in enumerate(fields):
-                        out[j][i] += vec[f]
-        return [tuple(series) for series in out]
+                    genuine[i] += vec[g_at]
+                    nuisance[i] += vec[n_at]
+                    other[i] += vec[o_at]
+        return tuple(genuine), tuple(nuisance), tuple(other)
 
     def queue(self, now: float) -> QueueSnapshot:
         q = self._queue
@@ -431,37 +544,45 @@ class MetricsEngine:
             source=source,
         )
 
-    def tier_stats(self, window: Window, now: float) -> TierStats:
+    def tier_stats(self, window: Window, now: float, kinds: frozenset[CallKindGroup] = ALL_KINDS) -> TierStats:
+        """Calls received in the window and what became of them; ``kinds`` keeps only those kinds of call."""
         start, end = self.window_bounds(window, now)
-        v = self._buckets.sum_range(start, end)
+        v = self._buckets.sum_range(start, end, self.settings.answer_threshold_s)
+        blocks = [BLOCK_OF[g] for g in KIND_GROUPS if g in kinds]
+
+        def total(index: int) -> int:
+            return sum(v[b + index] for b in blocks)
+
         return TierStats(
             window=window,
-            received=v[RECEIVED],
-            answered_by_tier={t: v[ANSWERED_AT[t]] for t in TIERS_IN_ORDER},
-            escalations={pair: v[ESCALATION_AT[pair]] for pair in ESCALATION_PAIRS},
-            abandoned=v[ABANDONED],
-            waiting=v[WAITING],
-            answered_within_threshold=v[ANSWERED_WITHIN],
+            received=total(RECEIVED),
+            answered_by_tier={t: total(ANSWERED_AT[t]) for t in TIERS_IN_ORDER},
+            escalations={pair: total(ESCALATION_AT[pair]) for pair in ESCALATION_PAIRS},
+            abandoned=total(ABANDONED),
+            waiting=total(WAITING),
+            answered_within_threshold=total(ANSWERED_WITHIN),
             answer_threshold_s=self.settings.answer_threshold_s,
-            genuine=v[GENUINE],
-            nuisance=v[NUISANCE],
-            categorised=v[CATEGORISED],
+            genuine=v[BLOCK_OF[CallKindGroup.GENUINE] + RECEIVED] if CallKindGroup.GENUINE in kinds else 0,
+            nuisance=v[BLOCK_OF[CallKindGroup.NUISANCE] + RECEIVED] if CallKindGroup.NUISANCE in kinds else 0,
+            categorised=total(CATEGORISED),
         )
 
     def _window_responses(self, polres_ids: Iterable[str], start: float, end: float) -> tuple[list[float], int]:
-        """Sorted response times and incident count for incidents whose call was received in [start, end)."""
-        first_day, last_day = self._day_key(start), self._day_key(end - 1e-6)
+        """Sorted response times and incident count for incidents whose call was received in [start, end).
+
+        The returned list may be an engine-owned list: callers only read it.
+        """
+        first_day, last_day = self._day_key(start), self._day_key(math.nextafter(end, -math.inf))
         responses: list[float] = []
         count = 0
         whole_days = []
         for pid in polres_ids:
             for day_key in range(first_day, last_day + 1):
                 day = self._days.get((pid, day_key))
-                if day is None:
+                if day is None or not day.received:
                     continue
-                day_start = day_key * DAY - self._utc_offset_s
-                # Every incident of this day inside the window: use its sorted list as it is.
-                if day_start >= start and (not day.received or day.received[-1] < end):
+                # Every incident of this day inside the window: take its sorted list as it is.
+                if start <= day.received[0] and day.received[-1] < end:
                     whole_days.append(day.responses)
                     count += len(day.received)
                 else:
@@ -482,7 +603,7 @@ class MetricsEngine:
         self, polres_id: str | None, now: float, window: Window, *, polres_ids: list[str] | None = None
     ) -> ResponseStats:
         """One Polres' response stats, or (``polres_id`` None) the whole board's over ``polres_ids``."""
-        ids = [polres_id] if polres_id is not None else (polres_ids or self._board_polres_ids())
+        ids = [polres_id] if polres_id is not None else (self._board_polres_ids() if polres_ids is None else polres_ids)
         start, end = self.window_bounds(window, now)
         values, count_in_window = self._window_responses(ids, start, end)
         target, aspiration = self.settings.target_s, self.settings.aspiration_s
@@ -501,7 +622,7 @@ class MetricsEngine:
             unit_id = polres_id
         else:
             polda = self.reference.poldas.get(self.polda_id) if self.polda_id else None
-            name = polda.name if polda else "Indonesia"
+            name = polda.name if polda else (self.polda_id or "Indonesia")
             unit_id = self.polda_id or "national"
         return ResponseStats(
             unit_id=unit_id,
@@ -520,14 +641,16 @@ class MetricsEngine:
         )
 
     def polres_detail(self, polres_id: str, now: float, window: Window) -> PolresDetail:
-        """A Polres' drill-down: its response stats, its incidents in the window with timelines, and its units."""
+        """A Polres' drill-down: its response stats, its incidents in the window (plus any still open) newest first
+        with their timelines, and its units."""
         start, end = self.window_bounds(window, now)
         incidents = [
             i
-            for i in self._incidents.values()
-            if i.polres_id == polres_id and (start <= i.call_received_at < end or i.closed_at is None)
+            for i in self._incidents_by_polres.get(polres_id, {}).values()
+            if start <= i.call_received_at < end or i.closed_at is None
         ]
-        incidents.sort(key=lambda i: i.call_received_at, reverse=True)
+        incidents.sort(key=lambda i: (i.call_received_at, i.id), reverse=True)
+        target = self.settings.target_s
         timelines = []
         for i in incidents:
             call = self._calls.get(i.call_id) if i.call_id else None
@@ -536,12 +659,10 @@ class MetricsEngine:
                     incident=i,
                     answered_at=call.answered_at if call else None,
                     caller_number=call.caller_number if call else None,
-                    overdue=i.closed_at is None
-                    and i.on_scene_at is None
-                    and now - i.call_received_at > self.settings.target_s,
+                    overdue=i.closed_at is None and i.on_scene_at is None and now - i.call_received_at > target,
                 )
             )
-        units = sorted((u for u in self._units.values() if u.polres_id == polres_id), key=lambda u: u.callsign)
+        units = sorted((u for u in self._units.values() if u.polres_id == polres_id), key=lambda u: (u.callsign, u.id))
         return PolresDetail(
             polres_id=polres_id,
             stats=self.response_stats(polres_id, now, window),
@@ -556,7 +677,8 @@ class MetricsEngine:
         return {UnitStatus(k): v for k, v in self._unit_status.items() if v}
 
     def earliest_call_at(self) -> float | None:
-        return None if self._earliest_call == math.inf else self._earliest_call
+        """The earliest received time of a call the board counts (None: no calls)."""
+        return self._buckets.earliest()
 
     def nuisance_share(self, window: Window, now: float) -> float | None:
         return self.tier_stats(window, now).prank_share_pct
@@ -564,6 +686,19 @@ class MetricsEngine:
     @staticmethod
     def is_nuisance(category: CallCategory) -> bool:
         return category in NUISANCE_CATEGORIES
+
+
+def _worst_first(r: ResponseStats) -> tuple[bool, float, int, str, str]:
+    """Sort key: highest p90 first, Polres without a response time last; ties by overdue count, then name."""
+    return (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id)
+
+
+def _received(vec: list[int], kinds: frozenset[CallKindGroup]) -> int:
+    return sum(vec[BLOCK_OF[g] + RECEIVED] for g in KIND_GROUPS if g in kinds)
+
+
+def _totals(series: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+    return tuple(sum(values) for values in zip(*series, strict=True))
 
 
 def _remove_sorted(values: list[Any], item: object) -> None:

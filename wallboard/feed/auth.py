@@ -16,7 +16,8 @@ KEYRING_USERNAME = "api-token"
 def resolve_token(api: ApiConfig, environ: Mapping[str, str] | None = None) -> str | None:
     """The bearer token, or None if neither source has one. The token is registered for log redaction."""
     environ = os.environ if environ is None else environ
-    token = environ.get(api.token_env) or None
+    # Whitespace around a token is never part of it (``export T=$(cat ...)``, a pasted keyring entry).
+    token = (environ.get(api.token_env) or "").strip() or None
     source = f"${api.token_env}"
     if token is None:
         try:
@@ -24,10 +25,12 @@ def resolve_token(api: ApiConfig, environ: Mapping[str, str] | None = None) -> s
             from keyring.errors import KeyringError
 
             try:
-                token = keyring.get_password(api.keyring_service, KEYRING_USERNAME)
+                token = (keyring.get_password(api.keyring_service, KEYRING_USERNAME) or "").strip() or None
                 source = f"keyring service {api.keyring_service!r}"
             except KeyringError as exc:
                 log.info("OS keyring not available (%s); no API token from it", type(exc).__name__)
+            except Exception as exc:  # a broken backend (D-Bus, locked wallet) must not stop the board
+                log.warning("OS keyring failed (%s); no API token from it", type(exc).__name__)
         except ImportError:
             pass
     if token:

@@ -12,20 +12,25 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import requests.auth
+import urllib3
 
 from wallboard import __version__
 from wallboard.config import ApiConfig
 from wallboard.core.freshness import parse_retry_after
-from wallboard.logsetup import redact
+from wallboard.logsetup import redact, register_secret
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 CHUNK = 256 * 1024
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class FeedError(Exception):
@@ -37,13 +42,23 @@ class FeedError(Exception):
 
 
 class HttpStatusError(FeedError):
+    """The API answered with an error status (problem+json detail included when there is one)."""
+
     def __init__(self, status: int, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.status = status
 
 
+class ServiceUnavailableError(HttpStatusError):
+    """HTTP 503 or 429: the API is alive but asks us to come back later (``retry_after_s``)."""
+
+
 class TransportError(FeedError):
     """Connection refused/reset, timeout, DNS: the API could not be reached."""
+
+
+class FeedTimeoutError(TransportError):
+    """No connection or no (complete) answer within the configured timeouts."""
 
 
 class TlsError(FeedError):
@@ -54,30 +69,56 @@ class InvalidDocumentError(FeedError):
     """The response was not the JSON document the contract promises."""
 
 
+class InvalidJsonError(InvalidDocumentError):
+    """The body is not JSON at all."""
+
+
 class BodyTooLargeError(InvalidDocumentError):
     pass
 
 
+class ContractError(InvalidDocumentError):
+    """JSON, but not the shape the dispatch API contract promises (raised by the sync layer)."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One GET: the decoded document, and whether it came from the ETag cache because the server said 304."""
+
+    document: Any
+    not_modified: bool
+    etag: str | None
+
+
 class DispatchClient:
-    """GET JSON documents from one dispatch API. Thread-safe for one request per resource at a time."""
+    """GET JSON documents from one dispatch API. Safe to call from several executor threads at once."""
 
     def __init__(self, base_url: str, api: ApiConfig, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.api = api
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FeedError(f"API URL {base_url[:200]!r} is not an http(s) URL")
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"wallboard/{__version__}"
         self._session.headers["Accept"] = "application/json"
         if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
-        # TLS verification is not optional: either the system store or the configured CA bundle. It is passed with
-        # every request, because requests lets REQUESTS_CA_BUNDLE from the environment override a session's verify.
+            _check_token(token)
+            register_secret(token)
+            # As an auth object, not a bare header: requests would otherwise replace it with a ~/.netrc entry.
+            self._session.auth = _BearerAuth(token)
+            if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+                log.warning("the API token is sent without TLS to %s; use an https:// API URL", parts.hostname)
+        # TLS verification is not optional: either the system store or the configured CA bundle.
         self._verify: str | bool = True
         if api.ca_bundle:
             if not Path(api.ca_bundle).is_file():
                 raise FeedError(f"api.ca_bundle {api.ca_bundle!r} is not a readable file")
             self._verify = api.ca_bundle
         self._session.verify = self._verify
-        self._etags: dict[str, tuple[str, Any]] = {}
+        # One ETag per endpoint (path), for the query it was answered for: a cursor changes the query on every
+        # poll, so a per-URL cache would grow without bound on a board that runs for months.
+        self._etags: dict[str, tuple[str, str, Any]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never the headers: they hold the token
@@ -87,14 +128,22 @@ class DispatchClient:
         self._session.close()
 
     def get_json(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Any:
-        """The decoded JSON document at ``path``. On 304 the cached document for the same URL is returned."""
+        """The decoded JSON document at ``path``. On 304 the cached document for the same query is returned."""
+        return self.fetch(path, params, use_etag=use_etag).document
+
+    def fetch(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Fetched:
+        """GET ``path`` and decode it. Raises a :class:`FeedError` subclass on every kind of failure."""
         url = f"{self.base_url}{path}"
-        key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+        query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
         headers = {}
-        with self._lock:
-            cached = self._etags.get(key) if use_etag else None
-        if cached:
-            headers["If-None-Match"] = cached[0]
+        cached: tuple[str, str, Any] | None = None
+        if use_etag:
+            with self._lock:
+                cached = self._etags.get(path)
+            if cached is not None and cached[0] == query:
+                headers["If-None-Match"] = cached[1]
+            else:
+                cached = None
         try:
             response = self._session.get(
                 url,
@@ -107,46 +156,61 @@ class DispatchClient:
         except requests.exceptions.SSLError as exc:
             raise TlsError(
                 f"TLS certificate of {self.base_url} not trusted ({_reason(exc)}); "
-                "if your API uses an internal CA, set api.ca_bundle"
+                "if your API uses an internal CA, set api.ca_bundle to its PEM file"
             ) from None
+        except requests.exceptions.ConnectTimeout:
+            raise FeedTimeoutError(f"{path}: no connection within {self.api.connect_timeout_s:g} s") from None
         except requests.exceptions.Timeout:
-            raise TransportError(f"{path}: no answer within {self.api.read_timeout_s:g} s") from None
+            raise FeedTimeoutError(f"{path}: no answer within {self.api.read_timeout_s:g} s") from None
         except requests.exceptions.ConnectionError as exc:
             raise TransportError(f"{path}: cannot connect ({_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{path}: {_reason(exc)}") from None
         with response:
-            if response.status_code == 304 and cached:
-                return cached[1]
+            if response.status_code == 304:
+                if cached is None:
+                    raise ContractError(f"{path}: HTTP 304 to a request without If-None-Match")
+                return Fetched(cached[2], True, cached[1])
             if response.status_code >= 400:
                 raise self._status_error(path, response)
+            if response.status_code != 200:
+                raise ContractError(f"{path}: unexpected HTTP {response.status_code}")
             body = self._read_capped(path, response)
         try:
             document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidDocumentError(f"{path}: response is not valid JSON ({exc.__class__.__name__})") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise InvalidJsonError(f"{path}: response is not valid JSON ({exc.__class__.__name__})") from None
         etag = response.headers.get("ETag")
-        if etag and use_etag:
+        if use_etag and etag and len(etag) <= 200:
             with self._lock:
-                self._etags[key] = (etag, document)
-        return document
+                self._etags[path] = (query, etag, document)
+        return Fetched(document, False, etag)
 
     def _read_capped(self, path: str, response: requests.Response) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BodyTooLargeError(f"{path}: response of {int(declared) // 2**20} MB refused (limit 20 MB)")
+        limit_mb = MAX_BODY_BYTES // 2**20
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise BodyTooLargeError(f"{path}: response of {int(declared) // 2**20} MB refused (limit {limit_mb} MB)")
         chunks = []
         size = 0
+        # The read timeout is per socket read; a server that trickles bytes forever needs an overall deadline.
+        # ``read1`` returns whatever has arrived, so the deadline is checked at least once per read timeout.
         deadline = time.monotonic() + self.api.read_timeout_s * 3
+        raw = response.raw
         try:
-            for chunk in response.iter_content(CHUNK):
+            while True:
+                chunk = raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise BodyTooLargeError(f"{path}: response larger than 20 MB refused")
+                    raise BodyTooLargeError(f"{path}: response larger than {limit_mb} MB refused")
                 if time.monotonic() > deadline:
-                    raise TransportError(f"{path}: response too slow to arrive")
+                    raise FeedTimeoutError(f"{path}: response too slow to arrive")
                 chunks.append(chunk)
-        except requests.exceptions.RequestException as exc:
+        except urllib3.exceptions.ReadTimeoutError:
+            raise FeedTimeoutError(f"{path}: answer stopped arriving for {self.api.read_timeout_s:g} s") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransportError(f"{path}: connection broke while reading ({_reason(exc)})") from None
         return b"".join(chunks)
 
@@ -155,15 +219,47 @@ class DispatchClient:
         try:
             if response.headers.get("Content-Type", "").startswith("application/problem+json"):
                 problem = json.loads(response.raw.read(65536, decode_content=True))
-                detail = str(problem.get("detail") or problem.get("title") or "")[:200]
-        except (ValueError, OSError, AttributeError):
+                if isinstance(problem, dict):
+                    detail = _printable(str(problem.get("detail") or problem.get("title") or ""))[:200]
+        except (ValueError, OSError, AttributeError, RecursionError, requests.exceptions.RequestException):
+            pass
+        except Exception:  # urllib3 read errors (ProtocolError...) while reading a detail we can live without
             pass
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         status = response.status_code
         what = {401: "not authorised (check the API token)", 403: "forbidden", 404: "not found",
                 429: "rate limited", 503: "service unavailable"}.get(status, "server error")  # fmt: skip
         message = f"{path}: HTTP {status} {what}" + (f": {detail}" if detail else "")
-        return HttpStatusError(status, message, retry_after_s=retry_after)
+        if retry_after is not None:
+            message += f" (retry after {retry_after:.0f} s)"
+        kind = ServiceUnavailableError if status in (429, 503) else HttpStatusError
+        return kind(status, message, retry_after_s=retry_after)
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth([REDACTED])"
+
+
+def _check_token(token: str) -> None:
+    """A token must be sendable as a header; say so without showing it."""
+    if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+        raise FeedError(
+            "the API token contains spaces, control or non-ASCII characters and cannot be sent; check "
+            "the environment variable or keyring entry it came from"
+        )
+
+
+def _printable(text: str) -> str:
+    """A server-provided string made safe for one log line and the ticker (no control characters)."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,49 +12,87 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wallboard.config import Config
-from wallboard.core.freshness import Freshness, StreamHealth, assess, backoff_delay
+from wallboard.core.freshness import Freshness, FreshnessTracker, StreamHealth, backoff_delay
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Call, Incident, QueueState, Unit
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import Clock, local_day_start
 from wallboard.feed.client import FeedError
-from wallboard.feed.sync import StreamSync, SyncResult
-
-if TYPE_CHECKING:
-    from wallboard.store import HistoryStore
+from wallboard.feed.sync import SKEW_WARN_S, FeedClient, StreamSync, SyncResult
 
 log = logging.getLogger(__name__)
 
 STREAMS = ("reference", "calls", "units", "queue")
-SKEW_WARN_S = 60.0
 MAX_INVALID_LOGGED = 5
+#: A snapshot goes out at least this often even when no data changed, so ages and "waiting for" figures move.
+SNAPSHOT_REFRESH_S = 5.0
+EXECUTOR_WORKERS = 4
+
+FeedRecord = Call | Incident | Unit | QueueState | ReferenceData
+
+
+class RecordSink(Protocol):
+    """Where accepted records and committed cursors go (the store's background writer); must not block."""
+
+    def append(self, records: list[Call | Incident | Unit]) -> None: ...
+    def save_cursors(self, cursors: dict[str, str]) -> None: ...
+    def flush(self, timeout: float = ...) -> bool: ...
+
+
+class SavedHistory(Protocol):
+    @property
+    def calls(self) -> Sequence[Call]: ...
+    @property
+    def incidents(self) -> Sequence[Incident]: ...
+    @property
+    def units(self) -> Sequence[Unit]: ...
+    @property
+    def cursors(self) -> dict[str, str]: ...
+
+
+class HistorySource(Protocol):
+    """The narrow view of :class:`wallboard.store.HistoryStore` the hub uses."""
+
+    @property
+    def path(self) -> Path: ...
+
+    def load_since(self, since: float) -> SavedHistory: ...
+    def writer(self) -> RecordSink: ...
+
+
+class FeedSync(Protocol):
+    """What the hub needs of :class:`wallboard.feed.sync.StreamSync`: a blocking fetch, and cursors to commit."""
+
+    @property
+    def client(self) -> FeedClient: ...
+
+    def fetch(self, stream: str) -> SyncResult: ...
+    def commit(self, cursors: dict[str, str]) -> None: ...
+    def cursors(self) -> dict[str, str]: ...
+    def restore_cursors(self, cursors: dict[str, str]) -> None: ...
 
 
 class RecordSource(Protocol):
     """A non-HTTP source of records (a replay): what is due by board time ``now``."""
 
-    def due(self, now: float) -> list[tuple[str, Any]]: ...
+    def due(self, now: float) -> Sequence[tuple[str, Any]]: ...
 
 
-@dataclass
-class _StreamState:
-    name: str
-    interval_s: float
-    last_success_real: float | None = None  # time.monotonic()
-    last_success_at: float | None = None  # board clock
-    last_attempt_at: float | None = None
-    last_error: str | None = None
-    failures: int = 0
-    invalid_total: int = 0
+@dataclass(frozen=True)
+class PollOutcome:
+    ok: bool
+    more: bool = False  # a backlog is waiting: poll again at once
+    retry_after_s: float | None = None
 
 
 class FeedHub(QObject):
@@ -70,10 +108,11 @@ class FeedHub(QObject):
         config: Config,
         engine: MetricsEngine,
         clock: Clock,
-        sync: StreamSync | None,
-        store: HistoryStore | None = None,
+        sync: FeedSync | None,
+        store: HistorySource | None = None,
         parent: QObject | None = None,
         rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.config = config
@@ -83,6 +122,7 @@ class FeedHub(QObject):
         self.store = store
         self._writer = store.writer() if store is not None else None
         self._rng = rng or random.Random()
+        self._monotonic = monotonic
         api = config.api
         intervals = {
             "reference": api.poll_reference_s,
@@ -90,14 +130,26 @@ class FeedHub(QObject):
             "units": api.poll_units_s,
             "queue": api.poll_queue_s,
         }
-        self._streams = {name: _StreamState(name, intervals[name]) for name in STREAMS}
-        self._started_real = time.monotonic()
+        started = monotonic()
+        self._trackers = {
+            name: FreshnessTracker(
+                name,
+                intervals[name],
+                started_real=started,
+                stale_after_intervals=api.stale_after_intervals,
+                # Reference data changes rarely: one success keeps it usable until it fails.
+                sticky=name == "reference",
+            )
+            for name in STREAMS
+        }
         self._executor: ThreadPoolExecutor | None = None
+        self._inflight: set[Future[SyncResult]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._dirty = True
-        self._last_emit_real = 0.0
+        self._last_emit_real = float("-inf")
         self._last_health: dict[str, StreamHealth] = {}
+        self._skewed = False
         self._replay: RecordSource | None = None
         self.response_window = Window(config.board.response_window)
         self.last_snapshot: BoardSnapshot | None = None
@@ -107,7 +159,7 @@ class FeedHub(QObject):
 
     @classmethod
     def for_api(
-        cls, config: Config, engine: MetricsEngine, clock: Clock, *, base_url: str, store: HistoryStore | None = None
+        cls, config: Config, engine: MetricsEngine, clock: Clock, *, base_url: str, store: HistorySource | None = None
     ) -> FeedHub:
         """A hub polling the dispatch API at ``base_url`` (empty: no HTTP source, e.g. a replay)."""
         if not base_url:
@@ -116,34 +168,50 @@ class FeedHub(QObject):
         from wallboard.feed.client import DispatchClient
 
         client = DispatchClient(base_url, config.api, resolve_token(config.api))
-        return cls(config, engine, clock, StreamSync(client, engine.polda_id, clock.now), store)
+        # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
+        tolerance = SKEW_WARN_S * _clock_rate(clock)
+        return cls(
+            config, engine, clock, StreamSync(client, engine.polda_id, clock.now, skew_tolerance_s=tolerance), store
+        )
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Load history, then start the poll loops. Call with the qasync loop running or about to run."""
         loop = asyncio.get_event_loop()
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feed")
-        self._started_real = time.monotonic()
+        self._stopping = False
+        self._executor = ThreadPoolExecutor(max_workers=EXECUTOR_WORKERS, thread_name_prefix="feed")
+        now_real = self._monotonic()
+        for tracker in self._trackers.values():
+            tracker.restart(now_real)
         self._tasks = [loop.create_task(self._startup())]
         self._timer.start()
 
     async def _startup(self) -> None:
         if self.store is not None:
             await self._load_history()
-        if self.sync is not None:
+        if self.sync is not None and not self._stopping:
             loop = asyncio.get_event_loop()
             # Reference first: the engine needs to know the Polres before the metrics mean anything.
-            await self._poll_once("reference")
+            first = await self._poll_once("reference")
+            reference_delay = self._next_delay("reference", first)
             for name in STREAMS:
-                self._tasks.append(loop.create_task(self._poll_loop(name)))
+                if self._stopping:
+                    break
+                delay = reference_delay if name == "reference" else 0.0
+                self._tasks.append(loop.create_task(self._poll_loop(name, first_delay=delay)))
         self._emit_snapshot()
 
     async def _load_history(self) -> None:
         assert self.store is not None
         since = local_day_start(self.clock.now(), self.config.board.tz, days_back=8)
         loop = asyncio.get_event_loop()
-        history = await loop.run_in_executor(self._executor, self.store.load_since, since)
+        try:
+            history = await loop.run_in_executor(self._executor, self.store.load_since, since)
+        except Exception as exc:  # a damaged history must not keep the live feed off the wall
+            log.error("history could not be loaded from %s: %s", self.store.path, exc)
+            self.problemReported.emit("history", f"history could not be loaded: {exc}")
+            return
         for c in history.calls:
             self.engine.ingest_call(c)
         for i in history.incidents:
@@ -160,7 +228,8 @@ class FeedHub(QObject):
         self.incidentsChanged.emit(list(self.engine.incidents.values()))
         self._dirty = True
 
-    async def stop(self) -> None:
+    async def stop(self, wait_s: float = 5.0) -> None:
+        """Stop polling; wait (up to ``wait_s``, without blocking the GUI) for requests already under way."""
         self._stopping = True
         self._timer.stop()
         for task in self._tasks:
@@ -171,13 +240,21 @@ class FeedHub(QObject):
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        deadline = self._monotonic() + wait_s
+        while any(not f.done() for f in self._inflight) and self._monotonic() < deadline:
+            await asyncio.sleep(0.02)
         self.stop_sync()
 
     def stop_sync(self) -> None:
-        """Release threads and files without an event loop (also safe after ``stop``)."""
+        """Release threads and files without an event loop (also safe after ``stop``, and twice)."""
         self._stopping = True
         self._timer.stop()
+        for task in self._tasks:
+            task.cancel()
         if self._executor is not None:
+            busy = sum(1 for f in self._inflight if not f.done())
+            if busy:
+                log.info("stopping with %d request(s) still under way; they end at their timeouts", busy)
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
         if self.sync is not None:
@@ -187,65 +264,81 @@ class FeedHub(QObject):
 
     # --- polling -------------------------------------------------------------------------------------------------
 
-    async def _poll_loop(self, stream: str) -> None:
-        state = self._streams[stream]
-        while not self._stopping:
-            ok, retry_after = await self._poll_once(stream)
-            if ok:
-                delay = state.interval_s
-            else:
-                delay = backoff_delay(
-                    state.failures,
-                    base_s=min(state.interval_s, 2.0),
-                    cap_s=self.config.api.backoff_max_s,
-                    rng=self._rng,
-                    retry_after_s=retry_after,
-                )
-            await asyncio.sleep(delay)
+    def _clock_rate(self) -> float:
+        return _clock_rate(self.clock)
 
-    async def _poll_once(self, stream: str) -> tuple[bool, float | None]:
-        assert self.sync is not None
-        state = self._streams[stream]
-        state.last_attempt_at = self.clock.now()
-        loop = asyncio.get_event_loop()
-        try:
-            result = await loop.run_in_executor(self._executor, self.sync.fetch, stream)
-        except FeedError as exc:
-            self._failure(state, str(exc))
-            return False, exc.retry_after_s
-        except RuntimeError as exc:  # executor shut down while stopping
+    def _next_delay(self, stream: str, outcome: PollOutcome) -> float:
+        """Real seconds until the next poll: the interval, at once for a backlog, or a backoff after a failure."""
+        tracker = self._trackers[stream]
+        if outcome.ok:
+            return 0.0 if outcome.more else tracker.interval_s
+        return backoff_delay(
+            tracker.consecutive_failures,
+            base_s=min(tracker.interval_s, 2.0),
+            cap_s=self.config.api.backoff_max_s,
+            rng=self._rng,
+            retry_after_s=outcome.retry_after_s,
+        )
+
+    async def _poll_loop(self, stream: str, first_delay: float = 0.0) -> None:
+        tracker = self._trackers[stream]
+        delay = first_delay
+        while not self._stopping:
+            if delay > 0:
+                tracker.schedule(self.clock.now() + delay * self._clock_rate())
+                self._update_health()
+                await asyncio.sleep(delay)
             if self._stopping:
-                return False, None
-            self._failure(state, f"internal error: {exc}")
-            return False, None
-        except Exception as exc:
+                break
+            delay = self._next_delay(stream, await self._poll_once(stream))
+
+    async def _poll_once(self, stream: str) -> PollOutcome:
+        assert self.sync is not None
+        tracker = self._trackers[stream]
+        tracker.attempt(board=self.clock.now())
+        loop = asyncio.get_running_loop()
+        executor = self._executor
+        if executor is None:
+            return PollOutcome(False)
+        try:
+            future = executor.submit(self.sync.fetch, stream)
+        except RuntimeError:  # executor shut down while stopping
+            return PollOutcome(False)
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        try:
+            result = await asyncio.wrap_future(future, loop=loop)
+        except FeedError as exc:
+            self._failure(stream, str(exc))
+            return PollOutcome(False, retry_after_s=exc.retry_after_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must cost one poll, not the feed
+            if self._stopping:
+                return PollOutcome(False)
             log.exception("unexpected error polling %s", stream)
-            self._failure(state, f"internal error: {exc.__class__.__name__}")
-            return False, None
+            self._failure(stream, f"internal error: {exc.__class__.__name__}")
+            return PollOutcome(False)
+        if self._stopping:
+            return PollOutcome(False)
         self._apply(result)
-        was_failing = state.failures > 0
-        state.failures = 0
-        state.last_error = None
-        state.last_success_real = time.monotonic()
-        state.last_success_at = self.clock.now()
-        if was_failing:
+        if tracker.success(real=self._monotonic(), board=self.clock.now()):
             log.info("%s: recovered", stream)
             self.problemReported.emit(stream, "recovered")
         self._update_health()
-        return True, None
+        return PollOutcome(True, more=result.has_more)
 
-    def _failure(self, state: _StreamState, message: str) -> None:
-        state.failures += 1
-        state.last_error = message
-        if state.failures == 1 or state.failures % 10 == 0:
-            log.warning("%s: %s (failure %d; last good data stays on the wall)", state.name, message, state.failures)
-        self.problemReported.emit(state.name, message)
+    def _failure(self, stream: str, message: str) -> None:
+        failures = self._trackers[stream].failure(message)
+        if failures == 1 or failures % 10 == 0:
+            log.warning("%s: %s (failure %d; last good data stays on the wall)", stream, message, failures)
+        self.problemReported.emit(stream, message)
         self._update_health()
 
     # --- applying results ----------------------------------------------------------------------------------------
 
     def _apply(self, result: SyncResult) -> None:
-        state = self._streams[result.stream]
+        tracker = self._trackers[result.stream]
         if result.reference is not None:
             self.engine.set_reference(result.reference)
             self.referenceChanged.emit(result.reference)
@@ -254,9 +347,9 @@ class FeedHub(QObject):
             self.engine.set_queue(result.queue)
             self._dirty = True
         if result.records:
-            self.apply_records(result.records)
+            self.apply_records(result.stream, result.records)
         if result.invalid:
-            state.invalid_total += len(result.invalid)
+            tracker.count_invalid(len(result.invalid))
             for reason in result.invalid[:MAX_INVALID_LOGGED]:
                 log.warning("%s: invalid item skipped: %s", result.stream, reason)
             more = len(result.invalid) - MAX_INVALID_LOGGED
@@ -266,19 +359,26 @@ class FeedHub(QObject):
                 result.stream, f"{len(result.invalid)} invalid item(s) skipped: {result.invalid[0]}"
             )
         if result.clock_skew_s is not None:
-            skew = result.clock_skew_s
             # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
-            if abs(skew) > SKEW_WARN_S * max(1.0, float(getattr(self.clock, "speed", 1.0))):
-                message = f"server clock is {abs(skew) / 60:.0f} min {'ahead of' if skew > 0 else 'behind'} ours"
-                log.warning("%s: %s", result.stream, message)
-                self.problemReported.emit(result.stream, message)
+            problem = result.skew_problem(SKEW_WARN_S * self._clock_rate())
+            if problem and not self._skewed:
+                problem += "; its times are moved onto the board's clock"
+                log.warning("%s: %s", result.stream, problem)
+                self.problemReported.emit(result.stream, problem)
+            elif not problem and self._skewed:
+                log.info("%s: server clock agrees with ours again", result.stream)
+            self._skewed = problem is not None
         if self.sync is not None and result.cursors:
+            # Only now, with the records applied (and queued for the store before the cursor), may the cursor move.
             self.sync.commit(result.cursors)
             if self._writer is not None:
                 self._writer.save_cursors(self.sync.cursors())
 
-    def apply_records(self, records: Iterable[Call | Incident | Unit | QueueState | ReferenceData]) -> int:
-        """Ingest records (from the API or a replay); emit what changed. Returns how many were new."""
+    def apply_records(self, stream: str, records: Iterable[FeedRecord]) -> int:
+        """Ingest records of ``stream`` (from the API or a replay); emit what changed. Returns how many were new.
+
+        Entities go through the engine's revision check, so duplicates and older revisions change nothing.
+        """
         units: list[Unit] = []
         incidents: list[Incident] = []
         accepted: list[Call | Incident | Unit] = []
@@ -302,6 +402,8 @@ class FeedHub(QObject):
                 engine.set_reference(r)
                 self.referenceChanged.emit(r)
                 self._dirty = True
+            else:
+                log.warning("%s: record of unknown type %s ignored", stream, type(r).__name__)
         if accepted:
             self._dirty = True
             if self._writer is not None:
@@ -320,21 +422,21 @@ class FeedHub(QObject):
 
     def _tick(self) -> None:
         if self._replay is not None:
-            due = self._replay.due(self.clock.now())
-            if due:
-                self.apply_records(r for _, r in due)
-            now_real = time.monotonic()
-            for state in self._streams.values():
-                state.last_success_real = now_real
-                state.last_success_at = self.clock.now()
+            by_stream: dict[str, list[FeedRecord]] = {}
+            for stream, record in self._replay.due(self.clock.now()):
+                by_stream.setdefault(stream, []).append(record)
+            for stream, records in by_stream.items():
+                self.apply_records(stream, records)
+            now_real = self._monotonic()
+            for tracker in self._trackers.values():
+                tracker.success(real=now_real, board=self.clock.now())
         self._update_health()
-        now_real = time.monotonic()
-        if self._dirty or now_real - self._last_emit_real >= 5.0:
+        if self._dirty or self._monotonic() - self._last_emit_real >= SNAPSHOT_REFRESH_S:
             self._emit_snapshot()
 
     def _emit_snapshot(self) -> None:
         self._dirty = False
-        self._last_emit_real = time.monotonic()
+        self._last_emit_real = self._monotonic()
         snapshot = self.engine.snapshot(self.clock.now(), self.response_window)
         self.last_snapshot = snapshot
         self.snapshotChanged.emit(snapshot)
@@ -344,42 +446,22 @@ class FeedHub(QObject):
         self._emit_snapshot()
 
     def health(self) -> dict[str, StreamHealth]:
-        now_real = time.monotonic()
+        now_real = self._monotonic()
         out = {}
-        stale_after = self.config.api.stale_after_intervals
-        for name, s in self._streams.items():
+        for name, tracker in self._trackers.items():
+            health = tracker.health(now_real)
             if self.sync is None and self._replay is None:
-                state = Freshness.DOWN
-            else:
-                state = assess(
-                    interval_s=s.interval_s if name != "reference" else max(s.interval_s, 60.0),
-                    seconds_since_success=None if s.last_success_real is None else now_real - s.last_success_real,
-                    seconds_since_start=now_real - self._started_real,
-                    consecutive_failures=s.failures,
-                    stale_after_intervals=stale_after,
-                )
-                if name == "reference" and s.last_success_real is not None and s.failures == 0:
-                    state = Freshness.LIVE  # reference data changes rarely: one success keeps it usable
-            out[name] = StreamHealth(
-                name=name,
-                state=state,
-                last_success_at=s.last_success_at,
-                last_attempt_at=s.last_attempt_at,
-                last_error=s.last_error,
-                consecutive_failures=s.failures,
-                invalid_items_total=s.invalid_total,
-                interval_s=s.interval_s,
-            )
+                health = replace(health, state=Freshness.DOWN)
+            out[name] = health
         return out
 
     def _update_health(self) -> None:
         health = self.health()
         if health != self._last_health:
-            changed = [n for n in health if self._last_health.get(n, None) is None or
-                       self._last_health[n].state != health[n].state]  # fmt: skip
-            for name in changed:
-                if name in self._last_health:
-                    log.info("%s stream: %s", name, health[name].state.value)
+            for name, h in health.items():
+                before = self._last_health.get(name)
+                if before is not None and before.state != h.state:
+                    log.info("%s stream: %s", name, h.state.value)
             self._last_health = health
             self.freshnessChanged.emit(health)
 
@@ -388,3 +470,9 @@ class FeedHub(QObject):
         self.snapshotChanged.connect(slot)
         if self.last_snapshot is not None:
             slot(self.last_snapshot)
+
+
+def _clock_rate(clock: Clock) -> float:
+    """Board seconds per real second (a simulated clock may run fast); 1 for a real clock."""
+    rate = getattr(clock, "speed", 1.0)
+    return float(rate) if isinstance(rate, (int, float)) and rate > 0 else 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,14 @@ from wallboard.core.model import TIERS_IN_ORDER
 from wallboard.core.snapshot import BoardSnapshot, Window, to_jsonable
 from wallboard.core.timeutil import parse_rfc3339
 from wallboard.feed.ndjson import build_engine_from_recording
+
+# An array of plain numbers (the per-minute volume series) on one line instead of one number per line.
+_NUMBER_ARRAY = re.compile(r"\[\s*(?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*\s*\]")
+
+
+def render_json(snapshot: BoardSnapshot) -> str:
+    text = json.dumps(to_jsonable(snapshot), indent=1, ensure_ascii=False)
+    return _NUMBER_ARRAY.sub(lambda m: re.sub(r"\s+", "", m.group(0)).replace(",", ", "), text)
 
 
 def render_text(s: BoardSnapshot) -> str:
@@ -48,7 +57,7 @@ def main(args: argparse.Namespace, config: Config) -> int:
     window = Window(args.window or config.board.response_window)
     snapshot = engine.snapshot(moment, window)
     if args.json:
-        print(json.dumps(to_jsonable(snapshot), indent=1, ensure_ascii=False))
+        print(render_json(snapshot))
     else:
         print(render_text(snapshot))
     return 0

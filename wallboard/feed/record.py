@@ -6,9 +6,11 @@ import argparse
 import logging
 import random
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from wallboard.config import Config
 from wallboard.core.freshness import backoff_delay
@@ -61,7 +63,20 @@ def record_feed(
     return writer.count
 
 
+def public_source(url: str) -> str:
+    """The API URL as written into the recording's header: without credentials or query (never a secret)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def main(args: argparse.Namespace, config: Config) -> int:
+    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+    out = Path(args.out)
+    if args.minutes is not None and not args.minutes > 0:
+        print(f"wallboard record: --minutes must be positive, not {args.minutes}", file=sys.stderr)
+        return 2
     sim = None
     clock: Clock
     if config.api.url:
@@ -71,12 +86,18 @@ def main(args: argparse.Namespace, config: Config) -> int:
 
         sim = SimServer(region=config.demo.region, seed=config.demo.seed, speed=config.demo.speed,
                         polsek_tier=config.demo.polsek_tier, history_hours=config.demo.history_hours)  # fmt: skip
-        sim.start()
         base_url, clock, token = sim.url, sim.clock, None
+    try:
+        writer = FeedWriter(out, tz=config.board.tz, polda_id=polda, source=public_source(base_url))
+    except OSError as exc:
+        print(f"wallboard record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        if sim is not None:
+            sim.stop()
+        return 2
+    if sim is not None:
+        sim.start()
         log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
-    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
     sync = StreamSync(DispatchClient(base_url, config.api, token), polda, clock.now)
-    writer = FeedWriter(Path(args.out), tz=config.board.tz, polda_id=polda, source=base_url)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -88,5 +109,5 @@ def main(args: argparse.Namespace, config: Config) -> int:
         sync.client.close()
         if sim is not None:
             sim.stop()
-    print(f"recorded {count} records to {args.out}")
+    print(f"recorded {count} records to {out}")
     return 0

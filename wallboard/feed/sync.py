@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from wallboard.core.model import Call, Incident, QueueState, Unit
 from wallboard.core.reference import ReferenceData
-from wallboard.core.timeutil import parse_rfc3339
+from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
 from wallboard.core.wire import (
     WireError,
     call_from_wire,
@@ -26,9 +26,10 @@ from wallboard.core.wire import (
     queue_from_wire,
     unit_from_wire,
 )
-from wallboard.feed.client import DispatchClient, InvalidDocumentError
+from wallboard.feed.client import ContractError, Fetched
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Hub streams and the API resources each one polls.
 STREAM_RESOURCES: dict[str, tuple[str, ...]] = {
@@ -45,6 +46,22 @@ DECODERS: dict[str, Callable[[Any], Call | Incident | Unit]] = {
 }
 MAX_PAGES_PER_FETCH = 50
 PAGE_LIMIT = 1000
+#: Server clock further than this from ours is reported: ages and the "today" window would be wrong on the wall.
+SKEW_WARN_S = 60.0
+#: A page with invalid items is fetched again (its cursor held) this many times before its bad items are given up:
+#: a transient corruption (a proxy, a deploy in progress) then heals without losing those entities, while one
+#: permanently broken record cannot pin the cursor and make every poll re-read the rest of the day.
+INVALID_PAGE_RETRIES = 10
+#: What a broken decoder or a hostile item can raise besides WireError; any of these skips the item, never the page.
+ITEM_ERRORS = (WireError, ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
+
+
+class FeedClient(Protocol):
+    """What the sync needs of an HTTP client (:class:`wallboard.feed.client.DispatchClient`, or a test double)."""
+
+    def fetch(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Fetched: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -58,24 +75,58 @@ class SyncResult:
     cursors: dict[str, str] = field(default_factory=dict)  # resource -> cursor to commit after applying
     invalid: list[str] = field(default_factory=list)  # reasons, one per skipped item
     clock_skew_s: float | None = None  # server_time − board clock, measured as the last page arrived
+    has_more: bool = False  # the page budget ran out with more pages waiting: poll again at once
+    pages: int = 0
+    not_modified: bool = False  # every document came from the ETag cache (HTTP 304)
+
+    def skew_problem(self, threshold_s: float = SKEW_WARN_S) -> str | None:
+        """A human message if the server's clock differs from ours by more than ``threshold_s``."""
+        skew = self.clock_skew_s
+        if skew is None or abs(skew) <= threshold_s:
+            return None
+        amount = f"{abs(skew) / 60:.0f} min" if abs(skew) >= 120 else f"{abs(skew):.0f} s"
+        return f"server clock is {amount} {'ahead of' if skew > 0 else 'behind'} the board's clock"
 
 
 class StreamSync:
-    """Cursor state and the blocking fetch for each stream."""
+    """Cursor state and the blocking fetch for each stream.
 
-    def __init__(self, client: DispatchClient, polda_id: str | None, clock: Callable[[], float] | None = None) -> None:
+    ``fetch`` may run on any executor thread (one fetch per stream at a time); ``commit``, ``cursors`` and
+    ``restore_cursors`` run on the thread that applies results. Cursors live in a dict per resource, and each
+    stream touches only its own resources, so the two never race on the same key.
+    """
+
+    def __init__(
+        self,
+        client: FeedClient,
+        polda_id: str | None,
+        clock: Callable[[], float] | None = None,
+        *,
+        skew_tolerance_s: float = SKEW_WARN_S,
+    ) -> None:
         self.client = client
         self._clock = clock
+        self.skew_tolerance_s = skew_tolerance_s
+        #: Whole seconds to subtract from the server's timestamps: non-zero while its clock is off by more than
+        #: the tolerance. The server stamps records with the same clock it reports as ``server_time``, so moving
+        #: them onto the board's clock keeps "waiting for", response times and the day boundary right on the wall.
+        self.time_correction_s = 0.0
         self.polda_id = polda_id
         self._cursors: dict[str, str] = {}
+        self._held: dict[str, tuple[str, int]] = {}  # resource -> (cursor held on a page with bad items, retries)
 
     def cursors(self) -> dict[str, str]:
+        """The committed cursor per resource (calls, incidents, units), for the store to persist."""
         return dict(self._cursors)
 
     def restore_cursors(self, cursors: dict[str, str]) -> None:
-        self._cursors.update({k: v for k, v in cursors.items() if k in CURSOR_RESOURCES})
+        """Resume from persisted cursors; unknown resources and unusable values are ignored."""
+        self._cursors.update(
+            {k: v for k, v in cursors.items() if k in CURSOR_RESOURCES and isinstance(v, str) and 0 < len(v) <= 200}
+        )
 
     def commit(self, cursors: dict[str, str]) -> None:
+        """Advance the cursors, after the records fetched with them have been applied."""
         self._cursors.update(cursors)
 
     def _params(self, **extra: str) -> dict[str, str]:
@@ -86,73 +137,140 @@ class StreamSync:
 
     def fetch(self, stream: str) -> SyncResult:
         """Everything new on ``stream`` since the committed cursors. Raises FeedError on failure."""
+        if stream not in STREAM_RESOURCES:
+            raise ValueError(f"unknown stream {stream!r}")
         result = SyncResult(stream)
         if stream == "reference":
-            result.reference = self._fetch_reference()
+            self._fetch_reference(result)
         elif stream == "queue":
-            doc = self.client.get_json("/api/v1/queue", self._params())
+            fetched = self.client.fetch("/api/v1/queue", self._params())
+            result.pages, result.not_modified = 1, fetched.not_modified
             try:
-                result.queue = queue_from_wire(doc)
-            except WireError as exc:
-                raise InvalidDocumentError(f"/api/v1/queue: {exc}") from None
+                result.queue = queue_from_wire(shift_times(fetched.document, -self.time_correction_s))
+            except ITEM_ERRORS as exc:
+                raise ContractError(f"/api/v1/queue: {exc}") from None
         else:
+            modified = False
             for resource in STREAM_RESOURCES[stream]:
-                self._fetch_pages(resource, result)
+                modified |= self._fetch_pages(resource, result)
+            result.not_modified = not modified
         return result
 
-    def _fetch_reference(self) -> ReferenceData:
-        doc = self.client.get_json("/api/v1/reference", self._params())
+    def _fetch_reference(self, result: SyncResult) -> None:
+        path = "/api/v1/reference"
+        fetched = self.client.fetch(path, self._params())
+        result.pages, result.not_modified = 1, fetched.not_modified
+        doc = fetched.document
         if (
             not isinstance(doc, dict)
             or not isinstance(doc.get("poldas"), list)
             or not isinstance(doc.get("polres"), list)
         ):
-            raise InvalidDocumentError("/api/v1/reference: expected an object with 'poldas' and 'polres' arrays")
-        try:
-            return ReferenceData.of(
-                [polda_from_wire(p) for p in doc["poldas"]], [polres_from_wire(p) for p in doc["polres"]]
-            )
-        except WireError as exc:
-            raise InvalidDocumentError(f"/api/v1/reference: {exc}") from None
+            raise ContractError(f"{path}: expected an object with 'poldas' and 'polres' arrays")
+        poldas = _decode_items("poldas", doc["poldas"], polda_from_wire, result.invalid)
+        polres = _decode_items("polres", doc["polres"], polres_from_wire, result.invalid)
+        if not poldas:
+            raise ContractError(f"{path}: no valid Polda in the reference data")
+        result.reference = ReferenceData.of(poldas, polres)
 
-    def _fetch_pages(self, resource: str, result: SyncResult) -> None:
+    def _fetch_pages(self, resource: str, result: SyncResult) -> bool:
+        """Page through ``resource`` into ``result``; True if any page was new (not a 304)."""
         decode = DECODERS[resource]
         cursor = self._cursors.get(resource, "0")
+        path = f"/api/v1/{resource}"
+        modified = False
+        has_more = False
+        hold: str | None = None  # the cursor of the first page with invalid items
         for _ in range(MAX_PAGES_PER_FETCH):
-            path = f"/api/v1/{resource}"
-            doc = self.client.get_json(path, self._params(cursor=cursor, limit=str(PAGE_LIMIT)))
-            items, next_cursor, has_more, server_time = _page_fields(path, doc)
-            if server_time is not None and self._clock is not None:
-                result.clock_skew_s = server_time - self._clock()
-            for index, item in enumerate(items):
-                try:
-                    result.records.append(decode(item))
-                except WireError as exc:
-                    item_id = item.get("id") if isinstance(item, dict) else None
-                    reason = f"{resource}[{index}]" + (f" id={str(item_id)[:40]!r}" if item_id else "") + f": {exc}"
-                    result.invalid.append(reason)
+            # A page held for its bad items is asked for afresh: the ETag cache would hand back the same bad copy
+            # (an ETag describes the server's data, not what a proxy or a fault did to it on the way).
+            fetched = self.client.fetch(
+                path, self._params(cursor=cursor, limit=str(PAGE_LIMIT)), use_etag=resource not in self._held
+            )
+            result.pages += 1
+            modified |= not fetched.not_modified
+            items, next_cursor, has_more, server_time = _page_fields(path, fetched.document)
+            if server_time is not None and self._clock is not None and not fetched.not_modified:
+                skew = server_time - self._clock()
+                result.clock_skew_s = skew
+                self.time_correction_s = float(round(skew)) if abs(skew) > self.skew_tolerance_s else 0.0
+            if self.time_correction_s:
+                items = [shift_times(item, -self.time_correction_s) for item in items]
+            invalid_before = len(result.invalid)
+            result.records.extend(_decode_items(resource, items, decode, result.invalid))
+            if hold is None and len(result.invalid) > invalid_before:
+                hold = cursor
             cursor = next_cursor
             result.cursors[resource] = cursor
             if not has_more:
                 break
+        if hold is not None:
+            held_cursor, retries = self._held.get(resource, (hold, 0))
+            if held_cursor != hold:
+                retries = 0
+            if retries < INVALID_PAGE_RETRIES:
+                # Everything valid is applied now; the bad items are asked for again next time.
+                self._held[resource] = (hold, retries + 1)
+                result.cursors[resource] = hold
+            else:
+                log.warning("%s: giving up on invalid items after %d retries", resource, retries)
+                self._held.pop(resource, None)
+        else:
+            self._held.pop(resource, None)
+        result.has_more |= has_more
+        return modified
+
+
+def _decode_items(resource: str, items: list[Any], decode: Callable[[Any], T], invalid: list[str]) -> list[T]:
+    """Decode each item; a bad one is skipped and its reason appended to ``invalid``."""
+    out: list[T] = []
+    for index, item in enumerate(items):
+        try:
+            out.append(decode(item))
+        except ITEM_ERRORS as exc:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            label = f" id={str(item_id)[:40]!r}" if item_id is not None else ""
+            invalid.append(f"{resource}[{index}]{label}: {str(exc)[:200]}")
+    return out
+
+
+def shift_times(value: Any, offset_s: float) -> Any:
+    """A copy of a wire document with every RFC 3339 timestamp (keys ``at``, ``as_of``, ``*_at``) moved."""
+    if not offset_s:
+        return value
+    if isinstance(value, list):
+        return [shift_times(v, offset_s) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, str) and isinstance(key, str) and (key in ("at", "as_of") or key.endswith("_at")):
+            try:
+                item = format_rfc3339(parse_rfc3339(item) + offset_s)
+            except (ValueError, OverflowError, OSError):
+                pass  # left as it is: the decoder reports it
+        elif isinstance(item, (dict, list)):
+            item = shift_times(item, offset_s)
+        out[key] = item
+    return out
 
 
 def _page_fields(path: str, doc: Any) -> tuple[list[Any], str, bool, float | None]:
     if not isinstance(doc, dict):
-        raise InvalidDocumentError(f"{path}: expected a JSON object")
+        raise ContractError(f"{path}: expected a JSON object")
     items = doc.get("items")
     if not isinstance(items, list):
-        raise InvalidDocumentError(f"{path}: 'items' must be an array")
+        raise ContractError(f"{path}: 'items' must be an array")
     next_cursor = doc.get("next_cursor")
     if not isinstance(next_cursor, str) or not next_cursor or len(next_cursor) > 200:
-        raise InvalidDocumentError(f"{path}: 'next_cursor' must be a non-empty string")
+        raise ContractError(f"{path}: 'next_cursor' must be a non-empty string")
     has_more = doc.get("has_more")
     if not isinstance(has_more, bool):
-        raise InvalidDocumentError(f"{path}: 'has_more' must be true or false")
+        raise ContractError(f"{path}: 'has_more' must be true or false")
     server_time = None
     if isinstance(doc.get("server_time"), str):
         try:
             server_time = parse_rfc3339(doc["server_time"])
-        except ValueError:
+        except (ValueError, OverflowError):
             server_time = None
     return items, next_cursor, has_more, server_time

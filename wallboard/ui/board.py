@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from wallboard.config import Config
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 VIEWS = ("overview", "gauges", "map")
 #: Builds the map panel, or returns None to leave its slot empty.
+ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
 
 
@@ -127,10 +128,11 @@ class BoardView(QWidget):
         self.alerts: list[Alert] = []
         self.header.ticker.sound = config.alerts.sound
         # Acknowledge from the keyboard as well as by clicking the ticker (a wall has a keyboard, rarely a mouse).
-        for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        for key in ACK_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.acknowledge_alerts)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._apply_scale(1080)
 
     # --- data in ---------------------------------------------------------------------------------------------------
@@ -183,6 +185,14 @@ class BoardView(QWidget):
     def acknowledge_alerts(self) -> None:
         """Stop the flashing of every alert active now (an alert that clears and returns flashes again)."""
         self.header.ticker.acknowledge()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # The shortcuts cover a focused child (the map); this covers the view itself when its window is not active.
+        if event.key() in ACK_KEYS:
+            self.acknowledge_alerts()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _evaluate_alerts(self) -> None:
         if self.snapshot is None:

@@ -33,6 +33,14 @@ UNIT_STATUS_TEXT = {
 }  # fmt: skip
 
 
+def fix_age_text(age_s: float) -> str:
+    """How old a unit's last position fix is, as a supervisor reads it: seconds first, then minutes."""
+    age_s = max(0.0, age_s)
+    if age_s < 120:
+        return f"{int(age_s)} {tr('s ago')}"
+    return f"{int(age_s // 60)} {tr('min ago')}"
+
+
 class PolresDetailView(Panel):
     def __init__(
         self,
@@ -108,8 +116,9 @@ class PolresDetailView(Panel):
         self.units.setRowCount(len(detail.units))
         now = self.clock.now()
         for row, u in enumerate(detail.units):
-            age = "–" if u.fix is None else f"{max(0, int((now - u.fix.at) // 60))} {tr('min ago')}"
-            for col, text in enumerate((u.callsign, u.kind.value, tr(UNIT_STATUS_TEXT[u.status.value]), age)):
+            age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
+            status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))
+            for col, text in enumerate((u.callsign, u.kind.value, status, age)):
                 self.units.setItem(row, col, QTableWidgetItem(text))
 
     def set_scale(self, unit: float) -> None:

@@ -56,7 +56,9 @@ class TsTranslator(QTranslator):
         self._messages = messages
 
     def translate(self, context: str, source: str, disambiguation: str | None = None, n: int = -1) -> str:
-        return self._messages.get((context, source), "")
+        # None (a null QString) means "not translated here": Qt then shows the English source. An empty string
+        # would be taken as the translation and blank the label.
+        return self._messages.get((context, source))  # type: ignore[return-value]
 
     def isEmpty(self) -> bool:
         return not self._messages

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
@@ -30,6 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ViewFactory = Callable[[str], QWidget]
+UNAVAILABLE = "kiosk-view-unavailable"  # objectName of the notice shown where a view could not be created
+RETRY_S = 60.0
 
 
 def burn_in_offset(t: float, period_s: float, max_px: int) -> tuple[int, int]:
@@ -110,11 +121,15 @@ class KioskWindow(QWidget):
         self.setObjectName("kiosk")
         self.is_unlocked = False
         self.rebuilds = 0
+        self._last_retry = clock.now()
         self.stack = QStackedWidget()
         layout = QVBoxLayout(self)
         self.margin = kiosk.burn_in_px
         layout.setContentsMargins(self.margin, self.margin, self.margin, self.margin)
         layout.addWidget(self.stack)
+        # The window is the screen, whatever the views would like: a layout-imposed minimum larger than a small
+        # screen would push the window off full screen.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.view_names = views
         self.views: list[QWidget] = [self._make(name) for name in views]
         for view in self.views:
@@ -154,11 +169,26 @@ class KioskWindow(QWidget):
         now = self.clock.now()
         self.playlist.tick(now)
         self.apply_burn_in(now)
+        if now - self._last_retry >= RETRY_S:
+            self._last_retry = now
+            for index, view in enumerate(list(self.views)):
+                if view.objectName() == UNAVAILABLE:
+                    self._rebuild(index)
 
     # --- views that survive their own bugs ----------------------------------------------------------------------
 
     def _make(self, name: str) -> QWidget:
-        return self.factory(name)
+        """The view ``name`` from the factory; if the factory itself fails, a plain notice in its place, so one bad
+        view never keeps the other screens and views from coming up (``tick`` retries it every RETRY_S)."""
+        try:
+            return self.factory(name)
+        except Exception:
+            log.exception("kiosk: could not create view %r; retrying in %d s", name, RETRY_S)
+            notice = QLabel(tr("This view is unavailable; see the log.") + f"\n{name}")
+            notice.setTextFormat(Qt.TextFormat.PlainText)
+            notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            notice.setObjectName(UNAVAILABLE)
+            return notice
 
     def deliver(self, method: str, *args: Any) -> None:
         """Call ``method`` on every view; a view that raises is logged, rebuilt and given the latest state."""
@@ -268,6 +298,7 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
         for w in windows:
             w.is_unlocked = True
         awake.release()
+        app.restoreOverrideCursor()
         app.closeAllWindows()
 
     for window in windows:

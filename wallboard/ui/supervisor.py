@@ -1,87 +1,144 @@
-"""The supervisor's tools on the windowed board: window choice, call-type filter, drill-down and exports."""
+"""The supervisor's tools on the windowed board: window choice, call-type filter, drill-down and exports.
+
+The call-type filter (genuine / prank-silent / other) applies to the call-volume chart (series hidden) and to the
+queue-and-tiers panel, whose counts are recomputed from the engine's calls of the kept kinds. With every kind
+checked the panel shows the engine's own numbers untouched.
+"""
 
 from __future__ import annotations
 
-import csv
 import logging
+import math
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QToolBar
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QMessageBox, QToolBar
 
-from wallboard.core.model import TIERS_IN_ORDER
-from wallboard.core.snapshot import BoardSnapshot, Window
+from wallboard.core.metrics import MetricsEngine
+from wallboard.core.model import TIERS_IN_ORDER, CallCategory, CallKindGroup, Tier
+from wallboard.core.snapshot import BoardSnapshot, TierStats, Window
+from wallboard.core.timeutil import Clock
 from wallboard.ui.detail import PolresDetailDialog
+from wallboard.ui.export import export_csv as write_csv
+from wallboard.ui.export import export_png as write_png
+from wallboard.ui.export import snapshot_rows
 from wallboard.ui.i18n import N_, tr
 
 if TYPE_CHECKING:
-    from wallboard.feed.hub import FeedHub
+    from PySide6.QtCore import SignalInstance
+
     from wallboard.ui.board import BoardWindow
 
+__all__ = ["SupervisorTools", "attach_supervisor", "export_csv", "filtered_tier_stats", "snapshot_rows"]
 log = logging.getLogger(__name__)
 WINDOWS = ((Window.LAST_60_MIN, N_("last hour")), (Window.TODAY, N_("today")), (Window.LAST_7_DAYS, N_("7 days")))
-FILTERS = (("genuine", N_("genuine")), ("nuisance", N_("prank / silent")), ("other", N_("information / complaint")))
+FILTERS = (
+    (CallKindGroup.GENUINE, N_("genuine")),
+    (CallKindGroup.NUISANCE, N_("prank / silent")),
+    (CallKindGroup.OTHER, N_("information / complaint")),
+)
+export_csv = write_csv  # kept importable from here for callers of the first version
 
 
-def snapshot_rows(s: BoardSnapshot) -> list[list[str]]:
-    """The numbers on the board as CSV rows: section, item, window, value. No personal data, no secrets."""
-    rows = [["section", "item", "window", "value"]]
-    rows.append(["queue", "waiting", "now", str(s.queue.waiting)])
-    rows.append(
-        ["queue", "longest_wait_s", "now", "" if s.queue.longest_wait_s is None else f"{s.queue.longest_wait_s:.0f}"]
+class SupervisorHub(Protocol):
+    """What the tools need of the feed hub (``FeedHub`` has all of it; tests pass a small stand-in)."""
+
+    engine: MetricsEngine
+    clock: Clock
+    response_window: Window
+    last_snapshot: BoardSnapshot | None
+
+    @property
+    def snapshotChanged(self) -> SignalInstance: ...  # Qt signal name
+
+    def set_response_window(self, window: Window) -> None: ...
+
+
+def filtered_tier_stats(
+    engine: MetricsEngine, window: Window, now: float, kinds: frozenset[CallKindGroup]
+) -> TierStats:
+    """``engine.tier_stats(window, now)`` counting only calls of the given kinds.
+
+    Calls are bucketed by the minute exactly as the engine buckets them, so with every kind kept the result equals
+    the engine's own.
+    """
+    start, end = engine.window_bounds(window, now)
+    first_minute, last_minute = math.ceil(start / 60), math.ceil(end / 60)  # the engine's minute alignment
+    threshold = engine.settings.answer_threshold_s
+    received = abandoned = waiting = within = genuine = nuisance = categorised = 0
+    by_tier = dict.fromkeys(TIERS_IN_ORDER, 0)
+    escalations: dict[tuple[Tier, Tier], int] = {
+        (a, b): 0 for i, a in enumerate(TIERS_IN_ORDER) for b in TIERS_IN_ORDER[i + 1 :]
+    }
+    for call in engine.calls.values():
+        if not first_minute <= int(call.received_at // 60) < last_minute or not engine.in_scope(call.polres_id):
+            continue
+        group = CallKindGroup.of(call.category)
+        if group not in kinds:
+            continue
+        received += 1
+        genuine += group is CallKindGroup.GENUINE
+        nuisance += group is CallKindGroup.NUISANCE
+        categorised += call.category is not CallCategory.UNKNOWN
+        for e in call.escalations:
+            if (e.from_tier, e.to_tier) in escalations:
+                escalations[(e.from_tier, e.to_tier)] += 1
+        if call.answered_at is not None and call.answered_tier is not None:
+            by_tier[call.answered_tier] += 1
+            within += call.answered_at - call.received_at <= threshold
+        elif call.abandoned_at is not None:
+            abandoned += 1
+        else:
+            waiting += 1
+    return TierStats(
+        window=window,
+        received=received,
+        answered_by_tier=by_tier,
+        escalations=escalations,
+        abandoned=abandoned,
+        waiting=waiting,
+        answered_within_threshold=within,
+        answer_threshold_s=threshold,
+        genuine=genuine,
+        nuisance=nuisance,
+        categorised=categorised,
     )
-    rows.append(["volume", "calls_per_hour_last_15_min", "last_15_min", f"{s.volume.current_rate_per_hour:.1f}"])
-    for window, t in s.tiers.items():
-        rows.append(["tiers", "received", window.value, str(t.received)])
-        for tier in TIERS_IN_ORDER:
-            rows.append(["tiers", f"answered_{tier.value}", window.value, str(t.answered_by_tier[tier])])
-        for (a, b), n in t.escalations.items():
-            rows.append(["tiers", f"escalated_{a.value}_to_{b.value}", window.value, str(n)])
-        rows.append(["tiers", "abandoned", window.value, str(t.abandoned)])
-        rows.append(["tiers", "service_level_pct", window.value, _num(t.service_level_pct)])
-        rows.append(["tiers", "prank_share_pct", window.value, _num(t.prank_share_pct)])
-    for r in (s.response_polda, *s.response_by_polres):
-        for item, value in (
-            ("count", str(r.count)),
-            ("median_s", _num(r.median_s)),
-            ("p90_s", _num(r.p90_s)),
-            ("within_10_min_pct", _num(r.within_target_pct)),
-            ("overdue_now", str(r.overdue_now)),
-        ):
-            rows.append([f"response:{r.name}", item, r.window.value, value])  # fmt: skip
-    return rows
 
 
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def export_csv(snapshot: BoardSnapshot, path: Path) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(snapshot_rows(snapshot))
-    return path
+def filtered_snapshot(engine: MetricsEngine, snapshot: BoardSnapshot, kinds: frozenset[CallKindGroup]) -> BoardSnapshot:
+    """``snapshot`` with its tier statistics counting only the given kinds of call."""
+    if kinds == frozenset(CallKindGroup):
+        return snapshot
+    tiers = {w: filtered_tier_stats(engine, w, snapshot.as_of, kinds) for w in snapshot.tiers}
+    return replace(snapshot, tiers=tiers)
 
 
 class SupervisorTools:
-    def __init__(self, window: BoardWindow, hub: FeedHub) -> None:
+    """A toolbar on the supervisor's ``BoardWindow``; gauge clicks open the Polres drill-down."""
+
+    def __init__(self, window: BoardWindow, hub: SupervisorHub) -> None:
         self.window = window
         self.hub = hub
         self.dialogs: list[PolresDetailDialog] = []
         bar = QToolBar(tr("Supervisor"))
+        bar.setObjectName("supervisor-toolbar")
         bar.setMovable(False)
         window.addToolBar(bar)
         bar.addWidget(QLabel(tr("Response window:") + " "))
         self.window_choice = QComboBox()
         for value, text in WINDOWS:
             self.window_choice.addItem(tr(text), value)
-        self.window_choice.setCurrentIndex([w for w, _ in WINDOWS].index(hub.response_window))
+        known = [w for w, _ in WINDOWS]
+        self.window_choice.setCurrentIndex(known.index(hub.response_window) if hub.response_window in known else 1)
         self.window_choice.currentIndexChanged.connect(self._window_changed)
         bar.addWidget(self.window_choice)
         bar.addSeparator()
-        self.filters: dict[str, QCheckBox] = {}
+        bar.addWidget(QLabel(tr("Calls:") + " "))
+        self.filters: dict[CallKindGroup, QCheckBox] = {}
         for key, text in FILTERS:
             box = QCheckBox(tr(text))
             box.setChecked(True)
@@ -98,59 +155,91 @@ class SupervisorTools:
         self.toolbar = bar
         if window.view.gauges is not None:
             window.view.gauges.polresActivated.connect(self.open_detail)
+        # Connected after the board's own slot (app.py connects the board first), so the filtered tiers win.
+        hub.snapshotChanged.connect(self._apply_tier_filter)
+
+    # --- window and filter ------------------------------------------------------------------------------------------
 
     def _window_changed(self, index: int) -> None:
         self.hub.set_response_window(self.window_choice.itemData(index))
 
+    def kinds(self) -> frozenset[CallKindGroup]:
+        return frozenset(key for key, box in self.filters.items() if box.isChecked())
+
     def _filter_changed(self) -> None:
         volume = self.window.view.volume
         if volume is not None:
-            volume.set_series_visible({key: box.isChecked() for key, box in self.filters.items()})
+            volume.set_series_visible({key.value: box.isChecked() for key, box in self.filters.items()})
+        if self.hub.last_snapshot is not None:
+            self._apply_tier_filter(self.hub.last_snapshot)
+
+    def _apply_tier_filter(self, snapshot: BoardSnapshot) -> None:
+        tiers = self.window.view.tiers
+        if tiers is None:
+            return
+        try:
+            tiers.update_snapshot(filtered_snapshot(self.hub.engine, snapshot, self.kinds()))
+        except Exception:  # the filter is a view option: never let it take the board down
+            log.exception("supervisor: could not apply the call-type filter to the tiers panel")
+
+    # --- drill-down ------------------------------------------------------------------------------------------------
 
     def open_detail(self, polres_id: str) -> PolresDetailDialog:
         dialog = PolresDetailDialog(polres_id, self.window.config, self.hub.engine, self.hub.clock,
                                     self.hub.response_window, self.window)  # fmt: skip
+        self.hub.snapshotChanged.connect(dialog.view.update_snapshot)  # the drill-down stays live while open
+        dialog.finished.connect(lambda _result, d=dialog: self._forget(d))
         dialog.show()
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        self.dialogs.append(dialog)
         return dialog
+
+    def _forget(self, dialog: PolresDetailDialog) -> None:
+        self.hub.snapshotChanged.disconnect(dialog.view.update_snapshot)
+        if dialog in self.dialogs:
+            self.dialogs.remove(dialog)
+        dialog.deleteLater()
+
+    # --- exports ---------------------------------------------------------------------------------------------------
 
     def _default_name(self, suffix: str) -> str:
         zone = ZoneInfo(self.window.config.board.tz)
         return f"wallboard-{datetime.fromtimestamp(self.hub.clock.now(), zone):%Y%m%d-%H%M%S}.{suffix}"
 
+    def _choose(self, title: str, suffix: str, pattern: str) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(self.window, title, self._default_name(suffix), pattern)
+        return Path(chosen) if chosen else None
+
+    def _failed(self, path: Path, exc: OSError) -> None:
+        log.error("export to %s failed: %s", path, exc)
+        QMessageBox.warning(self.window, "wallboard", tr("Could not write the file:") + f"\n{path}\n{exc}")
+
     def export_png(self, path: Path | None = None) -> Path | None:
+        """The board as it is on screen now (without the toolbar)."""
+        path = path or self._choose(tr("Export PNG…"), "png", "PNG (*.png)")
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(
-                self.window, tr("Export PNG…"), self._default_name("png"), "PNG (*.png)"
-            )
-            if not chosen:
-                return None
-            path = Path(chosen)
-        image = self.window.grab()
-        view = self.window.view
-        if view.map is not None and getattr(view.map, "is_loaded", False):
-            view.map.paint_into(image)
-        image.save(str(path))
-        log.info("exported the board to %s", path)
-        return path
+            return None
+        try:
+            return write_png(self.window.view, path)
+        except OSError as exc:
+            self._failed(path, exc)
+            return None
 
     def export_csv(self, path: Path | None = None) -> Path | None:
+        """The numbers of the last snapshot (as the board shows them, unfiltered)."""
         snapshot = self.hub.last_snapshot
         if snapshot is None:
             return None
+        path = path or self._choose(tr("Export CSV…"), "csv", "CSV (*.csv)")
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(
-                self.window, tr("Export CSV…"), self._default_name("csv"), "CSV (*.csv)"
-            )
-            if not chosen:
-                return None
-            path = Path(chosen)
-        export_csv(snapshot, path)
-        log.info("exported the board's numbers to %s", path)
-        return path
+            return None
+        try:
+            return write_csv(snapshot, path)
+        except OSError as exc:
+            self._failed(path, exc)
+            return None
 
 
-def attach_supervisor(window: BoardWindow, hub: FeedHub) -> SupervisorTools:
+def attach_supervisor(window: BoardWindow, hub: SupervisorHub) -> SupervisorTools:
     tools = SupervisorTools(window, hub)
     window.supervisor = tools
     return tools

@@ -63,6 +63,7 @@ HEADLINE = 42.0
 BIG = 30.0
 LABEL = 14.5
 SMALL = 14.0
+TABLE = 21.0  # the queue/tier table: the panel has the height for more than a label
 
 
 def font(size_px: int, bold: bool = False) -> QFont:

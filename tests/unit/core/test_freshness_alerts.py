@@ -1,48 +1,11 @@
-"""Freshness maths, backoff, Retry-After, and the alert rules."""
+"""The alert rules (freshness and backoff maths: test_freshness.py)."""
 
 from __future__ import annotations
 
-import random
-
-import pytest
-
 from wallboard.core.alerts import TEMPLATES, AlertThresholds, Severity, evaluate
-from wallboard.core.freshness import Freshness, StreamHealth, assess, backoff_delay, parse_retry_after
+from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.model import Tier
 from wallboard.core.snapshot import BoardSnapshot, QueueSnapshot, ResponseStats, TierStats, VolumeSeries, Window
-
-
-@pytest.mark.parametrize(
-    ("since_success", "since_start", "failures", "expected"),
-    [
-        (None, 1.0, 0, Freshness.STALE),  # starting up, no data yet
-        (None, 5.0, 3, Freshness.DOWN),  # never reached the API
-        (2.0, 100.0, 0, Freshness.LIVE),
-        (6.0, 100.0, 1, Freshness.LIVE),  # exactly 3 intervals: still live
-        (6.5, 100.0, 1, Freshness.STALE),  # no success for 3 intervals
-        (7.0, 100.0, 3, Freshness.DOWN),  # failing repeatedly and past stale
-        (21.0, 100.0, 0, Freshness.DOWN),  # no success for 10 intervals
-    ],
-)
-def test_freshness_states(since_success: float | None, since_start: float, failures: int, expected: Freshness) -> None:
-    assert assess(interval_s=2.0, seconds_since_success=since_success, seconds_since_start=since_start,
-                  consecutive_failures=failures) is expected  # fmt: skip
-
-
-def test_backoff_grows_with_jitter_is_capped_and_honours_retry_after() -> None:
-    rng = random.Random(1)
-    delays = [backoff_delay(n, base_s=1.0, cap_s=60.0, rng=rng) for n in range(1, 12)]
-    assert all(1.0 <= d <= 60.0 for d in delays)
-    assert max(delays[6:]) > max(delays[:2])
-    assert backoff_delay(1, base_s=1.0, cap_s=60.0, rng=rng, retry_after_s=30.0) >= 30.0
-    assert len({round(backoff_delay(5, base_s=1, cap_s=60, rng=rng), 6) for _ in range(20)}) > 1  # jitter
-
-
-def test_retry_after_forms() -> None:
-    assert parse_retry_after("7", 0.0) == 7.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == pytest.approx(10.0)
-    assert parse_retry_after("soon", 0.0) is None
-    assert parse_retry_after(None, 0.0) is None
 
 
 def snapshot(*, waiting: int = 0, longest: float | None = None, p90: float | None = 300.0, overdue: int = 0,

@@ -7,6 +7,7 @@ instead, and nothing else (no jQuery, Bootstrap or icon fonts: the live layer is
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,16 @@ def _csp(config: MapConfig) -> str:
     )
 
 
-def build_page(reference: ReferenceData, polda_id: str | None, config: MapConfig, target_s: float) -> str:
+def build_page(
+    reference: ReferenceData,
+    polda_id: str | None,
+    config: MapConfig,
+    target_s: float,
+    labels: dict[str, Any],
+    decorate: Callable[[folium.Map], None] | None = None,
+) -> str:
+    """The whole page as HTML. ``labels`` are the translated words the live layer shows (see ``map_labels``);
+    ``decorate`` may add folium layers before rendering (the benchmark's naive board puts every unit there)."""
     bounds = region_bounds(reference, polda_id) or [[-11.0, 94.0], [6.5, 141.5]]
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     m = folium.Map(location=centre, zoom_start=7, tiles=None, prefer_canvas=True, control_scale=True,
@@ -92,22 +102,27 @@ def build_page(reference: ReferenceData, polda_id: str | None, config: MapConfig
             },
             interactive=False,
         ).add_to(m)
-    m.fit_bounds(bounds)
+    if decorate is not None:
+        decorate(m)
     options = {
         "staleSeconds": config.stale_fix_s,
         "autofit": config.autofit,
         "bounds": bounds,
         "targetMinutes": target_s / 60.0,
+        # A national board shows the Polda HQs' names; the Polres names only once zoomed in to a province.
+        "polresLabelsMinZoom": 7 if polda_id is None else 0,
+        "labels": labels,
     }
     root: Any = m.get_root()  # a branca Figure (typed as Element)
     root.header.add_child(Element(f'<meta http-equiv="Content-Security-Policy" content="{_csp(config)}">'))
     root.header.add_child(Element(f"<style>{(HERE / 'wallboard_map.css').read_text(encoding='utf-8')}</style>"))
     script = (HERE / "wallboard_map.js").read_text(encoding="utf-8")
+    options_json = json.dumps(options).replace("</", "<\\/")  # no label can close the script element
     # Folium writes the map's own script after ours, so create the live layer once the document has run.
     root.script.add_child(
         Element(
             f"{script}\ndocument.addEventListener('DOMContentLoaded', function () {{"
-            f" window.wb = new WallboardMap({m.get_name()}, {json.dumps(options)});"
+            f" window.wb = new WallboardMap({m.get_name()}, {options_json});"
             f" {m.get_name()}.attributionControl.addAttribution({json.dumps(BASEMAP_ATTRIBUTION)}); }});"
         )
     )

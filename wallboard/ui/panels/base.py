@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from wallboard.ui import theme
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` literally. Qt renders a tooltip as rich text when it merely looks like markup
+    (``<img src=x ...>`` from a feed would become an image tag), so the text is escaped inside an explicit paragraph.
+    """
+    return f"<p>{html.escape(text)}</p>" if text else ""
 
 
 class TextLabel(QLabel):
@@ -18,8 +27,13 @@ class TextLabel(QLabel):
         self.setText(text)
 
     def set_style(self, size_px: int, *, bold: bool = False, colour: str = theme.TEXT) -> None:
+        # The size lives in the style sheet too: a style sheet set on a visible label re-resolves its font from the
+        # parent, silently undoing a setFont() made just before it.
+        weight = "bold" if bold else "normal"
+        self.setStyleSheet(
+            f"color: {colour}; font-family: '{theme.FONT_FAMILY}'; font-size: {size_px}px; font-weight: {weight};"
+        )
         self.setFont(theme.font(size_px, bold))
-        self.setStyleSheet(f"color: {colour};")
 
 
 class Panel(QFrame):

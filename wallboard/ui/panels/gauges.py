@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
 from wallboard.core.snapshot import BoardSnapshot, ResponseStats
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_int, fmt_num, fmt_pct, tr
-from wallboard.ui.panels.base import Panel
+from wallboard.ui.panels.base import Panel, plain_tooltip
 
 SCALE_MAX_S = 20 * 60
 START_DEG = 210.0
@@ -51,6 +51,7 @@ class GaugeWidget(QWidget):
         super().__init__(parent)
         self.stats: ResponseStats | None = None
         self.is_total = False
+        self.figure_px = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 120)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -59,22 +60,26 @@ class GaugeWidget(QWidget):
         self.stats = stats
         self.is_total = is_total
         status = gauge_status(stats)
-        self.setToolTip(f"{stats.name}: {tr(STATUS_WORDS[status])}")
+        self.setToolTip(plain_tooltip(f"{stats.name}: {tr(STATUS_WORDS[status])}"))
         self.setAccessibleName(f"{stats.name} {tr(STATUS_WORDS[status])}")
         self.update()
 
     def lines(self) -> list[str]:
-        """The text lines under the dial (also what tests read)."""
+        """The text lines beside or under the dial (also what tests read): p90, share within the target,
+        incidents, overdue now, status word with its symbol."""
         s = self.stats
         if s is None:
             return []
         status = gauge_status(s)
         symbol = theme.STATUS[status].symbol
-        overdue = f"  ⚠ {fmt_int(s.overdue_now)} {tr('overdue')}" if s.overdue_now else ""
-        p90 = fmt_num(s.p90_s / 60, 1) if s.p90_s is not None else "–"
+        p90 = "–" if s.p90_s is None else f"{fmt_num(s.p90_s / 60, 1)} {tr('min')}"
+        target_min = fmt_int(round(s.target_s / 60))
+        overdue = f"⚠ {fmt_int(s.overdue_now)} {tr('overdue')}" if s.overdue_now else f"{tr('overdue')}: 0"
         return [
-            f"p90 {p90} · ≤10 {tr('min')} {fmt_pct(s.within_target_pct)}",
-            f"n {fmt_int(s.count)} / {fmt_int(s.incidents)}{overdue}",
+            f"p90 {p90}",
+            f"≤{target_min} {tr('min')} {fmt_pct(s.within_target_pct)}",
+            f"{tr('incidents')}: {fmt_int(s.incidents)}",
+            overdue,
             f"{symbol} {tr(STATUS_WORDS[status])}",
         ]
 
@@ -100,20 +105,28 @@ class GaugeWidget(QWidget):
         if s is None:
             p.end()
             return
-        text_h = h * 0.30
-        name_h = h * 0.13
-        dial_h = h - text_h - name_h
-        # The 240° dial spans from r + band above the centre to 0.75 r below it (value and unit inside).
-        r = max(10.0, min(w * 0.43, dial_h / 1.95))
+        name_h = max(14.0, h * 0.15)
+        status_h = max(12.0, h * 0.15)
+        *figures, status_line = self.lines()
+        # Wide tiles put the figures beside the dial, tall ones under it: either way the text gets the room it needs
+        # to be read from across the room, and the dial takes what is left. The status word spans the whole tile.
+        middle_h = h - name_h - status_h
+        side = w / max(1.0, middle_h) > 1.35
+        if side:
+            dial_w, dial_h = w * 0.44, middle_h
+            text_rect = QRectF(dial_w, name_h, w - dial_w - 6, middle_h)
+        else:
+            dial_w, dial_h = float(w), middle_h * 0.62
+            text_rect = QRectF(6, name_h + dial_h, w - 12, middle_h - dial_h)
+        # The 240° dial spans from r + band above the centre to about 0.75 r below it (value and unit inside).
+        r = max(10.0, min(dial_w * 0.36, dial_h / 1.95))  # room for the p90 marker outside the arc
         band_w = max(4.0, r * 0.16)
-        cx, cy = w / 2, name_h + r + band_w / 2 + 2
+        cx, cy = dial_w / 2, name_h + (dial_h - 1.8 * r) / 2 + r
         # name
-        name_font = QFont(theme.FONT_FAMILY)
-        name_font.setPixelSize(max(10, int(name_h * 0.72)))
-        name_font.setBold(True)
+        name_font = fitted_font(short_name(s.name), w - 12, name_h * 0.78, bold=True)
         p.setFont(name_font)
         p.setPen(QColor(theme.YELLOW if self.is_total else theme.TEXT))
-        p.drawText(QRectF(4, 2, w - 8, name_h), Qt.AlignmentFlag.AlignCenter, short_name(s.name))
+        p.drawText(QRectF(6, 2, w - 12, name_h), Qt.AlignmentFlag.AlignCenter, short_name(s.name))
         # bands
         arc_rect = QRectF(cx - r, cy - r, 2 * r, 2 * r)
         for lo, hi, c in ((0, s.aspiration_s, theme.GREEN), (s.aspiration_s, s.target_s, theme.ORANGE),
@@ -122,7 +135,7 @@ class GaugeWidget(QWidget):
             p.setPen(pen)
             a0, a1 = self._angle(lo), self._angle(hi)
             p.drawArc(arc_rect, int(a0 * 16), int((a1 - a0) * 16))
-        # band labels 5 and 10
+        # band labels (5 and 10 minutes)
         tick_font = QFont(theme.FONT_FAMILY)
         tick_font.setPixelSize(max(9, int(r * 0.2)))
         p.setFont(tick_font)
@@ -130,14 +143,15 @@ class GaugeWidget(QWidget):
         for value in (s.aspiration_s, s.target_s):
             a = math.radians(self._angle(value))
             tx, ty = cx + (r - band_w * 1.9) * math.cos(a), cy - (r - band_w * 1.9) * math.sin(a)
-            p.drawText(QRectF(tx - 20, ty - 10, 40, 20), Qt.AlignmentFlag.AlignCenter, f"{value / 60:.0f}")
-        # p90 marker: a triangle outside the arc
+            p.drawText(QRectF(tx - r * 0.3, ty - r * 0.15, r * 0.6, r * 0.3), Qt.AlignmentFlag.AlignCenter,
+                       f"{value / 60:.0f}")  # fmt: skip
+        # p90 marker: a triangle outside the arc, pointing at it
         if s.p90_s is not None:
             a = math.radians(self._angle(s.p90_s))
             tip = QPointF(cx + (r + band_w * 0.5) * math.cos(a), cy - (r + band_w * 0.5) * math.sin(a))
-            base = r + band_w * 1.5
-            left = QPointF(cx + base * math.cos(a + 0.07), cy - base * math.sin(a + 0.07))
-            right = QPointF(cx + base * math.cos(a - 0.07), cy - base * math.sin(a - 0.07))
+            base = r + band_w * 1.7
+            left = QPointF(cx + base * math.cos(a + 0.09), cy - base * math.sin(a + 0.09))
+            right = QPointF(cx + base * math.cos(a - 0.09), cy - base * math.sin(a - 0.09))
             p.setPen(QPen(QColor(theme.BACKGROUND), 1))
             p.setBrush(QColor(theme.TEXT))
             p.drawPolygon(QPolygonF([tip, left, right]))
@@ -148,33 +162,57 @@ class GaugeWidget(QWidget):
             p.drawLine(QPointF(cx, cy), QPointF(cx + (r - band_w) * math.cos(a), cy - (r - band_w) * math.sin(a)))
             p.setBrush(QColor(theme.TEXT))
             p.drawEllipse(QPointF(cx, cy), r * 0.06, r * 0.06)
-        # median value
-        value_font = QFont(theme.FONT_FAMILY)
-        value_font.setPixelSize(max(12, int(r * 0.42)))
-        value_font.setBold(True)
-        p.setFont(value_font)
-        p.setPen(QColor(theme.TEXT))
+        # median value and its unit, inside the dial
         median = "–" if s.median_s is None else fmt_num(s.median_s / 60, 1)
-        p.drawText(QRectF(cx - r, cy + r * 0.05, 2 * r, r * 0.48), Qt.AlignmentFlag.AlignCenter, median)
-        unit_font = QFont(theme.FONT_FAMILY)
-        unit_font.setPixelSize(max(9, int(r * 0.18)))
-        p.setFont(unit_font)
+        p.setFont(fitted_font(median, 1.5 * r, r * 0.5, bold=True))
+        p.setPen(QColor(theme.TEXT))
+        p.drawText(QRectF(cx - r, cy + r * 0.08, 2 * r, r * 0.5), Qt.AlignmentFlag.AlignCenter, median)
+        caption = tr("median, min")
+        p.setFont(fitted_font(caption, 1.6 * r, r * 0.2))
         p.setPen(QColor(theme.TEXT_DIM))
-        p.drawText(QRectF(cx - r, cy + r * 0.52, 2 * r, r * 0.24), Qt.AlignmentFlag.AlignCenter, tr("median, min"))
-        # text lines
-        line_h = text_h / 3
-        line_font = QFont(theme.FONT_FAMILY)
-        line_font.setPixelSize(max(10, int(line_h * 0.62)))
-        top = h - text_h
-        for i, line in enumerate(self.lines()):
-            bold = i == 2
-            line_font.setBold(bold)
-            p.setFont(line_font)
-            p.setPen(colour if bold else QColor(theme.TEXT))
-            if i == 1 and s.overdue_now:
-                p.setPen(QColor(theme.VERMILLION))
-            p.drawText(QRectF(4, top + i * line_h, w - 8, line_h), Qt.AlignmentFlag.AlignCenter, line)
+        p.drawText(QRectF(cx - r, cy + r * 0.58, 2 * r, r * 0.24), Qt.AlignmentFlag.AlignCenter, caption)
+        # figures: one size for all lines and all tiles (sized on the widest possible values, so a tile without data
+        # does not shout louder than its neighbours), the largest at which each line fits
+        line_h = text_rect.height() / len(figures)
+        width = text_rect.width()
+        size = min(fitted_font(line, width, line_h * 0.78, bold=i == 3).pixelSize()
+                   for i, line in enumerate(widest_figures(s)))  # fmt: skip
+        self.figure_px = size  # what the last paint used (layout tests check it is legible at wall sizes)
+        align = Qt.AlignmentFlag.AlignLeft if side else Qt.AlignmentFlag.AlignHCenter
+        for i, line in enumerate(figures):
+            overdue_line = i == 3 and s.overdue_now > 0
+            # A value wider than the usual (a three-digit overdue count) shrinks its own line, never clips.
+            p.setFont(fitted_font(line, width, size, bold=overdue_line))
+            p.setPen(QColor(theme.VERMILLION if overdue_line else theme.TEXT if i < 2 else theme.TEXT_DIM))
+            row = QRectF(text_rect.x(), text_rect.y() + i * line_h, text_rect.width(), line_h)
+            p.drawText(row, align | Qt.AlignmentFlag.AlignVCenter, line)
+        status_rect = QRectF(6, h - status_h - 3, w - 12, status_h)
+        p.setFont(fitted_font(status_line, status_rect.width(), status_h * 0.8, bold=True))
+        p.setPen(colour)
+        p.drawText(status_rect, Qt.AlignmentFlag.AlignCenter, status_line)
         p.end()
+
+
+def widest_figures(stats: ResponseStats) -> list[str]:
+    """The figure lines with the widest values they can reasonably take."""
+    target_min = fmt_int(round(stats.target_s / 60))
+    return [
+        f"p90 {fmt_num(88.8, 1)} {tr('min')}",
+        f"≤{target_min} {tr('min')} {fmt_pct(100.0)}",
+        f"{tr('incidents')}: {fmt_int(888)}",
+        f"⚠ {fmt_int(8)} {tr('overdue')}",
+    ]
+
+
+def fitted_font(text: str, width: float, height: float, *, bold: bool = False) -> QFont:
+    """The largest font, at most ``height`` px, in which ``text`` fits ``width``."""
+    size = max(8, int(height))
+    f = theme.font(size, bold)
+    advance = QFontMetricsF(f).horizontalAdvance(text)
+    if advance > width > 0:
+        size = max(8, int(size * width / advance))
+        f = theme.font(size, bold)
+    return f
 
 
 class GaugesPanel(Panel):
@@ -249,7 +287,12 @@ class GaugesPanel(Panel):
         window = self.snapshot.response_window.value if self.snapshot else "today"
         window_text = {"today": tr("today"), "last_60_min": tr("last 60 min"), "last_7_days": tr("last 7 days")}[window]
         page = f" · {tr('page')} {self.page + 1}/{self.pages}" if self.pages > 1 else ""
-        self.subtitle.setText(f"{window_text} · {tr('target')} 10 {tr('min')}, {tr('aspiration')} 5 {tr('min')}{page}")
+        polda = self.snapshot.response_polda if self.snapshot else None
+        target = fmt_int(round(polda.target_s / 60)) if polda else "10"
+        aspiration = fmt_int(round(polda.aspiration_s / 60)) if polda else "5"
+        self.subtitle.setText(
+            f"{window_text} · {tr('target')} {target} {tr('min')}, {tr('aspiration')} {aspiration} {tr('min')}{page}"
+        )
 
     def resizeEvent(self, event: object) -> None:  # re-flow the grid to the new shape
         super().resizeEvent(event)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, tr
-from wallboard.ui.panels.base import TextLabel
+from wallboard.ui.panels.base import TextLabel, plain_tooltip
 
 STREAM_NAMES = {"reference": N_("Reference"), "calls": N_("Calls"), "units": N_("Units"), "queue": N_("Queue")}
 
@@ -183,7 +183,7 @@ class HeaderPanel(QFrame):
             text, colour = freshness_text(h, self.tz)
             label.setText(text)
             label.set_style(theme.px(theme.SMALL, self._unit), bold=h.state is not Freshness.LIVE, colour=colour)
-            label.setToolTip(h.last_error or "")
+            label.setToolTip(plain_tooltip(h.last_error or ""))
 
     def set_scale(self, unit: float) -> None:
         self._unit = unit

@@ -16,18 +16,26 @@ from wallboard.ui.panels.base import Panel, TextLabel
 TIER_NAMES = {Tier.POLSEK: "Polsek", Tier.POLRES: "Polres", Tier.POLDA: "Polda", Tier.MABES: "Mabes"}
 
 
-def trend(current: float | None, previous: float | None, *, higher_is_better: bool | None) -> tuple[str, str]:
-    """(arrow with words, colour) comparing the last hour with the hour before."""
+def trend(
+    current: float | None, previous: float | None, *, higher_is_better: bool | None, percent: bool = False
+) -> tuple[str, str]:
+    """(arrow and signed change in words, colour) comparing the last hour with the hour before.
+
+    The arrow is a shape and the change is text, so the trend reads without its colour (green better, orange worse).
+    """
     if current is None or previous is None:
         return "", theme.TEXT_DIM
-    if abs(current - previous) < 1e-9:
-        return "=", theme.TEXT_DIM
-    up = current > previous
-    arrow = "▲" if up else "▼"
+    delta = current - previous
+    if abs(delta) < (0.5 if percent else 1e-9):
+        return "= " + tr("same"), theme.TEXT_DIM
+    arrow = "▲" if delta > 0 else "▼"
+    sign = "+" if delta > 0 else "−"
+    amount = f"{fmt_num(abs(delta), 0)} {tr('pt')}" if percent else fmt_int(round(abs(delta)))
+    text = f"{arrow} {sign}{amount}"
     if higher_is_better is None:
-        return arrow, theme.TEXT_DIM
-    good = up == higher_is_better
-    return arrow, theme.GREEN if good else theme.ORANGE
+        return text, theme.TEXT_DIM
+    good = (delta > 0) == higher_is_better
+    return text, theme.GREEN if good else theme.ORANGE
 
 
 class TiersPanel(Panel):
@@ -69,7 +77,7 @@ class TiersPanel(Panel):
             ("esc_polres_polda", tr("Escalated Polres → Polda")),
             ("esc_polda_mabes", tr("Escalated Polda → Mabes")),
             ("abandoned", tr("Abandoned")),
-            ("service", tr("Answered within 10 s")),
+            ("service", tr("Answered within {s} s").format(s=10)),
             ("prank", tr("Prank / silent share")),
         ]
         for r, (key, text) in enumerate(self.rows, start=1):
@@ -93,10 +101,10 @@ class TiersPanel(Panel):
         for header in self.headers:
             header.set_style(theme.px(theme.SMALL, unit), colour=theme.TEXT_DIM)
         for label in self.row_labels.values():
-            label.set_style(theme.px(theme.LABEL, unit))
+            label.set_style(theme.px(theme.TABLE, unit))
         for (key, col), cell in self.cells.items():
             colour = self._trend_colours.get(key, theme.TEXT_DIM) if col == "trend" else theme.TEXT
-            cell.set_style(theme.px(theme.LABEL, unit), bold=col == "today", colour=colour)
+            cell.set_style(theme.px(theme.TABLE, unit), bold=col != "hour", colour=colour)
 
     def _count_share(self, value: int, total: int) -> str:
         share = "" if total == 0 else f" ({fmt_num(100.0 * value / total, 0)}%)"
@@ -122,7 +130,8 @@ class TiersPanel(Panel):
         q = snapshot.queue
         self.waiting_value.setText(fmt_int(q.waiting))
         warn = q.waiting > 0 and (q.longest_wait_s or 0) > 10
-        self.longest_value.setText("–" if q.longest_wait_s is None else f"{fmt_int(round(q.longest_wait_s))} s")
+        longest = "–" if q.longest_wait_s is None else f"{fmt_int(round(q.longest_wait_s))} s"
+        self.longest_value.setText(f"⚠ {longest}" if warn else longest)  # the warning is a shape, not just red
         self.longest_value.set_style(
             theme.px(theme.HEADLINE, self.unit), bold=True, colour=theme.VERMILLION if warn else theme.TEXT
         )
@@ -138,10 +147,20 @@ class TiersPanel(Panel):
         trends = {
             "received": trend(hour.received, previous.received, higher_is_better=None),
             "abandoned": trend(hour.abandoned, previous.abandoned, higher_is_better=False),
-            "service": trend(hour.service_level_pct, previous.service_level_pct, higher_is_better=True),
-            "prank": trend(hour.prank_share_pct, previous.prank_share_pct, higher_is_better=False),
+            "service": trend(hour.service_level_pct, previous.service_level_pct, higher_is_better=True, percent=True),
+            "prank": trend(hour.prank_share_pct, previous.prank_share_pct, higher_is_better=False, percent=True),
             "mabes": trend(
                 hour.answered_by_tier[Tier.MABES], previous.answered_by_tier[Tier.MABES], higher_is_better=False
+            ),
+            "esc_polres_polda": trend(
+                hour.escalations.get((Tier.POLRES, Tier.POLDA), 0),
+                previous.escalations.get((Tier.POLRES, Tier.POLDA), 0),
+                higher_is_better=False,
+            ),
+            "esc_polda_mabes": trend(
+                hour.escalations.get((Tier.POLDA, Tier.MABES), 0),
+                previous.escalations.get((Tier.POLDA, Tier.MABES), 0),
+                higher_is_better=False,
             ),
         }
         for key, _ in self.rows:
@@ -149,5 +168,7 @@ class TiersPanel(Panel):
             self._trend_colours[key] = colour
             cell = self.cells[(key, "trend")]
             cell.setText(text)
-            cell.set_style(theme.px(theme.LABEL, self.unit), bold=True, colour=colour)
-        self.subtitle.setText(f"{tr('answer rule')}: {fmt_int(int(today.answer_threshold_s))} s")
+            cell.set_style(theme.px(theme.TABLE, self.unit), bold=True, colour=colour)
+        threshold = fmt_int(round(today.answer_threshold_s))
+        self.row_labels["service"].setText(tr("Answered within {s} s").format(s=threshold))
+        self.subtitle.setText(f"{tr('answer rule')}: {threshold} s")

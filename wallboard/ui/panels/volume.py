@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from wallboard.core.snapshot import BoardSnapshot, VolumeSeries, Window
@@ -76,28 +76,28 @@ class VolumePanel(Panel):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.PANEL)
         body.addWidget(self.graphics, 1)
-        self.top = self.graphics.addPlot(row=0, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
-        self.bottom = self.graphics.addPlot(row=1, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        # The legend has a row of its own above the charts: inside the plot it hid the most recent hours.
+        self.legend = pg.LegendItem(colCount=4, labelTextColor=theme.TEXT, brush=pg.mkBrush(theme.PANEL))
+        self.graphics.addItem(self.legend, row=0, col=0)
+        self.top = self.graphics.addPlot(row=1, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
+        self.bottom = self.graphics.addPlot(row=2, col=0, axisItems={"bottom": LocalTimeAxis(tz)})
+        self.graphics.ci.layout.setRowStretchFactor(0, 0)
+        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+        self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self.bottom.setXLink(self.top)
         for plot in (self.top, self.bottom):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.showGrid(x=True, y=True, alpha=0.15)
-        self.top.setLabel("left", tr("all calls / 5 min"))
-        self.bottom.setLabel("left", tr("genuine / 5 min"))
-        legend = self.top.addLegend(offset=(4, 2), labelTextColor=theme.TEXT, brush=pg.mkBrush(theme.PANEL + "D0"),
-                                    colCount=2)  # fmt: skip
-        self.legend = legend
+        # No axis titles: on a 768-line screen they overlap; the subtitle says "per 5 min" for both charts.
         # Stacked areas: total (top edge) over nuisance + other; built once, fed with setData.
         self.total_curve = self.top.plot(
             [], [], pen=pg.mkPen(theme.GENUINE_COLOUR, width=2), fillLevel=0,
-            brush=pg.mkBrush(QColor(theme.GENUINE_COLOUR).darker(250)), name=tr("genuine (on top)"),
+            brush=pg.mkBrush(QColor(theme.GENUINE_COLOUR).darker(250)), name=tr("genuine"),
         )  # fmt: skip
         self.other_curve = self.top.plot(
             [], [], pen=pg.mkPen(theme.OTHER_COLOUR, width=1), fillLevel=0,
-            brush=pg.mkBrush(QColor(theme.OTHER_COLOUR).darker(300)), name=tr("information / complaint"),
+            brush=pg.mkBrush(QColor(theme.OTHER_COLOUR).darker(300)), name=tr("info / complaint"),
         )  # fmt: skip
         self.nuisance_curve = self.top.plot(
             [], [], pen=pg.mkPen(theme.NUISANCE_COLOUR, width=1, style=Qt.PenStyle.DotLine), fillLevel=0,
@@ -107,7 +107,9 @@ class VolumePanel(Panel):
         last_week_pen.setStyle(Qt.PenStyle.DashLine)
         last_week_pen.setWidthF(1.5)
         last_week_pen.setCosmetic(True)
-        self.last_week_curve = self.top.plot([], [], pen=last_week_pen, name=tr("same weekday last week"))
+        self.last_week_curve = self.top.plot([], [], pen=last_week_pen, name=tr("last week, same day"))
+        for curve in (self.total_curve, self.other_curve, self.nuisance_curve, self.last_week_curve):
+            self.legend.addItem(curve, curve.name())
         self.genuine_bars = pg.BarGraphItem(
             x=[0], height=[0], width=ROLLUP_MINUTES * 60 * 0.8, brush=theme.GENUINE_COLOUR
         )
@@ -136,6 +138,19 @@ class VolumePanel(Panel):
             plot.getAxis("left").setWidth(theme.px(52, unit))
         for _, label in self.legend.items:
             label.setText(label.text, size=f"{theme.px(theme.SMALL, unit)}px", color=theme.TEXT)
+        self._fit_legend()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """One legend row when it fits the chart's width, two otherwise (the chart keeps its height)."""
+        widths = [label.item.boundingRect().width() + sample.boundingRect().width() + 24 for sample, label in
+                  self.legend.items]  # fmt: skip
+        columns = 4 if sum(widths) < self.graphics.width() - 20 else 2
+        if self.legend.columnCount != columns:
+            self.legend.setColumnCount(columns)
 
     def set_series_visible(self, visible: dict[str, bool]) -> None:
         """The supervisor's genuine / prank / other filter."""
@@ -175,4 +190,4 @@ class VolumePanel(Panel):
             if v.same_weekday_last_week is not None
             else tr("no history for last week yet")
         )
-        self.subtitle.setText(f"{tr('last 24 h')} · {overlay}")
+        self.subtitle.setText(f"{tr('last 24 h')} · {tr('calls per 5 min')} · {overlay}")

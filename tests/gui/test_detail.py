@@ -1,0 +1,76 @@
+"""The Polres drill-down: the right Polres, timelines received → answered → dispatched → on scene → closed, units
+with status and fix age, caller numbers masked unless authorised, feed text shown as text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine
+from wallboard.core.model import Call, CallCategory, Incident, PositionFix, Tier, Unit, UnitKind, UnitStatus
+from wallboard.core.timeutil import ManualClock
+from wallboard.ui.detail import PolresDetailView, fix_age_text
+
+from .conftest import NOW
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def cells(view: PolresDetailView) -> list[list[str]]:
+    table = view.incidents
+    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_drill_down_shows_the_right_polres_with_masked_numbers(
+    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
+) -> None:
+    engine.ingest_call(Call("c9", 1, "64.71", NOW - 700, Tier.POLRES, (), NOW - 690, Tier.POLRES, None,
+                            CallCategory.GENUINE, "081234565678"))  # fmt: skip
+    engine.ingest_incident(Incident("i9", 1, "64.71", "c9", NOW - 700, dispatched_at=NOW - 650,
+                                    on_scene_at=NOW - 400, closed_at=NOW - 100))  # fmt: skip
+    view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
+    qtbot.addWidget(view)
+    view.show_detail(engine)
+    assert view.title.text() == "Polresta Balikpapan"
+    assert view.detail is not None and view.detail.polres_id == "64.71"
+    rows = cells(view)
+    assert {t.incident.polres_id for t in view.detail.incidents} == {"64.71"}
+    assert len(rows) == len(view.detail.incidents) == 2
+    row = next(r for r in rows if r[0] == "13:48:20")
+    assert row[1:5] == ["13:48:30", "13:49:10", "13:53:20", "13:58:20"]  # answered, dispatched, on scene, closed
+    assert row[8] == "0812****5678"
+    assert all("081234565678" not in text for r in rows for text in r)
+    unmasked = PolresDetailView("64.71", replace(Config(), board=replace(Config().board, unmask_caller_numbers=True)),
+                                engine.reference, clock, engine)  # fmt: skip
+    qtbot.addWidget(unmasked)
+    unmasked.show_detail(engine)
+    assert "081234565678" in [r[8] for r in cells(unmasked)]
+
+
+def test_overdue_incident_is_marked(app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock) -> None:
+    view = PolresDetailView("64.11", Config(), engine.reference, clock, engine)
+    qtbot.addWidget(view)
+    view.show_detail(engine)
+    assert view.title.text() == "Polres Mahakam Ulu"
+    on_scene = [r[3] for r in cells(view)]
+    assert any("OVERDUE" in text for text in on_scene)
+
+
+def test_units_show_status_and_fix_age_and_hostile_text_stays_text(
+    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
+) -> None:
+    engine.ingest_unit(Unit("u1", 1, HOSTILE, "64.71", UnitKind.R4, UnitStatus.EN_ROUTE,
+                            PositionFix(-1.26, 116.83, None, None, NOW - 45)))  # fmt: skip
+    engine.ingest_incident(Incident("i8", 1, "64.71", None, NOW - 300, kind=HOSTILE))
+    view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
+    qtbot.addWidget(view)
+    view.show_detail(engine)
+    units = [
+        [view.units.item(r, c).text() for c in range(view.units.columnCount())] for r in range(view.units.rowCount())
+    ]
+    assert [HOSTILE, "R4", "en route", "45 s ago"] in units
+    assert HOSTILE in [r[6] for r in cells(view)]
+    assert fix_age_text(600) == "10 min ago" and fix_age_text(-5) == "0 s ago"

@@ -1,0 +1,397 @@
+"""FeedHub on a real qasync loop with a scripted sync: what reaches the engine, the store and the signals, how
+freshness follows failures (on a fake monotonic clock), and that stopping leaves no threads or timers behind."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from wallboard.config import Config, load_config
+from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.metrics import MetricsEngine, MetricsSettings
+from wallboard.core.model import Call, CallCategory, Incident, QueueState, Tier, Unit, UnitKind, UnitStatus
+from wallboard.core.snapshot import BoardSnapshot, Window
+from wallboard.core.timeutil import ManualClock
+from wallboard.feed import hub as hub_module
+from wallboard.feed.client import FeedError, Fetched, ServiceUnavailableError
+from wallboard.feed.hub import FeedHub
+from wallboard.feed.sync import SyncResult
+from wallboard.resources import all_poldas
+
+NOW = 1_795_300_000.0
+
+
+def a_call(n: int, rev: int = 1) -> Call:
+    return Call(f"c{n}", rev, "64.71", NOW - 600 + n, Tier.POLRES, (), NOW - 590 + n, Tier.POLRES, None,
+                CallCategory.GENUINE)  # fmt: skip
+
+
+def a_unit(n: int, rev: int = 1) -> Unit:
+    return Unit(f"u{n}", rev, f"R4-{n}", "64.71", UnitKind.R4, UnitStatus.AVAILABLE)
+
+
+def an_incident(n: int, rev: int = 1) -> Incident:
+    return Incident(f"i{n}", rev, "64.71", f"c{n}", NOW - 600 + n)
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def fetch(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Fetched:
+        raise AssertionError("the hub never calls the client itself")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class ScriptedSync:
+    """Answers each stream from a queue of scripted outcomes (a SyncResult, or an exception to raise)."""
+
+    script: dict[str, list[SyncResult | Exception | Callable[[], SyncResult]]] = field(default_factory=dict)
+    committed: list[dict[str, str]] = field(default_factory=list)
+    restored: dict[str, str] = field(default_factory=dict)
+    client: FakeClient = field(default_factory=FakeClient)
+    threads: set[str] = field(default_factory=set)
+    _cursors: dict[str, str] = field(default_factory=dict)
+
+    def fetch(self, stream: str) -> SyncResult:
+        self.threads.add(threading.current_thread().name)
+        queue = self.script.get(stream)
+        step = queue.pop(0) if queue and len(queue) > 1 else (queue[0] if queue else SyncResult(stream))
+        if isinstance(step, Exception):
+            raise step
+        return step() if callable(step) else step
+
+    def commit(self, cursors: dict[str, str]) -> None:
+        self.committed.append(dict(cursors))
+        self._cursors.update(cursors)
+
+    def cursors(self) -> dict[str, str]:
+        return dict(self._cursors)
+
+    def restore_cursors(self, cursors: dict[str, str]) -> None:
+        self.restored = dict(cursors)
+        self._cursors.update(cursors)
+
+
+@dataclass
+class FakeHistory:
+    calls: list[Call]
+    incidents: list[Incident]
+    units: list[Unit]
+    cursors: dict[str, str]
+
+
+@dataclass
+class FakeStore:
+    """The store's narrow interface; ``log`` keeps the order of appends and cursor saves."""
+
+    history: FakeHistory = field(default_factory=lambda: FakeHistory([], [], [], {}))
+    log: list[tuple[str, Any]] = field(default_factory=list)
+    path: Path = Path("/nonexistent/history.sqlite")
+
+    def load_since(self, since: float) -> FakeHistory:
+        return self.history
+
+    def writer(self) -> FakeStore:
+        return self
+
+    def append(self, records: list[Call | Incident | Unit]) -> None:
+        self.log.append(("records", list(records)))
+
+    def save_cursors(self, cursors: dict[str, str]) -> None:
+        self.log.append(("cursors", dict(cursors)))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        return True
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+@pytest.fixture
+def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.close()
+    asyncio.set_event_loop(None)
+
+
+def config() -> Config:
+    return load_config(
+        None,
+        overrides={"api.poll_calls_s": "0.2", "api.poll_units_s": "0.2", "api.poll_queue_s": "0.2",
+                   "api.backoff_max_s": "1"},
+        environ={},
+    )  # fmt: skip
+
+
+def engine() -> MetricsEngine:
+    return MetricsEngine(all_poldas(), "kaltim", MetricsSettings())
+
+
+def run_until(loop: qasync.QEventLoop, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def waiter() -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.02)
+
+    loop.run_until_complete(waiter())
+
+
+def make_hub(sync: ScriptedSync, store: FakeStore | None = None, **kwargs: Any) -> FeedHub:
+    return FeedHub(config(), engine(), ManualClock(NOW), sync, store, **kwargs)
+
+
+def feed_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("feed")]
+
+
+def test_results_reach_engine_store_and_signals_in_order(loop: qasync.QEventLoop, qtbot: QtBot) -> None:
+    sync = ScriptedSync()
+    sync.script["calls"] = [
+        SyncResult("calls", records=[a_call(1), a_call(2), an_incident(1)], cursors={"calls": "2", "incidents": "1"}),
+        SyncResult("calls", records=[a_call(2)], cursors={"calls": "3"}),  # a duplicate: nothing new
+        SyncResult("calls"),
+    ]
+    sync.script["units"] = [SyncResult("units", records=[a_unit(1)], cursors={"units": "1"}), SyncResult("units")]
+    sync.script["queue"] = [SyncResult("queue", queue=QueueState(NOW, ()))]
+    store = FakeStore(FakeHistory([a_call(0)], [], [a_unit(9)], {"calls": "1"}))
+    hub = make_hub(sync, store)
+    units: list[list[Unit]] = []
+    incidents: list[list[Incident]] = []
+    hub.unitsChanged.connect(units.append)
+    hub.incidentsChanged.connect(incidents.append)
+    try:
+        with loop, qtbot.waitSignal(hub.snapshotChanged, timeout=5000) as first:
+            hub.start()
+            run_until(loop, lambda: len(sync.committed) >= 3 and "u1" in hub.engine.units)
+            assert isinstance(first.args[0], BoardSnapshot)
+            run_until(loop, lambda: hub.last_snapshot is not None
+                      and hub.last_snapshot.tiers[Window.TODAY].received == 3)  # fmt: skip
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert sync.restored == {"calls": "1"}, "cursors from the store are restored before polling"
+    assert set(hub.engine.calls) == {"c0", "c1", "c2"} and set(hub.engine.units) == {"u1", "u9"}
+    assert [u.id for batch in units for u in batch] == ["u9", "u1"], "history first, then the change; once each"
+    assert [i.id for batch in incidents for i in batch] == ["i1"]
+    # The calls cursor "2" is saved only after the records fetched with it were handed to the store.
+    first_save = next(i for i, (kind, c) in enumerate(store.log) if kind == "cursors" and c.get("calls") == "2")
+    before = [r.id for kind, batch in store.log[:first_save] if kind == "records" for r in batch]
+    assert {"c1", "c2", "i1"} <= set(before)
+    stored = [r.id for kind, batch in store.log if kind == "records" for r in batch]
+    assert sorted(stored) == ["c1", "c2", "i1", "u1"], "new records once each; history is not written back"
+    assert all(name.startswith("feed") for name in sync.threads), "fetches run on the executor, not the GUI thread"
+    assert sync.client.closed
+
+
+def test_failures_go_stale_then_down_and_recover_on_their_own(loop: qasync.QEventLoop) -> None:
+    monotonic = FakeMonotonic()
+    sync = ScriptedSync()
+    ok = SyncResult("calls", records=[a_call(1)], cursors={"calls": "1"})
+    sync.script["calls"] = [ok, ok]
+    hub = make_hub(sync, monotonic=monotonic)
+    problems: list[tuple[str, str]] = []
+    health: list[dict[str, StreamHealth]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    hub.freshnessChanged.connect(health.append)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: hub.health()["calls"].state is Freshness.LIVE)
+            snapshot_before = dict(hub.engine.calls)
+            outage = ServiceUnavailableError(503, "/api/v1/calls: HTTP 503 service unavailable", retry_after_s=0.3)
+            sync.script["calls"] = [outage]
+            run_until(loop, lambda: hub.health()["calls"].consecutive_failures >= 1)
+            h = hub.health()["calls"]
+            assert h.state is Freshness.LIVE, "one failure within the stale window changes nothing on the wall"
+            assert h.last_error == "/api/v1/calls: HTTP 503 service unavailable"
+            assert h.next_attempt_at is not None and h.next_attempt_at >= NOW + 0.3, "Retry-After is honoured"
+            monotonic.offset += 0.7  # > 3 intervals of 0.2 s without success
+            run_until(loop, lambda: hub.health()["calls"].state is not Freshness.LIVE)
+            run_until(loop, lambda: hub.health()["calls"].consecutive_failures >= 3)
+            assert hub.health()["calls"].state is Freshness.DOWN
+            assert hub.health()["units"].state is Freshness.LIVE, "each stream has its own health"
+            assert dict(hub.engine.calls) == snapshot_before, "the last good data stays"
+            sync.script["calls"] = [SyncResult("calls", records=[a_call(2)], cursors={"calls": "2"})]
+            run_until(loop, lambda: hub.health()["calls"].state is Freshness.LIVE and "c2" in hub.engine.calls)
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert ("calls", "recovered") in problems
+    assert ("calls", "/api/v1/calls: HTTP 503 service unavailable") in problems
+    states = [h["calls"].state for h in health]
+    assert states.index(Freshness.DOWN) < len(states) - 1 - states[::-1].index(Freshness.LIVE)
+
+
+def test_invalid_items_and_clock_skew_are_reported_once_each(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    sync.script["units"] = [
+        SyncResult("units", records=[a_unit(1)], invalid=["units[1] id='<b>x</b>': rev: expected an integer"],
+                   cursors={"units": "2"}, clock_skew_s=600.0),
+        SyncResult("units", cursors={"units": "2"}, clock_skew_s=601.0),
+    ]  # fmt: skip
+    hub = make_hub(sync)
+    problems: list[tuple[str, str]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: len(sync.committed) >= 4)
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert hub.health()["units"].invalid_items_total == 1
+    assert ("units", "1 invalid item(s) skipped: units[1] id='<b>x</b>': rev: expected an integer") in problems
+    assert [m for _, m in problems if "clock" in m] == [
+        "server clock is 10 min ahead of the board's clock; its times are moved onto the board's clock"
+    ], "reported once, not on every poll"
+
+
+def test_a_bug_in_a_fetch_costs_one_poll_not_the_feed(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    sync.script["queue"] = [KeyError("boom"), SyncResult("queue", queue=QueueState(NOW, ()))]
+    hub = make_hub(sync)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: hub.health()["queue"].last_success_at is not None)
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+
+
+def test_the_gui_thread_never_waits_for_the_network(loop: qasync.QEventLoop) -> None:
+    def slow() -> SyncResult:
+        time.sleep(1.0)
+        return SyncResult("calls")
+
+    sync = ScriptedSync()
+    sync.script["calls"] = [slow]
+    sync.script["units"] = [slow]
+    hub = make_hub(sync)
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(tick)
+    try:
+        with loop:
+            hub.start()
+            timer.start()
+            loop.run_until_complete(asyncio.sleep(1.5))
+            timer.stop()
+            loop.run_until_complete(hub.stop(wait_s=2.0))
+    finally:
+        hub.stop_sync()
+    assert len(gaps) > 30 and max(gaps) < 0.3, f"the GUI thread stalled for {max(gaps):.2f} s"
+
+
+def test_stop_leaves_no_threads_tasks_or_timers(loop: qasync.QEventLoop) -> None:
+    def slowish() -> SyncResult:
+        time.sleep(0.3)
+        return SyncResult("calls")
+
+    sync = ScriptedSync()
+    sync.script["calls"] = [slowish]
+    hub = make_hub(sync)
+    with loop:
+        hub.start()
+        run_until(loop, lambda: bool(feed_threads()))
+        loop.run_until_complete(hub.stop())
+        assert not hub._timer.isActive()
+        assert not hub._tasks
+    deadline = time.monotonic() + 2
+    while feed_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not feed_threads(), "executor threads end once the requests under way are done"
+    hub.stop_sync()  # twice is harmless
+
+
+def test_snapshots_come_when_something_changed_and_at_least_every_few_seconds(
+    loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    monotonic = FakeMonotonic()
+    hub = FeedHub(config(), engine(), ManualClock(NOW), None, monotonic=monotonic)
+    snapshots: list[BoardSnapshot] = []
+    hub.snapshotChanged.connect(snapshots.append)
+    hub._tick()
+    assert len(snapshots) == 1, "the first tick publishes"
+    hub._tick()
+    assert len(snapshots) == 1, "nothing changed, nothing published"
+    assert hub.apply_records("calls", [a_call(1)]) == 1
+    assert hub.apply_records("calls", [a_call(1)]) == 0, "a duplicate is not new"
+    hub._tick()
+    assert len(snapshots) == 2 and snapshots[-1].tiers[Window.TODAY].received == 1
+    monotonic.offset += hub_module.SNAPSHOT_REFRESH_S
+    hub._tick()
+    assert len(snapshots) == 3, "ages on the wall move even when no data arrives"
+    assert all(h.state is Freshness.DOWN for h in hub.health().values()), "no source at all: down"
+
+
+def test_replay_records_take_the_same_path(loop: qasync.QEventLoop) -> None:
+    class Replay:
+        def __init__(self) -> None:
+            self.pending: list[tuple[str, Any]] = [("calls", a_call(1)), ("units", a_unit(1)),
+                                                   ("queue", QueueState(NOW, ()))]  # fmt: skip
+
+        def due(self, now: float) -> list[tuple[str, Any]]:
+            out, self.pending = self.pending, []
+            return out
+
+    hub = FeedHub(config(), engine(), ManualClock(NOW), None)
+    units: list[list[Unit]] = []
+    hub.unitsChanged.connect(units.append)
+    hub.attach_replay(Replay())
+    hub._tick()
+    assert set(hub.engine.calls) == {"c1"} and [u.id for b in units for u in b] == ["u1"]
+    assert all(h.state is Freshness.LIVE for h in hub.health().values())
+
+
+def test_hub_start_failure_modes_do_not_raise(loop: qasync.QEventLoop) -> None:
+    class BrokenStore(FakeStore):
+        def load_since(self, since: float) -> FakeHistory:
+            raise OSError("disk on fire")
+
+    sync = ScriptedSync()
+    sync.script["reference"] = [FeedError("/api/v1/reference: cannot connect (Connection refused)")]
+    hub = make_hub(sync, BrokenStore())
+    problems: list[str] = []
+    hub.problemReported.connect(lambda stream, message: problems.append(f"{stream}: {message}"))
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: hub.health()["calls"].last_success_at is not None)
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert "history: history could not be loaded: disk on fire" in problems
+    assert any(p.startswith("reference: /api/v1/reference: cannot connect") for p in problems)

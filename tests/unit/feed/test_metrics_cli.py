@@ -1,0 +1,91 @@
+"""`wallboard metrics` on the worked example of docs/feed-format.md: the numbers the docs derive by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "feed-format.md"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    match = re.search(r"## A complete example.*?```json\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert match is not None
+    path = tmp_path_factory.mktemp("feed") / "example.ndjson"
+    path.write_text(match.group(1), encoding="utf-8")
+    return path
+
+
+def metrics(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wallboard", "metrics", *args, "--log-level", "WARNING"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_the_day_at_13_45(example: Path) -> None:
+    result = metrics("--feed", str(example), "--at", "2026-11-22T13:45:00+08:00", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "skipped" not in result.stderr
+    doc = json.loads(result.stdout)
+    today = doc["tiers"]["today"]
+    assert today["received"] == 3  # C1, C2, C3
+    assert today["answered_by_tier"] == {"polsek": 0, "polres": 1, "polda": 1, "mabes": 0}
+    assert today["escalations"]["polres->polda"] == 1  # C2
+    assert today["abandoned"] == 1  # C3
+    assert today["answered_within_threshold"] == 1 and today["service_level_pct"] == 50.0  # C1 4 s; C2 18 s
+    assert today["categorised"] == 2 and today["prank_share_pct"] == 50.0  # C1 genuine, C2 prank; C3 unknown
+    by_polres = {r["unit_id"]: r for r in doc["response_by_polres"]}
+    assert set(by_polres) == {"64.71", "64.72"}  # the recording's reference, not the shipped one
+    assert by_polres["64.71"]["count"] == 1 and by_polres["64.71"]["median_s"] == 260.0  # 13:04:50 − 13:00:30
+    assert by_polres["64.71"]["within_target_pct"] == 100.0
+    assert by_polres["64.72"]["count"] == 0
+    assert doc["response_polda"]["count"] == 1 and doc["response_polda"]["median_s"] == 260.0
+    assert doc["queue"]["waiting"] == 0
+
+
+def test_the_queue_at_13_02_16(example: Path) -> None:
+    doc = json.loads(metrics("--feed", str(example), "--at", "2026-11-22T13:02:16+08:00", "--json").stdout)
+    assert doc["queue"]["source"] == "queue" and doc["queue"]["waiting"] == 1
+    assert doc["queue"]["waiting_by_tier"]["polda"] == 1 and doc["queue"]["longest_wait_s"] == 16.0
+    assert doc["tiers"]["today"]["received"] == 2  # C3 had not rung yet
+    assert doc["response_polda"]["open_incidents"] == 1 and doc["response_polda"]["count"] == 0
+
+
+def test_text_table(example: Path) -> None:
+    result = metrics("--feed", str(example), "--at", "2026-11-22T13:45:00+08:00")
+    assert result.returncode == 0, result.stderr
+    assert "Polda Kalimantan Timur at 2026-11-22 13:45:00 WITA" in result.stdout
+    assert "today: received 3; answered polsek 0, polres 1, polda 1, mabes 0; abandoned 1; within 10 s 50.0%" in (
+        result.stdout
+    )
+    assert re.search(r"Polresta Balikpapan\s+1\s+4\.3\s+4\.3\s+100%\s+0", result.stdout)
+
+
+def test_bad_input_is_reported_not_a_traceback(example: Path, tmp_path: Path) -> None:
+    bad_at = metrics("--feed", str(example), "--at", "yesterday")
+    assert bad_at.returncode == 2 and "not an RFC 3339 timestamp" in bad_at.stderr
+    assert "Traceback" not in bad_at.stderr
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text('{"format": "wallboard-feed", "version": 1}\n{broken\n', encoding="utf-8")
+    result = metrics("--feed", str(empty))
+    assert result.returncode == 2 and "holds no records" in result.stderr
+    assert "empty.ndjson:2 skipped: not JSON" in result.stderr
+    future = tmp_path / "v9.ndjson"
+    future.write_text('{"format": "wallboard-feed", "version": 9}\n', encoding="utf-8")
+    result = metrics("--feed", str(future))
+    assert result.returncode == 2 and "version 9 is not supported" in result.stderr
+
+
+def test_the_metrics_command_never_loads_qt(example: Path) -> None:
+    code = (
+        "import sys; from wallboard.cli import main; "
+        f"rc = main(['metrics', '--feed', {str(example)!r}, '--json', '--log-level', 'ERROR']); "
+        "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt was imported'; sys.exit(rc)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

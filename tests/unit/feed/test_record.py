@@ -1,0 +1,105 @@
+"""`wallboard record` against the real simulator over HTTP: the recording holds exactly the simulated world."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wallboard.config import load_config
+from wallboard.core.model import Call, Incident, QueueState, Unit
+from wallboard.core.reference import ReferenceData
+from wallboard.feed.client import DispatchClient
+from wallboard.feed.ndjson import FeedReader, FeedWriter
+from wallboard.feed.record import record_feed
+from wallboard.feed.sync import StreamSync
+from wallboard.sim.server import SimServer
+
+START = 1_795_323_600.0  # 2026-11-22 13:00 WITA
+
+
+@pytest.fixture
+def frozen_sim() -> Iterator[SimServer]:
+    # Speed 0: the simulated clock stands still after two hours of history, so the world cannot change while we
+    # record and the recording must equal it exactly.
+    sim = SimServer(region="kaltim", seed=11, speed=0.0, history_hours=2, start_time=START)
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+def latest(records: list[Call | Incident | Unit]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in records:
+        out[r.id] = max(out.get(r.id, -1), r.rev)
+    return out
+
+
+def test_recording_holds_the_whole_world(frozen_sim: SimServer, tmp_path: Path) -> None:
+    config = load_config(overrides={"api.poll_calls_s": "0.2", "api.poll_units_s": "0.2", "api.poll_queue_s": "0.2"})
+    sync = StreamSync(DispatchClient(frozen_sim.url, config.api, None), "kaltim", frozen_sim.clock.now)
+    path = tmp_path / "rec.ndjson"
+    with FeedWriter(path, tz="Asia/Makassar", polda_id="kaltim", source=frozen_sim.url) as writer:
+        count = record_feed(sync, writer, frozen_sim.clock, config, threading.Event(), time.monotonic() + 1.0)
+    sync.client.close()
+    reader = FeedReader(path)
+    lines = list(reader)
+    assert reader.problems == [] and len(lines) == count
+    assert reader.header["polda_id"] == "kaltim" and reader.header["source"] == frozen_sim.url
+    assert lines[0].stream == "reference" and isinstance(lines[0].record, ReferenceData)
+    assert set(lines[0].record.polres) == set(frozen_sim.reference.polres)
+    assert all(line.t == START for line in lines)  # arrival time on the (frozen) simulated clock
+    world = frozen_sim.world
+    calls = [line.record for line in lines if isinstance(line.record, Call)]
+    incidents = [line.record for line in lines if isinstance(line.record, Incident)]
+    units = [line.record for line in lines if isinstance(line.record, Unit)]
+    assert len(world.calls) > 20 and len(world.incidents) >= 1  # two hours of Kaltim
+    assert latest(calls) == {cid: sim_call.call.rev for cid, sim_call in world.calls.items()}  # type: ignore[arg-type]
+    assert latest(incidents) == {iid: i.rev for iid, i in world.incidents.items()}  # type: ignore[arg-type]
+    assert latest(units) == {u.id: u.rev for u in world.all_units()}  # type: ignore[arg-type]
+    # Cursors: nothing fetched twice although calls, incidents and units were polled about five times.
+    assert len(calls) == len(world.calls) and len(units) == len(latest(units))  # type: ignore[arg-type]
+    assert sum(isinstance(line.record, QueueState) for line in lines) >= 3
+
+
+def test_the_command_records_for_the_given_minutes(frozen_sim: SimServer, tmp_path: Path) -> None:
+    out = tmp_path / "cli.ndjson"
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "wallboard", "record", "--out", str(out), "--api-url", frozen_sim.url,
+         "--minutes", "0.02", "--set", "board.polda_id=kaltim", "--log-level", "WARNING"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    reader = FeedReader(out)
+    lines = list(reader)
+    assert f"recorded {len(lines)} records to {out}" in result.stdout
+    assert reader.problems == [] and {line.stream for line in lines} >= {"reference", "calls", "units", "queue"}
+
+
+def test_the_header_never_carries_credentials() -> None:
+    from wallboard.feed.record import public_source
+
+    assert (
+        public_source("https://user:s3cret@cad.polri.example:8443/api?token=abc")
+        == "https://cad.polri.example:8443/api"
+    )
+    assert public_source("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(frozen_sim: SimServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "wallboard", "record", "--out", str(blocker / "sub" / "x.ndjson"),
+         "--api-url", frozen_sim.url, "--minutes", "0.01"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and f"cannot write {blocker / 'sub' / 'x.ndjson'}" in result.stderr
+    assert "Traceback" not in result.stderr
