@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config
@@ -19,9 +19,17 @@ from .conftest import NOW
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+def table_text(table: QTableWidget) -> list[list[str]]:
+    def text(r: int, c: int) -> str:
+        item = table.item(r, c)
+        assert item is not None, (r, c)
+        return item.text()
+
+    return [[text(r, c) for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
 def cells(view: PolresDetailView) -> list[list[str]]:
-    table = view.incidents
-    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+    return table_text(view.incidents)
 
 
 def test_drill_down_shows_the_right_polres_with_masked_numbers(
@@ -68,9 +76,7 @@ def test_units_show_status_and_fix_age_and_hostile_text_stays_text(
     view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
     qtbot.addWidget(view)
     view.show_detail(engine)
-    units = [
-        [view.units.item(r, c).text() for c in range(view.units.columnCount())] for r in range(view.units.rowCount())
-    ]
+    units = table_text(view.units)
     assert [HOSTILE, "R4", "en route", "45 s ago"] in units
     assert HOSTILE in [r[6] for r in cells(view)]
     assert fix_age_text(600) == "10 min ago" and fix_age_text(-5) == "0 s ago"

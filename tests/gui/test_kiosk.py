@@ -135,7 +135,9 @@ def test_kiosk_margins_follow_the_burn_in_offset(app: QApplication, qtbot: QtBot
     for minutes in range(0, 600, 7):
         clock.set(NOW + minutes * 60)
         dx, dy = window.apply_burn_in(clock.now())
-        m = window.layout().contentsMargins()
+        layout = window.layout()
+        assert layout is not None
+        m = layout.contentsMargins()
         assert (m.left(), m.top(), m.right(), m.bottom()) == (5 + dx, 5 + dy, 5 - dx, 5 - dy)
         assert min(m.left(), m.top(), m.right(), m.bottom()) >= 0
     window.is_unlocked = True

