@@ -116,6 +116,7 @@ class VolumePanel(Panel):
         self.bottom.addItem(self.genuine_bars)
         self.last_series: VolumeSeries | None = None
         self.last_snapshot: BoardSnapshot | None = None
+        self._plotted: tuple[object, ...] | None = None
         self.series_visible = {"genuine": True, "nuisance": True, "other": True}
         self.set_scale(1.0)
 
@@ -171,16 +172,13 @@ class VolumePanel(Panel):
         step = v.bucket_s * factor
         end = v.start + len(v.genuine) * v.bucket_s
         x = end - step * (n - np.arange(n)) + step / 2
-        self.nuisance_curve.setData(x, nuisance)
-        self.other_curve.setData(x, nuisance + other)
-        self.total_curve.setData(x, nuisance + other + genuine)
-        if v.same_weekday_last_week is not None:
-            self.last_week_curve.setData(x, rollup(v.same_weekday_last_week, factor))
-        else:
-            self.last_week_curve.setData([], [])
-        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8)
-        self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
-        self.top.setXRange(end - 24 * 3600, end, padding=0.01)
+        week = None if v.same_weekday_last_week is None else rollup(v.same_weekday_last_week, factor)
+        # The chart is the costliest thing on the wall to paint: touch it only when what it shows has changed
+        # (a new call, a new minute), not on every snapshot.
+        key = (end, genuine.tobytes(), nuisance.tobytes(), other.tobytes(), None if week is None else week.tobytes())
+        if key != self._plotted:
+            self._plotted = key
+            self._plot(x, genuine, nuisance, other, week, step, end)
         today = snapshot.tiers.get(Window.TODAY)
         self.rate_value.setText(fmt_num(v.current_rate_per_hour, 0))
         self.today_value.setText(fmt_int(today.received) if today else "–")
@@ -191,3 +189,25 @@ class VolumePanel(Panel):
             else tr("no history for last week yet")
         )
         self.subtitle.setText(f"{tr('last 24 h')} · {tr('calls per 5 min')} · {overlay}")
+
+    def _plot(
+        self,
+        x: np.ndarray,
+        genuine: np.ndarray,
+        nuisance: np.ndarray,
+        other: np.ndarray,
+        week: np.ndarray | None,
+        step: float,
+        end: float,
+    ) -> None:
+        n = len(genuine)
+        self.nuisance_curve.setData(x, nuisance)
+        self.other_curve.setData(x, nuisance + other)
+        self.total_curve.setData(x, nuisance + other + genuine)
+        if week is not None:
+            self.last_week_curve.setData(x, week)
+        else:
+            self.last_week_curve.setData([], [])
+        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8)
+        self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
+        self.top.setXRange(end - 24 * 3600, end, padding=0.01)
