@@ -57,6 +57,44 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[p] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def role(pid: int) -> str:
+    """What a process of the board's tree is: the board itself or which QtWebEngine process."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    for arg in argv:
+        if arg.startswith(b"--type="):
+            kind = arg[7:].decode()
+            return f"webengine {kind}" + (" (and the renderers it forked)" if kind == "zygote" else "")
+    return "board (Python, Qt, feed" + (", simulator)" if b"demo" in argv else ")")
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Proportional set size: pages shared between Chromium's processes counted once, not once per process."""
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1024
+
+
 def rss_mb(pids: list[int]) -> float:
     total = 0
     for p in pids:
@@ -67,15 +105,28 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def start(region: str, speed: float, workdir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], Path]:
+def start(
+    region: str, speed: float, workdir: Path, external_sim: bool = False
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], Path, subprocess.Popen[bytes] | None]:
+    """Xvfb, then the board (``wallboard demo``; or ``wallboard run`` against a ``wallboard simulate`` process)."""
     xvfb = subprocess.Popen(["Xvfb", ":77", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     time.sleep(1)
     log = workdir / "wallboard.log"
     env = {**os.environ, "DISPLAY": ":77", "WALLBOARD_MEASURE": "1", "XDG_DATA_HOME": str(workdir)}
     env.pop("QT_QPA_PLATFORM", None)
-    args = [sys.executable, "-m", "wallboard", "demo", "--region", region, "--speed", str(speed),
-            "--set", f"log.file={log}"]  # fmt: skip
+    sim = None
+    if external_sim:
+        port = 18110
+        sim = subprocess.Popen([sys.executable, "-m", "wallboard", "simulate", "--region", region, "--speed",
+                                str(speed), "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(3)
+        args = [sys.executable, "-m", "wallboard", "run", "--set", f"api.url=http://127.0.0.1:{port}",
+                "--set", f"store.path={workdir / 'history.sqlite'}"]  # fmt: skip
+    else:
+        args = [sys.executable, "-m", "wallboard", "demo", "--region", region, "--speed", str(speed)]
+    args += ["--set", f"log.file={log}"]
     if region == "indonesia":
         args += ["--set", "board.polda_id=national", "--set", "board.tz=Asia/Jakarta"]
     board = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -84,7 +135,7 @@ def start(region: str, speed: float, workdir: Path) -> tuple[subprocess.Popen[by
         if time.monotonic() > deadline or board.poll() is not None:
             raise SystemExit(f"the board did not come up:\n{log.read_text()[-2000:] if log.exists() else ''}")
         time.sleep(0.5)
-    return xvfb, board, log
+    return xvfb, board, log, sim
 
 
 def max_stall(log: Path, after: float) -> float:
@@ -96,51 +147,75 @@ def max_stall(log: Path, after: float) -> float:
     return max(gaps[int(after) :] or gaps or [0.0])
 
 
-def stop(xvfb: subprocess.Popen[bytes], board: subprocess.Popen[bytes]) -> None:
+def stop(xvfb: subprocess.Popen[bytes], board: subprocess.Popen[bytes], sim: subprocess.Popen[bytes] | None) -> None:
     board.send_signal(signal.SIGTERM)
     try:
         board.wait(timeout=30)
     except subprocess.TimeoutExpired:
         board.kill()
+    if sim is not None:
+        sim.terminate()
+        sim.wait(timeout=30)
     xvfb.terminate()
 
 
-def steady(region: str, seconds: float, speed: float) -> None:
+def steady(region: str, seconds: float, speed: float, external_sim: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="wallboard-bench-"))
-    xvfb, board, log = start(region, speed, workdir)
+    xvfb, board, log, sim = start(region, speed, workdir, external_sim)
     try:
         time.sleep(20)  # let the first full pushes settle
         pids = tree(board.pid)
-        c0, t0 = cpu_seconds(pids), time.monotonic()
-        samples = []
+        cpu0, t0 = process_cpu(pids), time.monotonic()
+        sim_cpu0 = cpu_seconds([sim.pid]) if sim else 0.0
+        rss_samples, pss_samples = [], []
         while time.monotonic() - t0 < seconds:
             time.sleep(5)
             pids = tree(board.pid)
-            samples.append(rss_mb(pids))
-        cpu = (cpu_seconds(tree(board.pid)) - c0) / (time.monotonic() - t0) * 100
-        print(f"{region}: {len(pids)} processes, CPU {cpu:.1f} % of one core, RSS {max(samples):.0f} MB "
-              f"(max over {seconds:.0f} s), largest event-loop stall {max_stall(log, 2):.0f} ms")  # fmt: skip
+            rss_samples.append(rss_mb(pids))
+            pss_samples.append(pss_mb(pids))
+        elapsed = time.monotonic() - t0
+        cpu1 = process_cpu(pids)
+        roles = {p: role(p) for p in pids}
+        by_role: dict[str, float] = {}
+        for p, seconds_used in cpu1.items():
+            by_role[roles[p]] = by_role.get(roles[p], 0.0) + (seconds_used - cpu0.get(p, 0.0)) / elapsed * 100
+        total = sum(by_role.values())
+        what = "`wallboard run` (simulator in its own process)" if sim else "`wallboard demo`"
+        print(f"{region}, {what}: {len(pids)} processes")
+        for name, pct in sorted(by_role.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:45s} {pct:5.1f} % of one core")
+        print(f"  total CPU {total:.1f} % of one core; memory (max over {seconds:.0f} s): "
+              f"PSS {max(pss_samples):.0f} MB, summed RSS {max(rss_samples):.0f} MB; "
+              f"largest event-loop stall {max_stall(log, 2):.0f} ms")  # fmt: skip
+        if sim is not None:
+            print(f"  the simulator process: {(cpu_seconds([sim.pid]) - sim_cpu0) / elapsed * 100:.1f} % of one core "
+                  f"(not counted above)")  # fmt: skip
     finally:
-        stop(xvfb, board)
+        stop(xvfb, board, sim)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def soak(minutes: float, speed: float) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="wallboard-soak-"))
-    xvfb, board, log = start("kaltim", speed, workdir)
+    xvfb, board, log, sim = start("kaltim", speed, workdir)
     try:
-        samples = []
+        rss_samples, pss_samples = [], []
         for minute in range(int(minutes)):
             time.sleep(60)
-            samples.append(rss_mb(tree(board.pid)))
-            print(f"  minute {minute + 1}: RSS {samples[-1]:.0f} MB", flush=True)
-        tail = samples[-20:] if len(samples) >= 20 else samples[len(samples) // 2 :]
-        growth = (tail[-1] - tail[0]) / tail[0] * 100 if tail and tail[0] else 0.0
-        print(f"soak: {minutes:.0f} min at x{speed:g} ({minutes * speed / 60:.1f} simulated hours); RSS "
-              f"{samples[0]:.0f} -> {samples[-1]:.0f} MB; growth over the last {len(tail)} min {growth:+.1f} % "
-              f"(goal < 3 %); largest stall {max_stall(log, 0):.0f} ms")  # fmt: skip
+            pids = tree(board.pid)
+            rss_samples.append(rss_mb(pids))
+            pss_samples.append(pss_mb(pids))
+            print(f"  minute {minute + 1}: PSS {pss_samples[-1]:.0f} MB, summed RSS {rss_samples[-1]:.0f} MB",
+                  flush=True)  # fmt: skip
+        for name, samples in (("PSS", pss_samples), ("summed RSS", rss_samples)):
+            tail = samples[-20:] if len(samples) >= 20 else samples[len(samples) // 2 :]
+            growth = (tail[-1] - tail[0]) / tail[0] * 100 if tail and tail[0] else 0.0
+            print(f"soak: {minutes:.0f} min at x{speed:g} ({minutes * speed / 60:.1f} simulated hours); {name} "
+                  f"{samples[0]:.0f} -> {samples[-1]:.0f} MB; growth over the last {len(tail)} min {growth:+.1f} % "
+                  f"(goal < 3 %)")  # fmt: skip
+        print(f"largest event-loop stall {max_stall(log, 0):.0f} ms")
     finally:
-        stop(xvfb, board)
+        stop(xvfb, board, sim)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -151,13 +226,18 @@ def main() -> None:
     s.add_argument("--region", choices=("kaltim", "indonesia"), default="kaltim")
     s.add_argument("--seconds", type=float, default=120)
     s.add_argument("--speed", type=float, default=1.0)
+    s.add_argument(
+        "--external-sim",
+        action="store_true",
+        help="the simulator in a process of its own, the board as `wallboard run` (a real deployment)",
+    )
     k = sub.add_parser("soak")
     k.add_argument("--minutes", type=float, default=30)
     k.add_argument("--speed", type=float, default=48)
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     if args.mode == "steady":
-        steady(args.region, args.seconds, args.speed)
+        steady(args.region, args.seconds, args.speed, args.external_sim)
     else:
         soak(args.minutes, args.speed)
 

@@ -167,6 +167,12 @@ class MapConfig:
     mbtiles_path: str = opt("", "MBTiles file to use as the basemap, served locally")
     stale_fix_s: float = opt(120.0, "A unit whose last fix is older than this turns grey", min=10)
     autofit: bool = opt(False, "Fit the region after every update (kiosk) instead of keeping the user's view")
+    rendering: str = opt(
+        "auto",
+        "How the map page is composited: gpu (OpenGL), software (CPU raster), or auto (software when the machine"
+        " has no GPU device, where emulated OpenGL costs several times more CPU)",
+        choices=("auto", "gpu", "software"),
+    )
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,19 @@ def share_near(image: Image.Image, colour: tuple[int, int, int], box: tuple[int,
     return float((distance < 60).mean())
 
 
-def test_demo_comes_up_with_live_data_and_stops_cleanly(xserver: XServer, tmp_path: Path) -> None:
-    board = start_board(["demo", "--speed", "5", "--lang", "en"], tmp_path, xserver.display)
+WHITE = (0xF2, 0xF5, 0xF8)  # map labels and legend text
+
+
+# Both ways of compositing the map page must put it on the wall: this machine has no GPU, so "gpu" runs on Mesa's
+# emulated OpenGL and "software" (what "auto" picks here) on Chromium's and Qt Quick's CPU raster paths.
+@pytest.mark.parametrize("rendering", ["software", "gpu"])
+def test_demo_comes_up_with_live_data_and_stops_cleanly(xserver: XServer, tmp_path: Path, rendering: str) -> None:
+    args = ["demo", "--speed", "5", "--lang", "en", "--set", f"map.rendering={rendering}"]
+    board = start_board(args, tmp_path, xserver.display)
     try:
         log = board.wait_for_log("board live:", timeout=120)
         assert "map loaded" in log
+        assert f"map rendering: {rendering}" in log
         assert "Traceback" not in log
         time.sleep(3)  # let the first frames after the live data be painted
         shot = xserver.screenshot(tmp_path / "demo.png")
@@ -42,6 +50,9 @@ def test_demo_comes_up_with_live_data_and_stops_cleanly(xserver: XServer, tmp_pa
         assert share_near(image, GREEN, header) > 0.0003, "the header shows feeds LIVE"
         assert share_near(image, ORANGE, left) > 0.001, "the volume chart shows genuine calls"
         assert share_near(image, ORANGE, right) + share_near(image, GREEN, right) > 0.002, "gauges and units"
+        map_box = (w // 2, h // 10, w, h // 2)
+        white = share_near(image, WHITE, map_box)
+        assert 0.002 < white < 0.3, f"the map page is painted into the window (labels, legend): {white:.4f}"
     finally:
         code = board.stop()
     assert code == 0

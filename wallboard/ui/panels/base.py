@@ -10,6 +10,17 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 from wallboard.ui import theme
 
 
+def set_style_sheet(widget: QWidget, sheet: str) -> None:
+    """``widget.setStyleSheet(sheet)`` unless it already has that sheet (re-polishing is costly; see TextLabel)."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+
+
+def set_tooltip(widget: QWidget, text: str) -> None:
+    if widget.toolTip() != text:
+        widget.setToolTip(text)
+
+
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` literally. Qt renders a tooltip as rich text when it merely looks like markup
     (``<img src=x ...>`` from a feed would become an image tag), so the text is escaped inside an explicit paragraph.
@@ -24,9 +35,15 @@ class TextLabel(QLabel):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.role = role
+        self._style: tuple[int, bool, str] | None = None
         self.setText(text)
 
     def set_style(self, size_px: int, *, bold: bool = False, colour: str = theme.TEXT) -> None:
+        # Setting a style sheet re-polishes the widget even when nothing changed: a third of the wall's CPU went
+        # there when the freshness line and the trend cells restyled every second. Only a real change is applied.
+        if self._style == (size_px, bold, colour):
+            return
+        self._style = (size_px, bold, colour)
         # The size lives in the style sheet too: a style sheet set on a visible label re-resolves its font from the
         # parent, silently undoing a setFont() made just before it.
         weight = "bold" if bold else "normal"

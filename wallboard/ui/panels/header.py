@@ -15,7 +15,7 @@ from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, tr
-from wallboard.ui.panels.base import TextLabel, plain_tooltip
+from wallboard.ui.panels.base import TextLabel, plain_tooltip, set_style_sheet, set_tooltip
 
 STREAM_NAMES = {"reference": N_("Reference"), "calls": N_("Calls"), "units": N_("Units"), "queue": N_("Queue")}
 
@@ -97,7 +97,7 @@ class AlertTicker(QFrame):
         if not self.alerts:
             self.label.setText("● " + tr("No active alerts"))
             self.label.set_style(size, colour=theme.TEXT_DIM)
-            self.setStyleSheet(f"QFrame#ticker {{ background: {theme.PANEL}; border-radius: 4px; }}")
+            set_style_sheet(self, f"QFrame#ticker {{ background: {theme.PANEL}; border-radius: 4px; }}")
             return
         worst = self.alerts[0]
         red = worst.severity is Severity.RED
@@ -115,8 +115,8 @@ class AlertTicker(QFrame):
         background = colour if lit or not self.flashing else theme.PANEL
         fg = theme.BACKGROUND if background == colour else colour
         self.label.set_style(size, bold=True, colour=fg)
-        self.setStyleSheet(
-            f"QFrame#ticker {{ background: {background}; border: 2px solid {colour}; border-radius: 4px; }}"
+        set_style_sheet(
+            self, f"QFrame#ticker {{ background: {background}; border: 2px solid {colour}; border-radius: 4px; }}"
         )
 
 
@@ -183,7 +183,7 @@ class HeaderPanel(QFrame):
             text, colour = freshness_text(h, self.tz)
             label.setText(text)
             label.set_style(theme.px(theme.SMALL, self._unit), bold=h.state is not Freshness.LIVE, colour=colour)
-            label.setToolTip(plain_tooltip(h.last_error or ""))
+            set_tooltip(label, plain_tooltip(h.last_error or ""))
 
     def set_scale(self, unit: float) -> None:
         self._unit = unit

@@ -1,0 +1,52 @@
+"""The board's long-run memory policy: hourly pruning, and long-lived data kept out of the cyclic GC's walks."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from wallboard.app import keep_memory_bounded
+from wallboard.config import Config
+from wallboard.core.freshness import Freshness
+from wallboard.core.metrics import MetricsEngine, MetricsSettings
+from wallboard.core.timeutil import ManualClock
+from wallboard.feed.hub import FeedHub
+from wallboard.resources import all_poldas
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_long_lived_objects_are_frozen_once_live_and_hourly(qtbot: QtBot, unfrozen: None) -> None:
+    engine = MetricsEngine(all_poldas(), "kaltim", MetricsSettings())
+    clock = ManualClock(1_764_547_200.0)
+    hub = FeedHub(Config(), engine, clock, sync=None)
+    pruned: list[float] = []
+    engine.prune = pruned.append  # type: ignore[method-assign]
+    timer = keep_memory_bounded(hub)
+    snapshot = engine.snapshot(clock.now())
+
+    hub.snapshotChanged.emit(snapshot)  # no stream has delivered yet: the day is not in memory, nothing to set aside
+    assert gc.get_freeze_count() == 0
+
+    live = {name: replace(h, state=Freshness.LIVE) for name, h in hub.health().items()}
+    hub.health = lambda: live  # type: ignore[method-assign]
+    hub.snapshotChanged.emit(snapshot)
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    hub.snapshotChanged.emit(snapshot)  # once only
+    assert gc.get_freeze_count() == 0
+
+    assert timer.interval() == 3600 * 1000 and timer.isActive()
+    timer.timeout.emit()  # the hourly tick
+    assert pruned == [clock.now() - 8 * 86400], "last week's comparison day is kept, older data is forgotten"
+    assert gc.get_freeze_count() > 0
+    timer.stop()
