@@ -94,7 +94,7 @@ case "$mode" in
     # Exit status 5 (nothing selected, e.g. a path with no map tests) is not a failure here.
     run_pytest() { "$VENV/bin/python" -m pytest "$@" || { status=$?; [ "$status" -eq 5 ] || exit "$status"; }; }
     say "pytest (everything but QtWebEngine)"
-    run_pytest -m "not webengine and not quarantine" "$@"
+    run_pytest -m "not webengine" "$@"
     say "pytest (QtWebEngine: the map)"
     run_pytest -m webengine "$@"
     ;;

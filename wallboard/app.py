@@ -289,9 +289,15 @@ def keep_memory_bounded(hub: FeedHub) -> Any:
     hour follows. Frozen objects are still freed by reference counting (pruning still frees memory); only a
     reference cycle that was alive at a freeze and dies later is not collected, and the data model holds no cycles.
     (No collection before the first freeze: it would be the very stall we avoid.)
+
+    Collections run on the GUI thread only (pyqtgraph's GarbageCollector: automatic GC off, a 1 s timer collects
+    by the usual thresholds). An automatic pass can start on any thread that allocates, and the feed's workers
+    allocate the most; a Qt object collected there is destroyed off its thread, where Qt cannot unregister its
+    timers, and the GUI thread later fires a timer into freed memory (seen as segfaults in the hub's tests).
     """
     import gc
 
+    from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6.QtCore import QTimer
 
     from wallboard.core.freshness import Freshness
@@ -313,7 +319,22 @@ def keep_memory_bounded(hub: FeedHub) -> Any:
     timer.setInterval(3600 * 1000)
     timer.timeout.connect(hourly)
     timer.start()
-    return timer
+    return MemoryKeeper(timer, GarbageCollector(interval=1.0))
+
+
+@dataclass
+class MemoryKeeper:
+    """What :func:`keep_memory_bounded` started; kept alive for as long as the board runs."""
+
+    hourly: Any  # QTimer
+    collector: Any  # pyqtgraph GarbageCollector
+
+    def stop(self) -> None:
+        import gc
+
+        self.hourly.stop()
+        self.collector.timer.stop()
+        gc.enable()
 
 
 def monitor_event_loop(period_s: float = 10.0) -> Any:

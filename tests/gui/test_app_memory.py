@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.enable()
 
 
 def test_long_lived_objects_are_frozen_once_live_and_hourly(qtbot: QtBot, unfrozen: None) -> None:
@@ -31,7 +33,8 @@ def test_long_lived_objects_are_frozen_once_live_and_hourly(qtbot: QtBot, unfroz
     hub = FeedHub(Config(), engine, clock, sync=None)
     pruned: list[float] = []
     engine.prune = pruned.append  # type: ignore[method-assign]
-    timer = keep_memory_bounded(hub)
+    keeper = keep_memory_bounded(hub)
+    timer = keeper.hourly
     snapshot = engine.snapshot(clock.now())
 
     hub.snapshotChanged.emit(snapshot)  # no stream has delivered yet: the day is not in memory, nothing to set aside
@@ -49,4 +52,30 @@ def test_long_lived_objects_are_frozen_once_live_and_hourly(qtbot: QtBot, unfroz
     timer.timeout.emit()  # the hourly tick
     assert pruned == [clock.now() - 8 * 86400], "last week's comparison day is kept, older data is forgotten"
     assert gc.get_freeze_count() > 0
-    timer.stop()
+    keeper.stop()
+    assert gc.isenabled()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot: QtBot, unfrozen: None) -> None:
+    """Automatic GC is off (a worker thread could otherwise destroy Qt objects); a GUI-thread timer collects."""
+    hub = FeedHub(Config(), MetricsEngine(all_poldas(), "kaltim", MetricsSettings()), ManualClock(0.0), sync=None)
+    keeper = keep_memory_bounded(hub)
+    try:
+        assert not gc.isenabled()
+        collected_on: list[str] = []
+
+        def note(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                collected_on.append(threading.current_thread().name)
+
+        gc.callbacks.append(note)
+        try:
+            for _ in range(5000):  # cyclic garbage, well past the first generation's threshold
+                a: list[object] = []
+                a.append(a)
+            qtbot.waitUntil(lambda: bool(collected_on), timeout=3000)
+        finally:
+            gc.callbacks.remove(note)
+        assert set(collected_on) == {threading.main_thread().name}
+    finally:
+        keeper.stop()
