@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,33 @@ os.environ.pop("WALLBOARD_CONFIG", None)
 os.environ.pop("WALLBOARD_API_TOKEN", None)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_isolated_home / "runtime"))
 Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[Any]:
+    """A qasync event loop on the test QApplication, as the board runs its hub.
+
+    A stopped hub does not wait for requests under way (the GUI must not block), and such a request's future holds
+    the last reference to the hub. Were it dropped on that worker thread, or collected there by a GC pass, the hub's
+    QTimer would be destroyed off the GUI thread: Qt cannot unregister a timer from another thread, and the next
+    test's event loop fired the dangling timer into freed memory (a segfault in one run in four). So the workers
+    finish and the garbage is collected here, on the GUI thread, before the next test.
+    """
+    import asyncio
+    import gc
+    import threading
+
+    import qasync
+
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.close()
+    asyncio.set_event_loop(None)
+    for thread in threading.enumerate():
+        if thread.name.startswith("feed"):
+            thread.join(timeout=5)
+    gc.collect()
 
 
 @pytest.fixture

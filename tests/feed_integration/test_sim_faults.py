@@ -13,7 +13,6 @@ from dataclasses import replace
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
 
 from wallboard.config import ApiConfig, Config, load_config
 from wallboard.core.freshness import Freshness
@@ -47,15 +46,6 @@ def sim() -> Iterator[SimServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    event_loop.close()
-    asyncio.set_event_loop(None)
 
 
 def engine() -> MetricsEngine:
@@ -242,6 +232,45 @@ def test_hub_rides_out_the_fault_and_recovers_to_the_fault_free_state(
     now = sim.clock.now()
     differences = diff_paths(to_jsonable(e.snapshot(now)), to_jsonable(reference.snapshot(now)))
     assert not differences, f"every number on the wall agrees; these do not: {differences[:10]}"
+
+
+def test_api_down_at_start_and_mid_run_then_back(
+    loop: qasync.QEventLoop, sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listening (connection refused) when the board starts, and again mid-run: the board waits, says so,
+    keeps the last good data, and catches up with the world by itself each time the API returns."""
+    monkeypatch.setenv("WALLBOARD_API_TOKEN", TOKEN)
+    sim.set_online(False)
+    e = engine()
+    hub = FeedHub.for_api(fast_config(), e, sim.clock, base_url=sim.url)
+    calls = lambda: hub.health()["calls"]  # noqa: E731
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: calls().state is Freshness.DOWN, "calls down while nothing listens")
+            assert calls().last_error and "connect" in calls().last_error.lower(), calls().last_error
+            assert not e.calls, "nothing to show yet, and nothing invented"
+
+            sim.set_online(True)
+            run_until(loop, lambda: engine_state(e) == world_state(sim), "first sync once the API is up")
+            run_until(loop, lambda: all(h.state is Freshness.LIVE for h in hub.health().values()), "all live")
+            before = len(e.calls)
+
+            sim.set_online(False)
+            sim.advance(900)  # the world goes on while the API is away
+            run_until(loop, lambda: calls().state is Freshness.DOWN, "calls down mid-run")
+            assert len(e.calls) == before, "the last good data stays on the wall"
+            assert engine_state(e) != world_state(sim)
+
+            sim.set_online(True)
+            run_until(loop, lambda: engine_state(e) == world_state(sim), "caught up after the outage")
+            run_until(loop, lambda: all(h.state is Freshness.LIVE for h in hub.health().values()), "live again")
+            loop.run_until_complete(hub.stop(wait_s=3.0))
+    finally:
+        hub.stop_sync()
+    reference = fault_free_engine(sim)
+    now = sim.clock.now()
+    assert not diff_paths(to_jsonable(e.snapshot(now)), to_jsonable(reference.snapshot(now)))
 
 
 def diff_paths(a: object, b: object, path: str = "") -> list[str]:

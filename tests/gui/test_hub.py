@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
 
 from wallboard.config import Config, load_config
 from wallboard.core.freshness import Freshness, StreamHealth
@@ -22,15 +21,6 @@ from wallboard.sim.server import SimServer
 from wallboard.store import HistoryStore
 
 START = 1_795_300_000.0
-
-
-@pytest.fixture
-def loop(app: QApplication) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(app, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    event_loop.close()
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture

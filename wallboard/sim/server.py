@@ -230,6 +230,7 @@ class SimServer:
         self.host: str = host
         self.port: int = int(self._httpd.server_address[1])
         self._threads: list[threading.Thread] = []
+        self.online = True
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -244,9 +245,29 @@ class SimServer:
         for t in self._threads:
             t.start()
 
+    def set_online(self, online: bool) -> None:
+        """Take the API off the network (connections refused, as when the CAD server is down) or bring it back on
+        the same port. The world keeps going meanwhile, so a client that comes back has a gap to catch up on."""
+        serving = self._httpd.fileno() != -1
+        self.online = online
+        if online == serving:
+            return
+        if not online:
+            if self._threads:
+                self._httpd.shutdown()
+            self._httpd.server_close()
+            return
+        handler = self._httpd.RequestHandlerClass
+        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self._httpd.daemon_threads = True
+        serve = threading.Thread(target=self._httpd.serve_forever, name="sim-http", daemon=True)
+        self._threads = [t for t in self._threads if t.name != "sim-http" and t.is_alive()] + [serve]
+        serve.start()
+
     def stop(self) -> None:
         self._stop.set()
-        if self._threads:  # shutdown() waits for serve_forever(), which never ran on a server not started
+        # shutdown() waits for serve_forever(), which never ran on a server not started or taken offline
+        if self._threads and self._httpd.fileno() != -1:
             self._httpd.shutdown()
         self._httpd.server_close()
         for t in self._threads:
@@ -347,6 +368,13 @@ def _make_handler(sim: SimServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             log.debug("%s %s", self.address_string(), format % args)
+
+        def handle_one_request(self) -> None:
+            # Offline: a kept-alive connection is dropped without an answer, as a server that went away drops it.
+            if not sim.online:
+                self.close_connection = True
+                return
+            super().handle_one_request()
 
         # --- responses -------------------------------------------------------------------------------------------
 

@@ -4,18 +4,15 @@ freshness follows failures (on a fake monotonic clock), and that stopping leaves
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config, load_config
@@ -126,23 +123,6 @@ class FakeMonotonic:
 
     def __call__(self) -> float:
         return time.monotonic() + self.offset
-
-
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    event_loop.close()
-    asyncio.set_event_loop(None)
-    # A stopped hub does not wait for requests under way (the GUI must not block), and such a request's future
-    # holds the last reference to the hub. Were it dropped on that worker thread, or collected there by a GC pass,
-    # the hub's QTimer would be destroyed off the GUI thread: Qt cannot unregister a timer from another thread, and
-    # the next test's event loop fired the dangling timer into freed memory (a segfault in one run in four). So the
-    # workers finish and the garbage is collected here, on the GUI thread, before the next test.
-    for thread in feed_threads():
-        thread.join(timeout=5)
-    gc.collect()
 
 
 def config() -> Config:
