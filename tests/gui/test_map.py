@@ -267,3 +267,23 @@ def test_a_burst_of_units_goes_in_chunks_and_all_arrive(qtbot: QtBot, map_view: 
     assert map_view.pending == 2500 - MAX_UNITS_PER_PUSH, "one push carries at most MAX_UNITS_PER_PUSH units"
     qtbot.waitUntil(lambda: map_view.pending == 0, timeout=10_000)
     assert len(state(qtbot, map_view)["units"]) == 2500
+
+
+HOVER = """(function (kind, id) {
+  var marker = (kind === "unit" ? wb.units : wb.incidents)[id].marker;
+  var p = wb.map.latLngToContainerPoint(marker.getLatLng()), box = wb.map.getContainer().getBoundingClientRect();
+  var x = box.left + p.x, y = box.top + p.y, target = document.elementFromPoint(x, y);
+  target.dispatchEvent(new MouseEvent("mousemove", { clientX: x, clientY: y, bubbles: true }));
+  return marker.isTooltipOpen();
+})"""
+
+
+def test_hovering_a_unit_or_an_incident_opens_its_tooltip(qtbot: QtBot, map_view: MapView) -> None:
+    """A real pointer event at the marker's pixel, on whatever element is on top there (units, incidents and Polres
+    HQs are drawn on separate canvases stacked over each other)."""
+    map_view.update_units([unit("u1", 1, -0.9, 116.5)])
+    map_view.update_incidents([Incident("i1", 1, "64.71", "c1", NOW - 60, location=GeoPoint(-0.5, 117.0))])
+    state(qtbot, map_view)
+    assert js(qtbot, map_view, f'{HOVER}("unit", "u1")') is True
+    qtbot.wait(100)  # Leaflet handles one pointer move per canvas every 32 ms
+    assert js(qtbot, map_view, f'{HOVER}("incident", "i1")') is True

@@ -90,6 +90,11 @@
     // dozen rings, not the 7,000 units of a national board that shared their canvas (43 % of a core in software).
     map.createPane("wbIncidents").style.zIndex = 390;
     this.incidentRenderer = L.canvas({ padding: 0.3, pane: "wbIncidents" });
+    // The incident canvas lets the pointer through (CSS) so the units above it stay hoverable; it gets the pointer
+    // from the map container instead, where every move over the map bubbles.
+    var incidents = this.incidentRenderer;
+    L.DomEvent.on(map.getContainer(), "mousemove", function (e) { if (incidents._map) { incidents._onMouseMove(e); } });
+    L.DomEvent.on(map.getContainer(), "mouseout", function (e) { if (incidents._map) { incidents._handleMouseOut(e); } });
     this.incidentLayer = L.layerGroup().addTo(map);
     this.unitLayer = L.layerGroup().addTo(map);
     this.hqLayer = L.layerGroup().addTo(map);
