@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QCheckBox
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config
@@ -152,3 +152,16 @@ def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     assert _defuse('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert _defuse("@SUM(A1)").startswith("'") and _defuse("+1").startswith("'")
     assert _defuse("Polresta Balikpapan") == "Polresta Balikpapan" and _defuse("") == ""
+
+
+def test_the_toolbar_grows_with_the_wall(tools: SupervisorTools, qtbot: QtBot) -> None:
+    """On a 4K supervisor screen the toolbar's type doubles like every panel's (readable without leaning in)."""
+    label_heights = []
+    for height in (1080, 2160):
+        tools.window.resize(height * 16 // 9, height)
+        tools.window.show()
+        qtbot.waitUntil(lambda h=height: tools.window.view.height() > h * 0.6, timeout=5000)  # type: ignore[misc]
+        label = tools.toolbar.findChildren(QCheckBox)[0]
+        label.adjustSize()
+        label_heights.append(label.sizeHint().height())
+    assert label_heights[1] >= 1.6 * label_heights[0], label_heights

@@ -61,6 +61,7 @@ class BoardView(QWidget):
 
     polresActivated = Signal(str)
     alertsChanged = Signal(object)  # list[Alert]
+    scaleChanged = Signal(float)  # the size unit: 1.0 at 1080 lines, 2.0 at 4K
 
     def __init__(
         self,
@@ -211,6 +212,8 @@ class BoardView(QWidget):
 
     def _apply_scale(self, height: int) -> None:
         unit = theme.scale_for(height)
+        self.scale = unit
+        self.scaleChanged.emit(unit)
         self.header.set_scale(unit)
         for panel in self.panels():
             panel.set_scale(unit)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QMessageBox, QToolBar
 
@@ -22,11 +23,13 @@ from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import TIERS_IN_ORDER, CallCategory, CallKindGroup, Tier
 from wallboard.core.snapshot import BoardSnapshot, TierStats, Window
 from wallboard.core.timeutil import Clock
+from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailDialog
 from wallboard.ui.export import export_csv as write_csv
 from wallboard.ui.export import export_png as write_png
 from wallboard.ui.export import snapshot_rows
 from wallboard.ui.i18n import N_, tr
+from wallboard.ui.panels.base import set_style_sheet
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
@@ -153,10 +156,18 @@ class SupervisorTools:
         bar.addAction(self.export_png_action)
         bar.addAction(self.export_csv_action)
         self.toolbar = bar
+        # The toolbar grows with the wall like every panel: 14 px type on a 4K supervisor screen is unreadable.
+        window.view.scaleChanged.connect(self._scale_toolbar)
+        self._scale_toolbar(window.view.scale)
         if window.view.gauges is not None:
             window.view.gauges.polresActivated.connect(self.open_detail)
         # Connected after the board's own slot (app.py connects the board first), so the filtered tiers win.
         hub.snapshotChanged.connect(self._apply_tier_filter)
+
+    def _scale_toolbar(self, unit: float) -> None:
+        size = theme.px(14, unit)
+        set_style_sheet(self.toolbar, f"QToolBar, QToolBar QWidget {{ font-size: {size}px; }}")
+        self.toolbar.setIconSize(QSize(size, size))
 
     # --- window and filter ------------------------------------------------------------------------------------------
 
