@@ -128,6 +128,24 @@ def test_views_by_name(app: QApplication, qtbot: QtBot, engine: MetricsEngine, c
     assert isinstance(fallback, BoardView) and fallback.gauges is not None, "no map: show the gauges, not a void"
     with pytest.raises(ValueError, match="unknown view"):
         create_view("nonsense", Config(), engine.reference, clock, map_factory=no_map)
+    with pytest.raises(ValueError, match="unknown view"):
+        create_view("polres:", Config(), engine.reference, clock, map_factory=no_map)
+
+
+def test_a_polres_page_has_the_header_and_wall_size_type(
+    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
+) -> None:
+    view = create_view("polres:64.71", Config(), engine.reference, clock, engine=engine, map_factory=no_map)
+    qtbot.addWidget(view)
+    assert isinstance(view, BoardView) and view.detail is not None and view.gauges is None
+    assert view.header.clock_label.isVisibleTo(view), "the clock and the feeds' freshness stay on the wall"
+    sizes = []
+    for height in (1080, 2160):
+        view.resize(height * 16 // 9, height)
+        view.show()
+        qtbot.waitUntil(lambda h=height: view.height() == h, timeout=5000)  # type: ignore[misc]
+        sizes.append(view.detail.incidents.font().pixelSize())
+    assert sizes[1] >= 2 * sizes[0] - 1 and sizes[1] >= 28, f"table type at 1080 and 2160 lines: {sizes}"
 
 
 def test_freshness_keeps_wall_size_type_when_it_arrives_after_the_window_is_shown(

@@ -216,13 +216,16 @@ def test_one_process_drives_several_screens_with_real_views(
     try:
         assert [w.view_names for w in windows] == [["gauges"], ["polres:64.71", "gauges"]]
         assert isinstance(windows[0].views[0], BoardView)
-        detail = windows[1].views[0]
+        polres_view = windows[1].views[0]
+        assert isinstance(polres_view, BoardView), "a Polres page keeps the wall's header (clock, freshness, alerts)"
+        detail = polres_view.detail
         assert isinstance(detail, PolresDetailView) and detail.title.text() == "Polresta Balikpapan"
         assert [w.windowState() for w in windows] == [Qt.WindowState.WindowFullScreen] * 2, [
             (w.windowState(), w.isVisible()) for w in windows
         ]
         hub.snapshotChanged.emit(snapshot)
         assert detail.detail is not None and detail.detail.polres_id == "64.71"
+        assert polres_view.snapshot is snapshot
         gauges = windows[0].views[0]
         assert isinstance(gauges, BoardView) and gauges.snapshot is snapshot
         windows[0].pin_prompt = lambda: ("2468", True)

@@ -23,6 +23,7 @@ from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
+from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
@@ -72,6 +73,7 @@ class BoardView(QWidget):
         parent: QWidget | None = None,
         *,
         map_factory: MapFactory | None = None,
+        engine: MetricsEngine | None = None,
     ) -> None:
         super().__init__(parent)
         self.name = name
@@ -93,6 +95,7 @@ class BoardView(QWidget):
         self.volume: VolumePanel | None = None
         self.tiers: TiersPanel | None = None
         self.gauges: GaugesPanel | None = None
+        self.detail: PolresDetailView | None = None
         self.map: Any = None
         if name == "overview":
             self.volume = VolumePanel(config.board.tz)
@@ -120,6 +123,11 @@ class BoardView(QWidget):
             else:
                 self.gauges = GaugesPanel(config.board.gauges_per_page)
                 self.body.addWidget(self.gauges, 0, 0)
+        elif name.startswith("polres:") and name.removeprefix("polres:"):
+            # A Polres on the wall: its incidents and units under the same header (clock, freshness, alerts) as
+            # every other view, so a stale feed shows while this page is up, and at wall-size type.
+            self.detail = PolresDetailView(name.removeprefix("polres:"), config, reference, clock, engine)
+            self.body.addWidget(self.detail, 0, 0)
         else:
             raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)}, polres:<id>)")
         if self.gauges is not None:
@@ -139,7 +147,7 @@ class BoardView(QWidget):
     # --- data in ---------------------------------------------------------------------------------------------------
 
     def panels(self) -> list[Any]:
-        return [p for p in (self.volume, self.tiers, self.gauges) if p is not None]
+        return [p for p in (self.volume, self.tiers, self.gauges, self.detail) if p is not None]
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshot = snapshot
@@ -237,11 +245,7 @@ def create_view(
     map_factory: MapFactory | None = None,
 ) -> QWidget:
     """A view by name, for the kiosk playlist. ``polres:<id>`` is the Polres drill-down as a view."""
-    if name.startswith("polres:"):
-        from wallboard.ui.detail import PolresDetailView
-
-        return PolresDetailView(name.split(":", 1)[1], config, reference, clock, engine)
-    return BoardView(name, config, reference, clock, map_factory=map_factory)
+    return BoardView(name, config, reference, clock, map_factory=map_factory, engine=engine)
 
 
 class BoardWindow(QMainWindow):

@@ -69,9 +69,10 @@ class PolresDetailView(Panel):
             table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.verticalHeader().setVisible(False)
-        self.outer.addWidget(TextLabel(tr("Incidents")))
+        self.captions = [TextLabel(tr("Incidents")), TextLabel(tr("Units"))]
+        self.outer.addWidget(self.captions[0])
         self.outer.addWidget(self.incidents, 3)
-        self.outer.addWidget(TextLabel(tr("Units")))
+        self.outer.addWidget(self.captions[1])
         self.outer.addWidget(self.units, 2)
         self.detail: PolresDetail | None = None
         self.set_scale(1.0)
@@ -123,10 +124,15 @@ class PolresDetailView(Panel):
 
     def set_scale(self, unit: float) -> None:
         super().set_scale(unit)
-        self.summary.set_style(theme.px(theme.LABEL + 2, unit), bold=True)
-        font = theme.font(theme.px(theme.LABEL, unit))
+        self.summary.set_style(theme.px(theme.BIG, unit), bold=True)  # the Polres's numbers, readable across the room
+        for caption in self.captions:
+            caption.set_style(theme.px(theme.LABEL, unit), bold=True, colour=theme.TEXT_DIM)
+        size = theme.px(theme.TABLE, unit)
+        font = theme.font(size)
         for table in (self.incidents, self.units):
             table.setFont(font)
+            table.horizontalHeader().setFont(theme.font(theme.px(theme.SMALL, unit), bold=True))
+            table.verticalHeader().setDefaultSectionSize(round(size * 1.6))  # rows grow with the type
 
 
 class PolresDetailDialog(QDialog):
