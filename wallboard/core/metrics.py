@@ -76,6 +76,17 @@ _BLOCK_OF_CATEGORY = {category: BLOCK_OF[CallKindGroup.of(category)] for categor
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
+#: The Polres detail lists units in this order of status.
+UNIT_LIST_ORDER = {
+    UnitStatus.ON_SCENE: 0,
+    UnitStatus.EN_ROUTE: 1,
+    UnitStatus.DISPATCHED: 2,
+    UnitStatus.RETURNING: 3,
+    UnitStatus.AVAILABLE: 4,
+    UnitStatus.OUT_OF_SERVICE: 5,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MetricsSettings:
     tz: str = "Asia/Makassar"
@@ -662,7 +673,12 @@ class MetricsEngine:
                     overdue=i.closed_at is None and i.on_scene_at is None and now - i.call_received_at > target,
                 )
             )
-        units = sorted((u for u in self._units.values() if u.polres_id == polres_id), key=lambda u: (u.callsign, u.id))
+        # Units out on a job first (on scene, en route, dispatched, returning), then the free ones, then those out of
+        # service: a wall shows the top of the list, and that is who is working the incidents.
+        units = sorted(
+            (u for u in self._units.values() if u.polres_id == polres_id),
+            key=lambda u: (UNIT_LIST_ORDER.get(u.status, len(UNIT_LIST_ORDER)), u.callsign, u.id),
+        )
         return PolresDetail(
             polres_id=polres_id,
             stats=self.response_stats(polres_id, now, window),

@@ -502,6 +502,17 @@ def test_polres_detail_lists_window_and_open_incidents_newest_first_with_answer_
     assert d.incidents[0].answered_at == NOW - 1194  # received + 6 s
     assert d.incidents[0].incident.on_scene_at == NOW - 800
     assert [t.overdue for t in d.incidents] == [False, False, True]  # on scene / closed / open 14 h, nobody there
-    assert [u.id for u in d.units] == ["u1", "u2"]
+    assert [u.id for u in d.units] == ["u2", "u1"], "the unit on scene before the free one"
     # today: responses 400 (1200 - 800) and 400 -> count 2; incidents received today: new, mid
     assert (d.stats.count, d.stats.incidents, d.stats.open_incidents, d.stats.overdue_now) == (2, 2, 2, 1)
+
+
+def test_polres_detail_lists_units_at_work_first() -> None:
+    e = engine()
+    for callsign, status in [("A-1", UnitStatus.AVAILABLE), ("B-2", UnitStatus.OUT_OF_SERVICE),
+                             ("C-3", UnitStatus.EN_ROUTE), ("D-4", UnitStatus.ON_SCENE), ("E-5", UnitStatus.AVAILABLE),
+                             ("F-6", UnitStatus.DISPATCHED), ("G-7", UnitStatus.RETURNING)]:  # fmt: skip
+        e.ingest_unit(Unit(callsign, 1, callsign, "64.71", UnitKind.R2, status))
+    e.ingest_unit(Unit("X-9", 1, "X-9", "64.72", UnitKind.R2, UnitStatus.ON_SCENE))  # another Polres
+    detail = e.polres_detail("64.71", NOW, Window.TODAY)
+    assert [u.callsign for u in detail.units] == ["D-4", "C-3", "F-6", "G-7", "A-1", "E-5", "B-2"]

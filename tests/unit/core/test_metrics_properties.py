@@ -352,7 +352,9 @@ def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
         )
     in_scope = s.polda_id is None or REF.polres[polres_id].polda_id == s.polda_id
     stats_incidents = list(latest(s.incidents).values()) if in_scope else []
-    units = sorted((u for u in latest(s.units).values() if u.polres_id == polres_id), key=lambda u: (u.callsign, u.id))
+    at_work_first = ["on_scene", "en_route", "dispatched", "returning", "available", "out_of_service"]
+    units = sorted((u for u in latest(s.units).values() if u.polres_id == polres_id),
+                   key=lambda u: (at_work_first.index(u.status.value), u.callsign, u.id))  # fmt: skip
     return PolresDetail(
         polres_id=polres_id,
         stats=brute_response(s, stats_incidents, [polres_id], polres_id, REF.polres[polres_id].name),
