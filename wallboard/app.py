@@ -43,18 +43,58 @@ log = logging.getLogger(__name__)
 # --- process-level safety for kiosks ----------------------------------------------------------------------------
 
 
-def has_gpu_device(dri: Path = Path("/dev/dri")) -> bool:
-    """Whether a GPU render node exists (Linux). Elsewhere we assume one: Windows and macOS always have a driver."""
-    if not sys.platform.startswith("linux"):
-        return True
-    return any(dri.glob("renderD*")) or any(dri.glob("card*"))
+#: OpenGL renderers that are the CPU pretending to be a GPU (Mesa's llvmpipe/softpipe, Chromium's SwiftShader,
+#: Windows' GDI fallback).
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "swiftshader", "software rasterizer", "gdi generic")
 
 
-def choose_rendering(setting: str, gpu_present: bool) -> str:
-    """``gpu`` or ``software`` for the map's compositing, from the ``map.rendering`` option."""
+def is_software_gl(renderer: str | None) -> bool:
+    """Whether an OpenGL renderer string (GL_RENDERER) is emulation on the CPU; None (no OpenGL at all) counts too."""
+    return renderer is None or any(name in renderer.lower() for name in SOFTWARE_GL)
+
+
+def choose_rendering(setting: str, gl_renderer: str | None) -> str:
+    """``gpu`` or ``software`` for the map's compositing, from the ``map.rendering`` option and the GL renderer."""
     if setting in ("gpu", "software"):
         return setting
-    return "gpu" if gpu_present else "software"
+    return "software" if is_software_gl(gl_renderer) else "gpu"
+
+
+def probe_gl_renderer() -> str | None:
+    """GL_RENDERER of a throwaway OpenGL context (~40 ms), or None where there is no OpenGL. Needs the QApplication."""
+    from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+
+    context = QOpenGLContext()
+    if not context.create():
+        return None
+    surface = QOffscreenSurface()
+    surface.create()
+    try:
+        if not context.makeCurrent(surface):
+            return None
+        renderer = context.functions().glGetString(0x1F01)  # GL_RENDERER
+        context.doneCurrent()
+        return str(renderer) if renderer else None
+    finally:
+        surface.destroy()
+
+
+def configure_rendering(setting: str) -> str:
+    """Pick how the map page is composited; must run after the QApplication exists and before any web view.
+
+    Where OpenGL is emulated on the CPU (no GPU, a VM's virtual GPU, a missing driver), compositing the map through
+    it cost 12 % of a core on a quiet Kaltim board, two thirds of the whole; Chromium's and Qt Quick's own software
+    paths draw the same frames for about 1 %.
+    """
+    renderer = probe_gl_renderer() if setting == "auto" else None
+    mode = choose_rendering(setting, renderer)
+    if mode == "software":
+        from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
+
+        add_chromium_flags("--disable-gpu", "--disable-gpu-compositing")
+        QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
+    log.info("map rendering: %s (map.rendering = %s; OpenGL: %s)", mode, setting, renderer or "not probed/none")
+    return mode
 
 
 def add_chromium_flags(*flags: str) -> None:
@@ -62,19 +102,12 @@ def add_chromium_flags(*flags: str) -> None:
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*current, *(f for f in flags if f not in current)])
 
 
-def prepare_process(rendering: str = "auto") -> None:
+def prepare_process() -> None:
     """Set up what must exist before the QApplication: crash dumps, Chromium flags, the map's URL scheme."""
     faulthandler.enable()
     # Chromium refuses to start as root without --no-sandbox (kiosk images often run the session as root).
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         add_chromium_flags("--no-sandbox")
-    # Without a GPU, Mesa emulates OpenGL on the CPU (llvmpipe): compositing the map through it cost 12 % of a core
-    # on a quiet Kaltim board, two thirds of the whole. Chromium's and Qt Quick's own software paths cost ~1 %.
-    mode = choose_rendering(rendering, has_gpu_device())
-    if mode == "software":
-        add_chromium_flags("--disable-gpu", "--disable-gpu-compositing")
-        os.environ.setdefault("QT_QUICK_BACKEND", "software")
-    log.info("map rendering: %s (map.rendering = %s)", mode, rendering)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     try:
         from wallboard.ui.map import register_schemes
@@ -162,7 +195,7 @@ def demo_config(config: Config) -> Config:
 
 @contextmanager
 def qt_application(config: Config) -> Iterator[QApplication]:
-    prepare_process(config.map.rendering)
+    prepare_process()
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
@@ -172,6 +205,7 @@ def qt_application(config: Config) -> Iterator[QApplication]:
     app.setApplicationName("wallboard")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("wallboard")
+    configure_rendering(config.map.rendering)
     from wallboard.ui.i18n import install_translator
     from wallboard.ui.theme import apply_theme
 

@@ -169,8 +169,8 @@ class MapConfig:
     autofit: bool = opt(False, "Fit the region after every update (kiosk) instead of keeping the user's view")
     rendering: str = opt(
         "auto",
-        "How the map page is composited: gpu (OpenGL), software (CPU raster), or auto (software when the machine"
-        " has no GPU device, where emulated OpenGL costs several times more CPU)",
+        "How the map page is composited: gpu (OpenGL), software (CPU raster), or auto (software where OpenGL is"
+        " emulated on the CPU, e.g. no GPU or a VM's virtual one, which costs several times more CPU)",
         choices=("auto", "gpu", "software"),
     )
 
