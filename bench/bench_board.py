@@ -46,17 +46,6 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
 def process_cpu(pids: list[int]) -> dict[int, float]:
     out = {}
     for p in pids:
@@ -66,6 +55,10 @@ def process_cpu(pids: list[int]) -> dict[int, float]:
         except (OSError, IndexError, ValueError):
             pass
     return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(process_cpu(pids).values())
 
 
 def role(pid: int) -> str:

@@ -225,12 +225,10 @@ class SimServer:
         if history_hours > 0:
             self.world.advance_to(start, tick_s=300.0)
             self.world.enable_live_units()
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
         self.host: str = host
+        self._httpd = self._bind(port)
         self.port: int = int(self._httpd.server_address[1])
         self._threads: list[threading.Thread] = []
-        self.online = True
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -238,38 +236,46 @@ class SimServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> None:
+    def _bind(self, port: int) -> ThreadingHTTPServer:
+        httpd = ThreadingHTTPServer((self.host, port), _make_handler(self))
+        httpd.daemon_threads = True
+        return httpd
+
+    def _serve(self) -> threading.Thread:
         serve = threading.Thread(target=self._httpd.serve_forever, name="sim-http", daemon=True)
+        serve.start()
+        return serve
+
+    @property
+    def online(self) -> bool:
+        """Whether the API's socket is open (see :meth:`set_online`)."""
+        return self._httpd.fileno() != -1
+
+    def start(self) -> None:
         tick = threading.Thread(target=self._run_world, name="sim-world", daemon=True)
-        self._threads = [serve, tick]
-        for t in self._threads:
-            t.start()
+        tick.start()
+        self._threads = [self._serve(), tick]
 
     def set_online(self, online: bool) -> None:
         """Take the API off the network (connections refused, as when the CAD server is down) or bring it back on
         the same port. The world keeps going meanwhile, so a client that comes back has a gap to catch up on."""
-        serving = self._httpd.fileno() != -1
-        self.online = online
-        if online == serving:
+        if online == self.online:
             return
         if not online:
-            if self._threads:
-                self._httpd.shutdown()
-            self._httpd.server_close()
+            self._close_socket()
             return
-        handler = self._httpd.RequestHandlerClass
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        self._httpd.daemon_threads = True
-        serve = threading.Thread(target=self._httpd.serve_forever, name="sim-http", daemon=True)
-        self._threads = [t for t in self._threads if t.name != "sim-http" and t.is_alive()] + [serve]
-        serve.start()
+        self._httpd = self._bind(self.port)
+        self._threads = [t for t in self._threads if t.name != "sim-http" and t.is_alive()] + [self._serve()]
+
+    def _close_socket(self) -> None:
+        # shutdown() waits for serve_forever(), which never ran on a server not started or already taken offline
+        if self._threads and self.online:
+            self._httpd.shutdown()
+        self._httpd.server_close()
 
     def stop(self) -> None:
         self._stop.set()
-        # shutdown() waits for serve_forever(), which never ran on a server not started or taken offline
-        if self._threads and self._httpd.fileno() != -1:
-            self._httpd.shutdown()
-        self._httpd.server_close()
+        self._close_socket()
         for t in self._threads:
             t.join(timeout=5)
 
