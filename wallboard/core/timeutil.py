@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -12,21 +15,32 @@ ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Maka
 
 
 class Clock(Protocol):
+    """The board's clock: POSIX seconds, running at ``rate`` board seconds per real second (1 for a real clock; a
+    simulation or a replay at ×N runs at N, and everything that turns real delays into board time reads it)."""
+
     def now(self) -> float:
         """POSIX seconds."""
         ...
 
+    @property
+    def rate(self) -> float:
+        """Board seconds per real second."""
+        ...
+
 
 class SystemClock:
+    rate = 1.0
+
     def now(self) -> float:
         return time.time()
 
 
 class ManualClock:
-    """A clock that moves only when told to (tests, headless metrics)."""
+    """A clock that moves only when told to (tests, headless metrics, snapshots)."""
 
-    def __init__(self, start: float) -> None:
+    def __init__(self, start: float, rate: float = 1.0) -> None:
         self._now = start
+        self.rate = rate
 
     def now(self) -> float:
         return self._now
@@ -38,17 +52,33 @@ class ManualClock:
         self._now += seconds
 
 
-class OffsetClock:
-    """Another clock shifted by a fixed amount (replays run "now" from the recording's start)."""
+class ScaledClock:
+    """Board time that starts at ``start`` and runs ``rate`` times as fast as ``base`` (a real-time source, by
+    default the monotonic clock), plus whatever :meth:`step` adds. The simulator's clock (``rate`` = demo speed,
+    0 for tests that step by hand) and a replay's (``start`` = the recording's first arrival) are both this.
+    Thread-safe: the simulator's HTTP threads and the GUI read it while a test steps it."""
 
-    def __init__(self, base: Clock, offset_s: float, rate: float = 1.0) -> None:
+    def __init__(self, start: float, rate: float = 1.0, base: Callable[[], float] = time.monotonic) -> None:
+        if not math.isfinite(start) or not math.isfinite(rate) or rate < 0:
+            raise ValueError(f"a clock needs a finite start and a rate >= 0, not {start!r} and {rate!r}")
+        self._start = start
+        self._rate = float(rate)
         self._base = base
-        self._origin = base.now()
-        self._offset = offset_s
-        self._rate = rate
+        self._origin = base()
+        self._stepped = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def rate(self) -> float:
+        return self._rate
 
     def now(self) -> float:
-        return self._origin + self._offset + (self._base.now() - self._origin) * self._rate
+        with self._lock:
+            return self._start + self._stepped + (self._base() - self._origin) * self._rate
+
+    def step(self, seconds: float) -> None:
+        with self._lock:
+            self._stepped += seconds
 
 
 def zone_abbreviation(tz: str) -> str:

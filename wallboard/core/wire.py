@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from wallboard.core.model import (
@@ -31,6 +32,7 @@ from wallboard.core.model import (
     UnitKind,
     UnitStatus,
 )
+from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
 
 MAX_ID_LEN = 64
@@ -172,6 +174,79 @@ def polres_to_wire(p: Polres) -> dict[str, Any]:
         "tz": p.tz,
         "town": p.town,
     }
+
+
+def reference_from_wire(value: Any, *, invalid: list[str] | None = None) -> ReferenceData:
+    """The reference document (``{"poldas": [...], "polres": [...]}``).
+
+    With ``invalid`` (a list), a bad Polda or Polres is skipped and its reason appended, so one broken entry from a
+    CAD does not blank the whole reference; without it, the first bad entry raises. Either way a document with no
+    valid Polda raises: a board without its Polda means nothing."""
+    rec = _obj(value, "reference")
+    poldas_raw, polres_raw = rec.get("poldas"), rec.get("polres")
+    if not isinstance(poldas_raw, list) or not isinstance(polres_raw, list):
+        raise WireError("reference: expected 'poldas' and 'polres' arrays")
+    poldas = _items("poldas", poldas_raw, polda_from_wire, invalid)
+    polres = _items("polres", polres_raw, polres_from_wire, invalid)
+    if not poldas:
+        raise WireError("reference: no valid Polda")
+    return ReferenceData.of(poldas, polres)
+
+
+def reference_to_wire(reference: ReferenceData) -> dict[str, Any]:
+    return {
+        "poldas": [polda_to_wire(p) for p in reference.poldas.values()],
+        "polres": [polres_to_wire(p) for p in reference.polres.values()],
+    }
+
+
+def _items(name: str, items: list[Any], decode: Any, invalid: list[str] | None) -> list[Any]:
+    out = []
+    for index, item in enumerate(items):
+        try:
+            out.append(decode(item))
+        except (WireError, ValueError, TypeError) as exc:
+            if invalid is None:
+                raise WireError(f"{name}[{index}]: {exc}") from None
+            invalid.append(f"{name}[{index}]: {str(exc)[:200]}")
+    return out
+
+
+# --- times -------------------------------------------------------------------------------------------------------
+
+#: Keys whose string values are timestamps, besides every key ending in ``_at``.
+TIME_KEYS = frozenset({"at", "as_of", "server_time"})
+
+
+def shift_times(value: Any, offset_s: float) -> Any:
+    """A copy of a wire document with every RFC 3339 timestamp moved by ``offset_s``, each keeping its own UTC
+    offset. Timestamps are the string values of ``at``, ``as_of``, ``server_time`` and every ``*_at`` key; a value
+    that does not parse is left as it is (the decoder reports it). The client uses this to move a server's records
+    onto the board's clock; the simulator's ``clock_offset`` fault uses it to move them off."""
+    if not offset_s:
+        return value
+    if isinstance(value, list):
+        return [shift_times(v, offset_s) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, str) and isinstance(key, str) and (key in TIME_KEYS or key.endswith("_at")):
+            item = _shift_one(item, offset_s)
+        elif isinstance(item, (dict, list)):
+            item = shift_times(item, offset_s)
+        out[key] = item
+    return out
+
+
+def _shift_one(text: str, offset_s: float) -> str:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            return text
+        return (parsed + timedelta(seconds=offset_s)).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError):
+        return text
 
 
 # --- calls ------------------------------------------------------------------------------------------------------

@@ -21,9 +21,11 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wallboard.config import Config
+from wallboard.core import records
 from wallboard.core.freshness import Freshness, FreshnessTracker, StreamHealth, backoff_delay
 from wallboard.core.metrics import MetricsEngine
-from wallboard.core.model import Call, Incident, QueueState, Unit
+from wallboard.core.model import Call, Incident, Unit
+from wallboard.core.records import Entity, Record
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import Clock, local_day_start
@@ -38,13 +40,11 @@ MAX_INVALID_LOGGED = 5
 SNAPSHOT_REFRESH_S = 5.0
 EXECUTOR_WORKERS = 4
 
-FeedRecord = Call | Incident | Unit | QueueState | ReferenceData
-
 
 class RecordSink(Protocol):
     """Where accepted records and committed cursors go (the store's background writer); must not block."""
 
-    def append(self, records: list[Call | Incident | Unit]) -> None: ...
+    def append(self, records: list[Entity]) -> None: ...
     def save_cursors(self, cursors: dict[str, str]) -> None: ...
     def flush(self, timeout: float = ...) -> bool: ...
 
@@ -169,7 +169,7 @@ class FeedHub(QObject):
 
         client = DispatchClient(base_url, config.api, resolve_token(config.api))
         # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
-        tolerance = SKEW_WARN_S * _clock_rate(clock)
+        tolerance = SKEW_WARN_S * clock.rate
         return cls(
             config, engine, clock, StreamSync(client, engine.polda_id, clock.now, skew_tolerance_s=tolerance), store
         )
@@ -264,9 +264,6 @@ class FeedHub(QObject):
 
     # --- polling -------------------------------------------------------------------------------------------------
 
-    def _clock_rate(self) -> float:
-        return _clock_rate(self.clock)
-
     def _next_delay(self, stream: str, outcome: PollOutcome) -> float:
         """Real seconds until the next poll: the interval, at once for a backlog, or a backoff after a failure."""
         tracker = self._trackers[stream]
@@ -285,7 +282,7 @@ class FeedHub(QObject):
         delay = first_delay
         while not self._stopping:
             if delay > 0:
-                tracker.schedule(self.clock.now() + delay * self._clock_rate())
+                tracker.schedule(self.clock.now() + delay * self.clock.rate)
                 self._update_health()
                 await asyncio.sleep(delay)
             if self._stopping:
@@ -339,15 +336,7 @@ class FeedHub(QObject):
 
     def _apply(self, result: SyncResult) -> None:
         tracker = self._trackers[result.stream]
-        if result.reference is not None:
-            self.engine.set_reference(result.reference)
-            self.referenceChanged.emit(result.reference)
-            self._dirty = True
-        if result.queue is not None:
-            self.engine.set_queue(result.queue)
-            self._dirty = True
-        if result.records:
-            self.apply_records(result.stream, result.records)
+        self.apply_records(result.stream, result.all_records())
         if result.invalid:
             tracker.count_invalid(len(result.invalid))
             for reason in result.invalid[:MAX_INVALID_LOGGED]:
@@ -360,7 +349,7 @@ class FeedHub(QObject):
             )
         if result.clock_skew_s is not None:
             # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
-            problem = result.skew_problem(SKEW_WARN_S * self._clock_rate())
+            problem = result.skew_problem(SKEW_WARN_S * self.clock.rate)
             if problem and not self._skewed:
                 problem += "; its times are moved onto the board's clock"
                 log.warning("%s: %s", result.stream, problem)
@@ -374,44 +363,31 @@ class FeedHub(QObject):
             if self._writer is not None:
                 self._writer.save_cursors(self.sync.cursors())
 
-    def apply_records(self, stream: str, records: Iterable[FeedRecord]) -> int:
-        """Ingest records of ``stream`` (from the API or a replay); emit what changed. Returns how many were new.
-
-        Entities go through the engine's revision check, so duplicates and older revisions change nothing.
-        """
-        units: list[Unit] = []
-        incidents: list[Incident] = []
-        accepted: list[Call | Incident | Unit] = []
-        engine = self.engine
-        for r in records:
-            if isinstance(r, Call):
-                if engine.ingest_call(r):
-                    accepted.append(r)
-            elif isinstance(r, Incident):
-                if engine.ingest_incident(r):
-                    accepted.append(r)
-                    incidents.append(r)
-            elif isinstance(r, Unit):
-                if engine.ingest_unit(r):
-                    accepted.append(r)
-                    units.append(r)
-            elif isinstance(r, QueueState):
-                engine.set_queue(r)
-                self._dirty = True
-            elif isinstance(r, ReferenceData):
-                engine.set_reference(r)
-                self.referenceChanged.emit(r)
-                self._dirty = True
-            else:
+    def apply_records(self, stream: str, batch: Iterable[Record]) -> int:
+        """Ingest records of ``stream`` (from the API or a replay); emit what changed. Returns how many entities were
+        new. Entities go through the engine's revision check, so duplicates and older revisions change nothing."""
+        changed: dict[str, list[Any]] = {"units": [], "incidents": []}
+        accepted: list[Entity] = []
+        for r in batch:
+            try:
+                if not records.apply(self.engine, r):
+                    continue
+            except TypeError:
                 log.warning("%s: record of unknown type %s ignored", stream, type(r).__name__)
-        if accepted:
+                continue
             self._dirty = True
-            if self._writer is not None:
-                self._writer.append(accepted)
-        if units:
-            self.unitsChanged.emit(units)
-        if incidents:
-            self.incidentsChanged.emit(incidents)
+            kind = records.stream_of(r)
+            if isinstance(r, ReferenceData):
+                self.referenceChanged.emit(r)
+            elif kind in records.ENTITY_STREAMS:
+                accepted.append(r)  # type: ignore[arg-type]
+                changed.get(kind, []).append(r)
+        if accepted and self._writer is not None:
+            self._writer.append(accepted)
+        if changed["units"]:
+            self.unitsChanged.emit(changed["units"])
+        if changed["incidents"]:
+            self.incidentsChanged.emit(changed["incidents"])
         return len(accepted)
 
     def attach_replay(self, source: RecordSource) -> None:
@@ -422,7 +398,7 @@ class FeedHub(QObject):
 
     def _tick(self) -> None:
         if self._replay is not None:
-            by_stream: dict[str, list[FeedRecord]] = {}
+            by_stream: dict[str, list[Record]] = {}
             for stream, record in self._replay.due(self.clock.now()):
                 by_stream.setdefault(stream, []).append(record)
             for stream, records in by_stream.items():
@@ -470,9 +446,3 @@ class FeedHub(QObject):
         self.snapshotChanged.connect(slot)
         if self.last_snapshot is not None:
             slot(self.last_snapshot)
-
-
-def _clock_rate(clock: Clock) -> float:
-    """Board seconds per real second (a simulated clock may run fast); 1 for a real clock."""
-    rate = getattr(clock, "speed", 1.0)
-    return float(rate) if isinstance(rate, (int, float)) and rate > 0 else 1.0

@@ -14,7 +14,6 @@ from wallboard.config import Config
 from wallboard.core.model import TIERS_IN_ORDER
 from wallboard.core.snapshot import BoardSnapshot, Window, to_jsonable
 from wallboard.core.timeutil import parse_rfc3339
-from wallboard.feed.ndjson import build_engine_from_recording
 
 # An array of plain numbers (the per-minute volume series) on one line instead of one number per line.
 _NUMBER_ARRAY = re.compile(r"\[\s*(?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*\s*\]")
@@ -50,7 +49,9 @@ def render_text(s: BoardSnapshot) -> str:
 def main(args: argparse.Namespace, config: Config) -> int:
     try:
         at = parse_rfc3339(args.at) if args.at else None
-        engine, moment = build_engine_from_recording(config, Path(args.feed), at)
+        from wallboard.commands.wiring import engine_from_recording
+
+        engine, moment = engine_from_recording(config, Path(args.feed), at)
     except (OSError, ValueError) as exc:
         print(f"wallboard metrics: {exc}", file=sys.stderr)
         return 2

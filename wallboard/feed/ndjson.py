@@ -16,71 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from wallboard.core.model import Call, Incident, QueueState, Unit
-from wallboard.core.reference import ReferenceData
+from wallboard.core import records
+from wallboard.core.records import STREAMS, Record
 from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
-from wallboard.core.wire import (
-    WireError,
-    call_from_wire,
-    call_to_wire,
-    incident_from_wire,
-    incident_to_wire,
-    polda_from_wire,
-    polda_to_wire,
-    polres_from_wire,
-    polres_to_wire,
-    queue_from_wire,
-    queue_to_wire,
-    unit_from_wire,
-    unit_to_wire,
-)
+from wallboard.core.wire import WireError
 
 if TYPE_CHECKING:
-    from wallboard.config import Config
     from wallboard.core.metrics import MetricsEngine
 
 log = logging.getLogger(__name__)
 FORMAT = "wallboard-feed"
 VERSION = 1
-STREAMS = ("reference", "calls", "incidents", "units", "queue")
-Record = Call | Incident | Unit | QueueState | ReferenceData
-
-
-def encode_record(record: Record, tz: str | None = None) -> tuple[str, dict[str, Any]]:
-    if isinstance(record, Call):
-        return "calls", call_to_wire(record, tz)
-    if isinstance(record, Incident):
-        return "incidents", incident_to_wire(record, tz)
-    if isinstance(record, Unit):
-        return "units", unit_to_wire(record, tz)
-    if isinstance(record, QueueState):
-        return "queue", queue_to_wire(record, tz)
-    return "reference", {
-        "poldas": [polda_to_wire(p) for p in record.poldas.values()],
-        "polres": [polres_to_wire(p) for p in record.polres.values()],
-    }
-
-
-def decode_record(stream: str, value: Any) -> Record:
-    if stream == "calls":
-        return call_from_wire(value)
-    if stream == "incidents":
-        return incident_from_wire(value)
-    if stream == "units":
-        return unit_from_wire(value)
-    if stream == "queue":
-        return queue_from_wire(value)
-    if stream == "reference":
-        if (
-            not isinstance(value, dict)
-            or not isinstance(value.get("poldas"), list)
-            or not isinstance(value.get("polres"), list)
-        ):
-            raise WireError("reference: expected 'poldas' and 'polres' arrays")
-        return ReferenceData.of(
-            [polda_from_wire(p) for p in value["poldas"]], [polres_from_wire(p) for p in value["polres"]]
-        )
-    raise WireError(f"stream: {stream!r} is not one of {', '.join(STREAMS)}")
+__all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]
 
 
 class FeedWriter:
@@ -96,12 +43,12 @@ class FeedWriter:
         self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
         self.count = 0
 
-    def write(self, arrived_at: float, records: Iterable[Record]) -> None:
+    def write(self, arrived_at: float, batch: Iterable[Record]) -> None:
         """One batch that arrived at ``arrived_at`` (POSIX seconds)."""
         stamp = format_rfc3339(arrived_at, self.tz)
         lines = []
-        for record in records:
-            stream, wire = encode_record(record, self.tz)
+        for record in batch:
+            stream, wire = records.to_wire(record, self.tz)
             lines.append(json.dumps({"t": stamp, "stream": stream, "record": wire}, ensure_ascii=False) + "\n")
         self._file.write("".join(lines))
         self._file.flush()
@@ -215,40 +162,23 @@ def _decode_line(doc: Any, number: int) -> FeedLine:
         raise WireError(f"stream: expected one of {', '.join(STREAMS)}")
     if "record" not in doc:
         raise WireError("record: missing")
-    return FeedLine(t, stream, decode_record(stream, doc["record"]), number)
+    return FeedLine(t, stream, records.from_wire(stream, doc["record"]), number)
 
 
-def ingest(engine: MetricsEngine, record: Record) -> None:
-    if isinstance(record, Call):
-        engine.ingest_call(record)
-    elif isinstance(record, Incident):
-        engine.ingest_incident(record)
-    elif isinstance(record, Unit):
-        engine.ingest_unit(record)
-    elif isinstance(record, QueueState):
-        engine.set_queue(record)
-    else:
-        engine.set_reference(record)
-
-
-def build_engine_from_recording(config: Config, path: Path, at: float | None) -> tuple[MetricsEngine, float]:
-    """A metrics engine fed with every record that had arrived by ``at`` (default: the end of the recording)."""
-    from wallboard.app import board_polda, metrics_settings
-    from wallboard.core.metrics import MetricsEngine
-    from wallboard.resources import all_poldas
-
+def feed_engine_from_recording(engine: MetricsEngine, path: Path, at: float | None) -> float:
+    """Feed ``engine`` every record of the recording at ``path`` that had arrived by ``at`` (default: all of it);
+    returns the moment the engine now stands at (``at``, or the last record's arrival)."""
     if not path.is_file():
         raise OSError(f"{path}: no such recording")
-    engine = MetricsEngine(all_poldas(), board_polda(config), metrics_settings(config))
     reader = FeedReader(path)
     # Stable sort by arrival: a converted export need not be in order, and lines with the same time keep theirs.
     lines = sorted((line for line in reader if at is None or line.t <= at), key=lambda line: line.t)
     for line in lines:
-        ingest(engine, line.record)
+        records.apply(engine, line.record)
     if reader.problems:
         log.warning("%s: %d line(s) skipped", path, len(reader.problems))
     if at is not None:
-        return engine, at
+        return at
     if not lines:
         raise ValueError(f"{path}: the recording holds no records")
-    return engine, lines[-1].t
+    return lines[-1].t

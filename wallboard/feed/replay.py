@@ -1,7 +1,7 @@
 """A recording as the board's data source: records are released as the replay clock passes their arrival time.
 
-The replay clock is an ``OffsetClock`` that reads the recording's first arrival time at the moment the replay
-opens and runs at ``speed`` recording-seconds per real second. The board uses it as its clock, so every panel
+The replay clock is a ``ScaledClock`` that starts at the recording's first arrival time when the replay opens and
+runs at ``speed`` recording-seconds per real second (its ``rate``). The board uses it as its clock, so every panel
 (day boundaries, "last 60 minutes", overdue incidents) sees the recording's time, not today's.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from pathlib import Path
 
-from wallboard.core.timeutil import Clock, OffsetClock, SystemClock
+from wallboard.core.timeutil import Clock, ScaledClock, SystemClock
 from wallboard.feed.ndjson import FeedLine, FeedReader, Record
 
 
@@ -40,7 +40,7 @@ class ReplaySource:
             raise ValueError(f"{path}: the recording holds no records")
         base = base or SystemClock()
         start = min(line.t for line in lines)
-        clock = OffsetClock(base, offset_s=start - base.now(), rate=speed)
+        clock = ScaledClock(start, rate=speed, base=base.now)
         return cls(lines, clock, reader.problems)
 
     @property

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from wallboard.core.model import Call, Incident, QueueState, Unit
+from wallboard.core.records import Record
 from wallboard.core.reference import ReferenceData
-from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
+from wallboard.core.timeutil import parse_rfc3339
 from wallboard.core.wire import (
     WireError,
     call_from_wire,
     incident_from_wire,
-    polda_from_wire,
-    polres_from_wire,
     queue_from_wire,
+    reference_from_wire,
+    shift_times,
     unit_from_wire,
 )
 from wallboard.feed.client import ContractError, Fetched
@@ -78,6 +79,11 @@ class SyncResult:
     has_more: bool = False  # the page budget ran out with more pages waiting: poll again at once
     pages: int = 0
     not_modified: bool = False  # every document came from the ETag cache (HTTP 304)
+
+    def all_records(self) -> list[Record]:
+        """Everything this fetch brought, reference and queue first (the engine needs its Polres before records)."""
+        head: list[Record] = [r for r in (self.reference, self.queue) if r is not None]
+        return head + list(self.records)
 
     def skew_problem(self, threshold_s: float = SKEW_WARN_S) -> str | None:
         """A human message if the server's clock differs from ours by more than ``threshold_s``."""
@@ -160,18 +166,10 @@ class StreamSync:
         path = "/api/v1/reference"
         fetched = self.client.fetch(path, self._params())
         result.pages, result.not_modified = 1, fetched.not_modified
-        doc = fetched.document
-        if (
-            not isinstance(doc, dict)
-            or not isinstance(doc.get("poldas"), list)
-            or not isinstance(doc.get("polres"), list)
-        ):
-            raise ContractError(f"{path}: expected an object with 'poldas' and 'polres' arrays")
-        poldas = _decode_items("poldas", doc["poldas"], polda_from_wire, result.invalid)
-        polres = _decode_items("polres", doc["polres"], polres_from_wire, result.invalid)
-        if not poldas:
-            raise ContractError(f"{path}: no valid Polda in the reference data")
-        result.reference = ReferenceData.of(poldas, polres)
+        try:
+            result.reference = reference_from_wire(fetched.document, invalid=result.invalid)
+        except ITEM_ERRORS as exc:
+            raise ContractError(f"{path}: {exc}") from None
 
     def _fetch_pages(self, resource: str, result: SyncResult) -> bool:
         """Page through ``resource`` into ``result``; True if any page was new (not a 304)."""
@@ -231,27 +229,6 @@ def _decode_items(resource: str, items: list[Any], decode: Callable[[Any], T], i
             item_id = item.get("id") if isinstance(item, dict) else None
             label = f" id={str(item_id)[:40]!r}" if item_id is not None else ""
             invalid.append(f"{resource}[{index}]{label}: {str(exc)[:200]}")
-    return out
-
-
-def shift_times(value: Any, offset_s: float) -> Any:
-    """A copy of a wire document with every RFC 3339 timestamp (keys ``at``, ``as_of``, ``*_at``) moved."""
-    if not offset_s:
-        return value
-    if isinstance(value, list):
-        return [shift_times(v, offset_s) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {}
-    for key, item in value.items():
-        if isinstance(item, str) and isinstance(key, str) and (key in ("at", "as_of") or key.endswith("_at")):
-            try:
-                item = format_rfc3339(parse_rfc3339(item) + offset_s)
-            except (ValueError, OverflowError, OSError):
-                pass  # left as it is: the decoder reports it
-        elif isinstance(item, (dict, list)):
-            item = shift_times(item, offset_s)
-        out[key] = item
     return out
 
 

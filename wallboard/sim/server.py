@@ -20,24 +20,17 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wallboard import __version__
-from wallboard.core.model import Call, Incident, Polda, Polres, Unit
+from wallboard.core import records
+from wallboard.core.model import Call, Incident, Polres, Unit
 from wallboard.core.reference import KALTIM_POLDA_ID, ReferenceData
-from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
-from wallboard.core.wire import (
-    call_to_wire,
-    incident_to_wire,
-    polda_to_wire,
-    polres_to_wire,
-    queue_to_wire,
-    unit_to_wire,
-)
+from wallboard.core.timeutil import ScaledClock, format_rfc3339
+from wallboard.core.wire import queue_to_wire, reference_to_wire, shift_times
 from wallboard.resources import all_poldas, kaltim_reference, read_json
 from wallboard.sim.world import World, areas_from_geojson
 
@@ -63,10 +56,6 @@ MAX_LIMIT = 5000
 HANG_S = 15.0
 SLOW_S = 3.0
 HUGE_BYTES = 50 * 1024 * 1024
-TIME_KEYS = frozenset(
-    {"received_at", "answered_at", "abandoned_at", "at", "call_received_at", "dispatched_at", "en_route_at",
-     "on_scene_at", "closed_at", "as_of", "server_time"}
-)  # fmt: skip
 
 
 def parse_faults(modes: Sequence[str]) -> dict[str, float]:
@@ -79,29 +68,6 @@ def parse_faults(modes: Sequence[str]) -> dict[str, float]:
             raise ValueError(f"unknown fault mode {name!r} (known: {', '.join(FAULT_MODES)})")
         out[name] = float(value) if value else (600.0 if name == "clock_offset" else 1.0)
     return out
-
-
-class SimClock:
-    """Simulated time: ``start + manual steps + real elapsed × speed``."""
-
-    def __init__(self, start: float, speed: float) -> None:
-        self._start = start
-        self._speed = speed
-        self._t0 = time.monotonic()
-        self._manual = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._start + self._manual + (time.monotonic() - self._t0) * self._speed
-
-    def step(self, seconds: float) -> None:
-        with self._lock:
-            self._manual += seconds
-
-    @property
-    def speed(self) -> float:
-        return self._speed
 
 
 @dataclass
@@ -199,7 +165,7 @@ class SimServer:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         start = time.time() if start_time is None else start_time
-        self.clock = SimClock(start, speed)
+        self.clock = ScaledClock(start, rate=speed)
         rng = random.Random(seed ^ 0x5EED)
         if region == "kaltim":
             ref = kaltim_reference()
@@ -282,9 +248,9 @@ class SimServer:
     def _run_world(self) -> None:
         tick_real_s = 1.0  # ~1 Hz: sim time moves `speed` seconds per tick
         while not self._stop.wait(tick_real_s):
-            if self.clock.speed > 0:
+            if self.clock.rate > 0:
                 with self._lock:
-                    self.world.advance_to(self.clock.now(), tick_s=max(1.0, self.clock.speed))
+                    self.world.advance_to(self.clock.now(), tick_s=max(1.0, self.clock.rate))
 
     def advance(self, seconds: float) -> None:
         """Move sim time forward by ``seconds`` at once (tests; with ``speed=0`` the only way time moves)."""
@@ -314,39 +280,19 @@ class SimServer:
     def polda_of(self, polres_id: str) -> str | None:
         return self._polda_of.get(polres_id)
 
-    def encode(self, record: Any) -> dict[str, Any]:
-        tz = self._tz_of.get(record.polres_id)
-        if isinstance(record, Call):
-            return call_to_wire(record, tz)
-        if isinstance(record, Incident):
-            return incident_to_wire(record, tz)
-        return unit_to_wire(record, tz)
+    def encode(self, record: Call | Incident | Unit) -> dict[str, Any]:
+        """A record as the API sends it, with times in its Polres' own zone (as a CAD in that region would)."""
+        return records.to_wire(record, self._tz_of.get(record.polres_id))[1]
 
     def reference_document(self, polda: str | None) -> dict[str, Any]:
-        poldas: list[Polda] = list(self.reference.poldas.values())
-        polres = list(self.reference.polres.values())
-        if polda:
-            poldas = [p for p in poldas if p.id == polda]
-            polres = [p for p in polres if p.polda_id == polda]
-        return {"poldas": [polda_to_wire(p) for p in poldas], "polres": [polres_to_wire(p) for p in polres]}
-
-
-def shift_times(value: Any, offset_s: float) -> Any:
-    """Every timestamp in a JSON document moved by ``offset_s`` (the clock_offset fault)."""
-    if isinstance(value, dict):
-        return {
-            k: _shift(v, offset_s) if k in TIME_KEYS and isinstance(v, str) else shift_times(v, offset_s)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [shift_times(v, offset_s) for v in value]
-    return value
-
-
-def _shift(text: str, offset_s: float) -> str:
-    t = parse_rfc3339(text)
-    tzinfo = datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo
-    return datetime.fromtimestamp(t + offset_s, tzinfo).isoformat(timespec="milliseconds")
+        if not polda:
+            return reference_to_wire(self.reference)
+        return reference_to_wire(
+            ReferenceData.of(
+                [p for p in self.reference.poldas.values() if p.id == polda],
+                [p for p in self.reference.polres.values() if p.polda_id == polda],
+            )
+        )
 
 
 def _corrupt(items: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
@@ -491,7 +437,7 @@ def _make_handler(sim: SimServer) -> type[BaseHTTPRequestHandler]:
                     doc = {
                         "sim_time": format_rfc3339(sim.clock.now(), "Asia/Makassar"),
                         "region": sim.region,
-                        "speed": sim.clock.speed,
+                        "speed": sim.clock.rate,
                         "calls": len(sim.world.calls),
                         "incidents": len(sim.world.incidents),
                         "units": len(sim.world.units),

@@ -31,15 +31,8 @@ from typing import IO, Any
 import platformdirs
 
 from wallboard.core.model import Call, Incident, Unit
-from wallboard.core.wire import (
-    WireError,
-    call_from_wire,
-    call_to_wire,
-    incident_from_wire,
-    incident_to_wire,
-    unit_from_wire,
-    unit_to_wire,
-)
+from wallboard.core.records import Entity, is_entity, to_wire
+from wallboard.core.wire import WireError, call_from_wire, incident_from_wire, unit_from_wire
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -70,7 +63,13 @@ UPSERT_UNIT = (
     "INSERT INTO units VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET rev=excluded.rev, record=excluded.record "
     "WHERE excluded.rev > units.rev"
 )
-StoredRecord = Call | Incident | Unit
+StoredRecord = Entity
+
+
+def _time_column(record: Any, name: str) -> float | None:
+    """A time field of a stored entity as POSIX seconds (the columns the queries need)."""
+    value = getattr(record, name)
+    return None if value is None else float(value)
 
 
 class StoreError(RuntimeError):
@@ -205,13 +204,16 @@ class HistoryStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 for r in records:
-                    if isinstance(r, Call):
-                        db.execute(UPSERT_CALL, (r.id, r.rev, r.polres_id, r.received_at, json.dumps(call_to_wire(r))))
-                    elif isinstance(r, Incident):
-                        wire = json.dumps(incident_to_wire(r))
-                        db.execute(UPSERT_INCIDENT, (r.id, r.rev, r.polres_id, r.call_received_at, r.closed_at, wire))
-                    elif isinstance(r, Unit):
-                        db.execute(UPSERT_UNIT, (r.id, r.rev, json.dumps(unit_to_wire(r))))
+                    stream, wire = to_wire(r)
+                    text = json.dumps(wire)
+                    if stream == "calls":
+                        db.execute(UPSERT_CALL, (r.id, r.rev, r.polres_id, _time_column(r, "received_at"), text))
+                    elif stream == "incidents":
+                        closed = _time_column(r, "closed_at")
+                        db.execute(UPSERT_INCIDENT, (r.id, r.rev, r.polres_id, _time_column(r, "call_received_at"),
+                                                     closed, text))  # fmt: skip
+                    elif stream == "units":
+                        db.execute(UPSERT_UNIT, (r.id, r.rev, text))
                     else:
                         raise TypeError(f"the history stores calls, incidents and units, not {type(r).__name__}")
                 for resource, cursor in (cursors or {}).items():
@@ -376,7 +378,7 @@ class BackgroundStoreWriter:
         if not batch:
             return
         for r in batch:  # a programming error surfaces here, on the caller's thread, not in the writer
-            if not isinstance(r, Call | Incident | Unit):
+            if not is_entity(r):
                 raise TypeError(f"the history stores calls, incidents and units, not {type(r).__name__}")
         if self._closed:
             log.warning("history: %d records arrived after the writer closed; not stored", len(batch))

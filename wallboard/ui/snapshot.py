@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from wallboard.config import Config
+from wallboard.core import records
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.metrics import MetricsEngine
-from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import Window
 from wallboard.core.timeutil import ManualClock, parse_rfc3339
 
@@ -26,35 +26,22 @@ log = logging.getLogger(__name__)
 
 def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, float]:
     """Run the simulator for ``minutes`` of sim time (after its history) and pull everything over HTTP."""
-    from wallboard.app import board_polda, metrics_settings
+    from wallboard.commands.wiring import new_engine, simulator
     from wallboard.feed.client import DispatchClient
     from wallboard.feed.sync import StreamSync
-    from wallboard.resources import all_poldas
-    from wallboard.sim.server import SimServer
 
     start = time.time() - minutes * 60
-    sim = SimServer(
-        region=config.demo.region,
-        seed=config.demo.seed,
-        speed=0,
-        polsek_tier=config.demo.polsek_tier,
-        history_hours=config.demo.history_hours,
-        start_time=start,
-    )
+    sim = simulator(config, speed=0, start_time=start)
     sim.start()
     try:
         sim.advance(minutes * 60)
         now = sim.clock.now()
-        engine = MetricsEngine(all_poldas(), board_polda(config), metrics_settings(config))
+        engine = new_engine(config)
         sync = StreamSync(DispatchClient(sim.url, config.api), engine.polda_id)
         for stream in ("reference", "calls", "units", "queue"):
             result = sync.fetch(stream)
-            if result.reference is not None:
-                engine.set_reference(result.reference)
-            if result.queue is not None:
-                engine.set_queue(result.queue)
-            for record in result.records:
-                ingest(engine, record)
+            for record in result.all_records():
+                records.apply(engine, record)
             sync.commit(result.cursors)
         sync.client.close()
     finally:
@@ -62,26 +49,11 @@ def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, flo
     return engine, now
 
 
-def ingest(engine: MetricsEngine, record: object) -> None:
-    from wallboard.core.model import Call, Incident, QueueState, Unit
-
-    if isinstance(record, Call):
-        engine.ingest_call(record)
-    elif isinstance(record, Incident):
-        engine.ingest_incident(record)
-    elif isinstance(record, Unit):
-        engine.ingest_unit(record)
-    elif isinstance(record, QueueState):
-        engine.set_queue(record)
-    elif isinstance(record, ReferenceData):
-        engine.set_reference(record)
-
-
 def engine_from_feed(config: Config, path: Path, at: str | None) -> tuple[MetricsEngine, float]:
-    from wallboard.feed.ndjson import build_engine_from_recording
+    from wallboard.commands.wiring import engine_from_recording
 
     moment = parse_rfc3339(at) if at else None
-    return build_engine_from_recording(config, path, moment)
+    return engine_from_recording(config, path, moment)
 
 
 def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: tuple[int, int], view_name: str) -> Path:

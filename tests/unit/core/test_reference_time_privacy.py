@@ -11,7 +11,8 @@ from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceDataError, kaltim_from_json, polda_slug
 from wallboard.core.timeutil import (
     ManualClock,
-    OffsetClock,
+    ScaledClock,
+    SystemClock,
     format_rfc3339,
     local_day_start,
     local_midnight,
@@ -76,10 +77,18 @@ def test_clocks() -> None:
     clock = ManualClock(100.0)
     clock.advance(5)
     assert clock.now() == 105.0
-    fast = OffsetClock(clock, offset_s=1000.0, rate=60.0)
-    assert fast.now() == 1105.0
+    fast = ScaledClock(1000.0, rate=60.0, base=clock.now)
+    assert fast.now() == 1000.0 and fast.rate == 60.0
     clock.advance(2)
-    assert fast.now() == 1105.0 + 120.0
+    assert fast.now() == 1000.0 + 120.0
+    fast.step(5)
+    assert fast.now() == 1125.0
+    assert SystemClock().rate == 1.0 and clock.rate == 1.0
+    stopped = ScaledClock(50.0, rate=0.0, base=clock.now)
+    clock.advance(100)
+    assert stopped.now() == 50.0  # rate 0: only step() moves it (the simulator under test)
+    with pytest.raises(ValueError):
+        ScaledClock(float("nan"))
 
 
 @pytest.mark.parametrize(

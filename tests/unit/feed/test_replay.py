@@ -32,6 +32,7 @@ def test_records_are_released_on_the_replay_clock(tmp_path: Path) -> None:
     replay = ReplaySource.open(path, speed=10, base=base)
     assert (replay.start_time, replay.end_time) == (T0, T0 + 30)
     assert replay.clock.now() == T0  # starts at the first record
+    assert replay.clock.rate == 10  # the hub turns real delays into board time with it: ×10 is not ×1
     assert [r.id for _, r in replay.due(replay.clock.now())] == ["a"]  # type: ignore[union-attr]
     base.advance(0.4)  # 4 s of recording at ×10: nothing new yet
     assert replay.clock.now() == pytest.approx(T0 + 4)

@@ -1,0 +1,89 @@
+"""What the subcommands share: the board's Polda, the metrics settings, the simulator, the store and an engine fed
+from a recording, each built from the configuration in one place."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine, MetricsSettings
+from wallboard.core.reference import ReferenceData
+from wallboard.resources import all_poldas
+
+if TYPE_CHECKING:
+    from wallboard.sim.server import SimServer
+    from wallboard.store import HistoryStore
+
+log = logging.getLogger(__name__)
+NATIONAL_IDS = ("", "national", "indonesia")
+
+
+def board_polda(config: Config) -> str | None:
+    """The Polda this board is for; ``national``/``indonesia``/empty means every Polres in the country."""
+    return None if config.board.polda_id in NATIONAL_IDS else config.board.polda_id
+
+
+def metrics_settings(config: Config) -> MetricsSettings:
+    return MetricsSettings(
+        tz=config.board.tz,
+        answer_threshold_s=config.board.answer_threshold_s,
+        target_s=config.board.target_s,
+        aspiration_s=config.board.aspiration_s,
+    )
+
+
+def reference() -> ReferenceData:
+    """The shipped reference data (every Polda and its Polres) the board starts with before the API sends its own."""
+    return all_poldas()
+
+
+def new_engine(config: Config, ref: ReferenceData | None = None) -> MetricsEngine:
+    return MetricsEngine(ref or reference(), board_polda(config), metrics_settings(config))
+
+
+def simulator(
+    config: Config, *, port: int = 0, host: str = "127.0.0.1", token: str | None = None,
+    faults: tuple[str, ...] = (), start_time: float | None = None, speed: float | None = None,
+) -> SimServer:  # fmt: skip
+    """The simulated dispatch API as the configuration's ``[demo]`` section describes it (not started)."""
+    from wallboard.sim.server import SimServer
+
+    demo = config.demo
+    return SimServer(
+        region=demo.region,
+        seed=demo.seed,
+        speed=demo.speed if speed is None else speed,
+        polsek_tier=demo.polsek_tier,
+        history_hours=demo.history_hours,
+        host=host,
+        port=port,
+        token=token,
+        faults=faults,
+        start_time=start_time,
+    )  # fmt: skip
+
+
+def demo_store_config(config: Config) -> Config:
+    """Demo and replay runs keep their own history: a simulated world must never mix with a real board's database."""
+    if config.store.path:
+        return config
+    path = Path(tempfile.mkdtemp(prefix="wallboard-demo-")) / "history.sqlite"
+    return replace(config, store=replace(config.store, path=str(path)))
+
+
+def open_store(config: Config) -> HistoryStore:
+    from wallboard.store import HistoryStore
+
+    return HistoryStore.open(config.store.path or None, retention_days=config.store.retention_days)
+
+
+def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple[MetricsEngine, float]:
+    """An engine fed with every record of a recording that had arrived by ``at`` (default: its end), and that moment."""
+    from wallboard.feed.ndjson import feed_engine_from_recording
+
+    engine = new_engine(config)
+    return engine, feed_engine_from_recording(engine, path, at)
