@@ -95,7 +95,7 @@ def main() -> None:
     # One run of the Qt loop for everything: QtWebEngine shuts down for good when the main loop ends.
     with loop:
         loop.run_until_complete(run_all(args.events))
-    os._exit(0)  # skip QtWebEngine teardown (see wallboard.app)
+    os._exit(0)  # skip QtWebEngine teardown (see wallboard.commands.board)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def main() -> None:
             w.close()
             w.deleteLater()
     app.processEvents()
-    os._exit(0)  # skip QtWebEngine's teardown (see wallboard.app)
+    os._exit(0)  # skip QtWebEngine's teardown (see wallboard.commands.board)
 
 
 if __name__ == "__main__":

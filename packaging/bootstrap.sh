@@ -89,6 +89,8 @@ case "$mode" in
     "$VENV/bin/ruff" format --check wallboard tests bench
     say "mypy"
     "$VENV/bin/mypy"
+    say "import-linter (the layers contract in pyproject.toml)"
+    "$VENV/bin/lint-imports"
     # Two pytest runs in separate processes: once a QtWebEngine page has existed in a process, running the Qt main
     # loop again (as every qasync test does) crashes it. The web tests get a process of their own.
     # Exit status 5 (nothing selected, e.g. a path with no map tests) is not a failure here.

@@ -35,20 +35,17 @@ def loop(qapp: Any) -> Iterator[Any]:
     finish and the garbage is collected here, on the GUI thread, before the next test.
     """
     import asyncio
-    import gc
-    import threading
 
     import qasync
+
+    from wallboard.feed.tasks import settle
 
     event_loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
     event_loop.close()
     asyncio.set_event_loop(None)
-    for thread in threading.enumerate():
-        if thread.name.startswith("feed"):
-            thread.join(timeout=5)
-    gc.collect()
+    settle()  # the board's own rule: workers end, garbage is collected on the GUI thread (wallboard.feed.tasks)
 
 
 @pytest.fixture

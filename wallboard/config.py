@@ -455,3 +455,24 @@ def options_markdown() -> str:
     for key, default, description in option_table():
         lines.append(f"| `{key}` | `{_toml_value(default)}` | {description} |")
     return "\n".join(lines) + "\n"
+
+
+def option_choices(section: str, key: str) -> tuple[str, ...]:
+    """The allowed values of an option declared with ``choices`` (for command-line flags that set it)."""
+    for f in fields(getattr(Config(), section)):
+        if f.name == key and f.metadata.get("choices"):
+            return tuple(f.metadata["choices"])
+    raise KeyError(f"{section}.{key} has no list of choices")
+
+
+def format_effective(config: Config) -> str:
+    """The effective configuration as TOML, secrets hidden (``wallboard config --show``)."""
+    lines = []
+    for section_field in fields(config):
+        section = getattr(config, section_field.name)
+        lines.append(f"[{section_field.name}]")
+        for f in fields(section):
+            value = getattr(section, f.name)
+            lines.append(f"{f.name} = {_toml_value('<set>' if f.metadata.get('secret') and value else value)}")
+        lines.append("")
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from pytestqt.qtbot import QtBot
 
-from wallboard.app import keep_memory_bounded
+from wallboard.ui.runtime import keep_memory_bounded
 from wallboard.config import Config
 from wallboard.core.freshness import Freshness
 from wallboard.core.metrics import MetricsEngine, MetricsSettings

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from wallboard.app import add_chromium_flags, choose_rendering, is_software_gl
+from wallboard.ui.runtime import add_chromium_flags, choose_rendering, is_software_gl
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wallboard.config import Config
+from wallboard.core import records
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.reference import ReferenceData
 from wallboard.resources import all_poldas
@@ -87,3 +89,27 @@ def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple
 
     engine = new_engine(config)
     return engine, feed_engine_from_recording(engine, path, at)
+
+
+def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, float]:
+    """Run the simulator for ``minutes`` of sim time (after its history) and pull everything over HTTP."""
+    from wallboard.feed.client import DispatchClient
+    from wallboard.feed.sync import StreamSync
+
+    start = time.time() - minutes * 60
+    sim = simulator(config, speed=0, start_time=start)
+    sim.start()
+    try:
+        sim.advance(minutes * 60)
+        now = sim.clock.now()
+        engine = new_engine(config)
+        sync = StreamSync(DispatchClient(sim.url, config.api), engine.polda_id)
+        for stream in ("reference", "calls", "units", "queue"):
+            result = sync.fetch(stream)
+            for record in result.all_records():
+                records.apply(engine, record)
+            sync.commit(result.cursors)
+        sync.client.close()
+    finally:
+        sim.stop()
+    return engine, now

@@ -1,7 +1,8 @@
 """The hub: the one object through which data reaches the GUI.
 
-Poll loops run as asyncio tasks on the qasync loop; each blocking fetch runs in a thread pool
-(``loop.run_in_executor``), so the GUI thread never waits for the network. Results come back to the GUI thread,
+Poll loops run as asyncio tasks on the qasync loop; each blocking fetch runs on a worker
+(:class:`wallboard.feed.tasks.Workers`, the one thread rule), so the GUI thread never waits for the network.
+Results come back to the GUI thread,
 are ingested into the metrics engine, queued for the history store (which writes on its own thread), and leave as
 Qt signals. Widgets subscribe to the signals; they never poll and never do I/O.
 """
@@ -13,7 +14,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import Clock, local_day_start
 from wallboard.feed.client import FeedError
 from wallboard.feed.sync import SKEW_WARN_S, FeedClient, StreamSync, SyncResult
+from wallboard.feed.tasks import Workers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ STREAMS = ("reference", "calls", "units", "queue")
 MAX_INVALID_LOGGED = 5
 #: A snapshot goes out at least this often even when no data changed, so ages and "waiting for" figures move.
 SNAPSHOT_REFRESH_S = 5.0
-EXECUTOR_WORKERS = 4
+WORKERS = 4
 
 
 class RecordSink(Protocol):
@@ -142,8 +143,7 @@ class FeedHub(QObject):
             )
             for name in STREAMS
         }
-        self._executor: ThreadPoolExecutor | None = None
-        self._inflight: set[Future[SyncResult]] = set()
+        self._workers: Workers | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._dirty = True
@@ -180,7 +180,7 @@ class FeedHub(QObject):
         """Load history, then start the poll loops. Call with the qasync loop running or about to run."""
         loop = asyncio.get_event_loop()
         self._stopping = False
-        self._executor = ThreadPoolExecutor(max_workers=EXECUTOR_WORKERS, thread_name_prefix="feed")
+        self._workers = Workers(WORKERS)
         now_real = self._monotonic()
         for tracker in self._trackers.values():
             tracker.restart(now_real)
@@ -205,9 +205,9 @@ class FeedHub(QObject):
     async def _load_history(self) -> None:
         assert self.store is not None
         since = local_day_start(self.clock.now(), self.config.board.tz, days_back=8)
-        loop = asyncio.get_event_loop()
+        assert self._workers is not None
         try:
-            history = await loop.run_in_executor(self._executor, self.store.load_since, since)
+            history = await self._workers.run(self.store.load_since, since)
         except Exception as exc:  # a damaged history must not keep the live feed off the wall
             log.error("history could not be loaded from %s: %s", self.store.path, exc)
             self.problemReported.emit("history", f"history could not be loaded: {exc}")
@@ -240,9 +240,8 @@ class FeedHub(QObject):
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
-        deadline = self._monotonic() + wait_s
-        while any(not f.done() for f in self._inflight) and self._monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        if self._workers is not None:
+            await self._workers.drain(wait_s)
         self.stop_sync()
 
     def stop_sync(self) -> None:
@@ -251,12 +250,9 @@ class FeedHub(QObject):
         self._timer.stop()
         for task in self._tasks:
             task.cancel()
-        if self._executor is not None:
-            busy = sum(1 for f in self._inflight if not f.done())
-            if busy:
-                log.info("stopping with %d request(s) still under way; they end at their timeouts", busy)
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        if self._workers is not None:
+            self._workers.shutdown()
+            self._workers = None
         if self.sync is not None:
             self.sync.client.close()
         if self._writer is not None:
@@ -293,24 +289,17 @@ class FeedHub(QObject):
         assert self.sync is not None
         tracker = self._trackers[stream]
         tracker.attempt(board=self.clock.now())
-        loop = asyncio.get_running_loop()
-        executor = self._executor
-        if executor is None:
+        workers = self._workers
+        if workers is None:
             return PollOutcome(False)
         try:
-            future = executor.submit(self.sync.fetch, stream)
-        except RuntimeError:  # executor shut down while stopping
-            return PollOutcome(False)
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
-        try:
-            result = await asyncio.wrap_future(future, loop=loop)
+            result = await workers.run(self.sync.fetch, stream)
         except FeedError as exc:
             self._failure(stream, str(exc))
             return PollOutcome(False, retry_after_s=exc.retry_after_s)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug must cost one poll, not the feed
+        except Exception as exc:  # a bug must cost one poll, not the feed (RuntimeError: workers shut down)
             if self._stopping:
                 return PollOutcome(False)
             log.exception("unexpected error polling %s", stream)

@@ -1,22 +1,17 @@
-"""`wallboard record`: write the dispatch feed to NDJSON as it arrives (training, after-action review, audits)."""
+"""Recording the dispatch feed to NDJSON as it arrives (training, after-action review, audits): the poll loop."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
-import signal
-import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from wallboard.config import Config
 from wallboard.core.freshness import backoff_delay
-from wallboard.core.timeutil import Clock, SystemClock
-from wallboard.feed.auth import resolve_token
-from wallboard.feed.client import DispatchClient, FeedError
+from wallboard.core.timeutil import Clock
+from wallboard.feed.client import FeedError
 from wallboard.feed.ndjson import FeedWriter, Record
 from wallboard.feed.sync import StreamSync
 
@@ -69,45 +64,3 @@ def public_source(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def main(args: argparse.Namespace, config: Config) -> int:
-    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
-    out = Path(args.out)
-    if args.minutes is not None and not args.minutes > 0:
-        print(f"wallboard record: --minutes must be positive, not {args.minutes}", file=sys.stderr)
-        return 2
-    sim = None
-    clock: Clock
-    if config.api.url:
-        base_url, clock, token = config.api.url, SystemClock(), resolve_token(config.api)
-    else:
-        from wallboard.sim.server import SimServer
-
-        sim = SimServer(region=config.demo.region, seed=config.demo.seed, speed=config.demo.speed,
-                        polsek_tier=config.demo.polsek_tier, history_hours=config.demo.history_hours)  # fmt: skip
-        base_url, clock, token = sim.url, sim.clock, None
-    try:
-        writer = FeedWriter(out, tz=config.board.tz, polda_id=polda, source=public_source(base_url))
-    except OSError as exc:
-        print(f"wallboard record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        if sim is not None:
-            sim.stop()
-        return 2
-    if sim is not None:
-        sim.start()
-        log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
-    sync = StreamSync(DispatchClient(base_url, config.api, token), polda, clock.now)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    until = None if args.minutes is None else time.monotonic() + args.minutes * 60
-    try:
-        count = record_feed(sync, writer, clock, config, stop, until)
-    finally:
-        writer.close()
-        sync.client.close()
-        if sim is not None:
-            sim.stop()
-    print(f"recorded {count} records to {out}")
-    return 0

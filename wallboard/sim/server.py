@@ -7,7 +7,6 @@ its clock as the board's clock. Fault modes (switchable at start with ``--fault`
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import hashlib
 import json
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wallboard import __version__
@@ -33,9 +32,6 @@ from wallboard.core.timeutil import ScaledClock, format_rfc3339
 from wallboard.core.wire import queue_to_wire, reference_to_wire, shift_times
 from wallboard.resources import all_poldas, kaltim_reference, read_json
 from wallboard.sim.world import World, areas_from_geojson
-
-if TYPE_CHECKING:
-    from wallboard.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -539,32 +535,3 @@ def _int_param(query: dict[str, str], name: str, default: int, lo: int, hi: int)
     if not lo <= value <= hi:
         raise _BadRequestError(f"{name} must be between {lo} and {hi}")
     return value
-
-
-def main(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard simulate`: serve the simulated dispatch API until interrupted."""
-    try:
-        server = SimServer(
-            region=config.demo.region,
-            seed=config.demo.seed,
-            speed=config.demo.speed,
-            polsek_tier=config.demo.polsek_tier,
-            history_hours=config.demo.history_hours,
-            host=args.host,
-            port=args.port,
-            token=args.token,
-            faults=args.fault,
-        )
-    except (ValueError, OSError) as exc:
-        print(f"wallboard simulate: {exc}")
-        return 2
-    server.start()
-    print(f"simulated dispatch API ({config.demo.region}) at {server.url}/api/v1/  (Ctrl+C to stop)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0

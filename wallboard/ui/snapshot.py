@@ -1,4 +1,4 @@
-"""`wallboard snapshot`: render the full board offscreen to a PNG (daily reports, documentation, tests).
+"""Rendering one view of the board offscreen to a PNG (``wallboard snapshot``: daily reports, documentation, tests).
 
 The data comes from a recording (``--feed``, at its end or ``--at``) or from the simulator run deterministically for
 ``--demo-minutes`` after its usual history; either way it goes through the same decoding and the same metrics engine
@@ -7,53 +7,17 @@ as the live board.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-import sys
 import time
 from pathlib import Path
 
 from wallboard.config import Config
-from wallboard.core import records
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.snapshot import Window
-from wallboard.core.timeutil import ManualClock, parse_rfc3339
+from wallboard.core.timeutil import ManualClock
 
 log = logging.getLogger(__name__)
-
-
-def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, float]:
-    """Run the simulator for ``minutes`` of sim time (after its history) and pull everything over HTTP."""
-    from wallboard.commands.wiring import new_engine, simulator
-    from wallboard.feed.client import DispatchClient
-    from wallboard.feed.sync import StreamSync
-
-    start = time.time() - minutes * 60
-    sim = simulator(config, speed=0, start_time=start)
-    sim.start()
-    try:
-        sim.advance(minutes * 60)
-        now = sim.clock.now()
-        engine = new_engine(config)
-        sync = StreamSync(DispatchClient(sim.url, config.api), engine.polda_id)
-        for stream in ("reference", "calls", "units", "queue"):
-            result = sync.fetch(stream)
-            for record in result.all_records():
-                records.apply(engine, record)
-            sync.commit(result.cursors)
-        sync.client.close()
-    finally:
-        sim.stop()
-    return engine, now
-
-
-def engine_from_feed(config: Config, path: Path, at: str | None) -> tuple[MetricsEngine, float]:
-    from wallboard.commands.wiring import engine_from_recording
-
-    moment = parse_rfc3339(at) if at else None
-    return engine_from_recording(config, path, moment)
 
 
 def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: tuple[int, int], view_name: str) -> Path:
@@ -112,21 +76,3 @@ def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: t
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return out
-
-
-def main(args: argparse.Namespace, config: Config) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from wallboard.app import qt_application
-
-    with qt_application(config):
-        try:
-            if args.feed:
-                engine, now = engine_from_feed(config, Path(args.feed), args.at)
-            else:
-                engine, now = engine_from_demo(config, args.demo_minutes if args.demo_minutes is not None else 30.0)
-        except (OSError, ValueError) as exc:
-            print(f"wallboard snapshot: {exc}", file=sys.stderr)
-            return 2
-        out = render(config, engine, now, Path(args.out), args.size, args.view)
-    print(f"wrote {out} ({args.size[0]}x{args.size[1]})")
-    return 0

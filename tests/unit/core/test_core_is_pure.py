@@ -13,7 +13,7 @@ import wallboard.core
 CORE_DIR = Path(wallboard.core.__file__).parent
 FORBIDDEN_MODULES = (
     "PySide6", "PyQt5", "PyQt6", "pyqtgraph", "folium", "qasync", "requests", "urllib", "http", "socket",
-    "sqlite3", "wallboard.ui", "wallboard.feed", "wallboard.sim", "wallboard.store", "wallboard.app",
+    "sqlite3", "wallboard.ui", "wallboard.feed", "wallboard.sim", "wallboard.store", "wallboard.commands",
     "wallboard.resources", "platformdirs", "keyring", "os", "pathlib", "shutil", "subprocess",
 )  # fmt: skip
 FORBIDDEN_CALLS = ("open", "input", "print")

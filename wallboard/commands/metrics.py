@@ -10,13 +10,22 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from wallboard.config import Config
+from wallboard.commands.base import Command
+from wallboard.commands.wiring import engine_from_recording
+from wallboard.config import Config, option_choices
 from wallboard.core.model import TIERS_IN_ORDER
 from wallboard.core.snapshot import BoardSnapshot, Window, to_jsonable
 from wallboard.core.timeutil import parse_rfc3339
 
 # An array of plain numbers (the per-minute volume series) on one line instead of one number per line.
 _NUMBER_ARRAY = re.compile(r"\[\s*(?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*\s*\]")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--feed", required=True, metavar="FILE.ndjson")
+    p.add_argument("--at", metavar="RFC3339", help="moment (default: the last record's time)")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.add_argument("--window", choices=option_choices("board", "response_window"), help="response window")
 
 
 def render_json(snapshot: BoardSnapshot) -> str:
@@ -46,19 +55,16 @@ def render_text(s: BoardSnapshot) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace, config: Config) -> int:
+def run(args: argparse.Namespace, config: Config) -> int:
     try:
         at = parse_rfc3339(args.at) if args.at else None
-        from wallboard.commands.wiring import engine_from_recording
-
         engine, moment = engine_from_recording(config, Path(args.feed), at)
     except (OSError, ValueError) as exc:
         print(f"wallboard metrics: {exc}", file=sys.stderr)
         return 2
-    window = Window(args.window or config.board.response_window)
-    snapshot = engine.snapshot(moment, window)
-    if args.json:
-        print(render_json(snapshot))
-    else:
-        print(render_text(snapshot))
+    snapshot = engine.snapshot(moment, Window(args.window or config.board.response_window))
+    print(render_json(snapshot) if args.json else render_text(snapshot))
     return 0
+
+
+COMMAND = Command("metrics", "print the numbers every panel would show at a moment", add_arguments, run)

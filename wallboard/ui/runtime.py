@@ -1,46 +1,33 @@
-"""The composition root: configuration → data source → metrics engine → feed hub → windows.
+"""The Qt process around the board: what must happen before and after the QApplication, and the safety nets a
+kiosk that runs for weeks needs (crash dumps, an excepthook that keeps the wall up, clean stop on SIGTERM, the
+garbage collector on the GUI thread only, the map's compositing path).
 
-Everything is built here and nowhere else, so the wiring of the whole program reads top to bottom in one file.
-Qt is imported only inside the functions that need it, so ``wallboard metrics`` and ``wallboard simulate`` never
-load it.
+Every subcommand that shows Qt goes through :func:`qt_application`; nothing here knows where the data comes from.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import faulthandler
 import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wallboard import __version__
 from wallboard.config import Config
-from wallboard.core.metrics import MetricsEngine, MetricsSettings
-from wallboard.core.reference import ReferenceData
-from wallboard.core.timeutil import Clock, SystemClock
-from wallboard.resources import all_poldas
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from wallboard.feed.hub import FeedHub
-    from wallboard.sim.server import SimServer
-    from wallboard.store import HistoryStore
 
 log = logging.getLogger(__name__)
-
-
-# --- process-level safety for kiosks ----------------------------------------------------------------------------
 
 
 #: OpenGL renderers that are the CPU pretending to be a GPU (Mesa's llvmpipe/softpipe, Chromium's SwiftShader,
@@ -134,63 +121,7 @@ def install_excepthook() -> None:
     threading.excepthook = thread_hook
 
 
-# --- data sources -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DataSource:
-    """Where the board's records come from, and the clock that goes with them."""
-
-    api_url: str
-    clock: Clock
-    reference: ReferenceData
-    sim: SimServer | None = None
-
-    def close(self) -> None:
-        if self.sim is not None:
-            self.sim.stop()
-
-
-def metrics_settings(config: Config) -> MetricsSettings:
-    return MetricsSettings(
-        tz=config.board.tz,
-        answer_threshold_s=config.board.answer_threshold_s,
-        target_s=config.board.target_s,
-        aspiration_s=config.board.aspiration_s,
-    )
-
-
-def board_polda(config: Config) -> str | None:
-    """The Polda this board is for; ``national``/``indonesia``/empty means every Polres."""
-    return None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
-
-
-def start_embedded_simulator(config: Config) -> DataSource:
-    from wallboard.sim.server import SimServer
-
-    sim = SimServer(
-        region=config.demo.region,
-        seed=config.demo.seed,
-        speed=config.demo.speed,
-        polsek_tier=config.demo.polsek_tier,
-        history_hours=config.demo.history_hours,
-        port=0,
-    )
-    sim.start()
-    log.info("embedded simulator (%s, seed %d, speed ×%g) at %s", config.demo.region, config.demo.seed,
-             config.demo.speed, sim.url)  # fmt: skip
-    return DataSource(api_url=sim.url, clock=sim.clock, reference=all_poldas(), sim=sim)
-
-
-def demo_config(config: Config) -> Config:
-    """Demo runs keep their own history: a simulated world must never mix with a real board's database."""
-    if config.store.path:
-        return config
-    path = Path(tempfile.mkdtemp(prefix="wallboard-demo-")) / "history.sqlite"
-    return replace(config, store=replace(config.store, path=str(path)))
-
-
-# --- the Qt program ---------------------------------------------------------------------------------------------
+# --- the Qt application -----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -241,76 +172,6 @@ def release_qt_objects(app: QApplication) -> None:
     except ImportError:
         return
     release_shared_profile()
-
-
-def open_store(config: Config) -> HistoryStore:
-    from wallboard.store import HistoryStore
-
-    return HistoryStore.open(config.store.path or None, retention_days=config.store.retention_days)
-
-
-def build_engine(config: Config, source: DataSource) -> MetricsEngine:
-    return MetricsEngine(source.reference, board_polda(config), metrics_settings(config))
-
-
-def run_qt(
-    config: Config,
-    source: DataSource,
-    make_windows: Callable[[FeedHub, MetricsEngine], list[Any]],
-    *,
-    use_store: bool = True,
-) -> int:
-    """Run the board until its last window closes. ``make_windows`` builds the windows on the hub."""
-    import qasync
-
-    from wallboard.feed.hub import FeedHub
-
-    with qt_application(config) as app:
-        store = None
-        engine = build_engine(config, source)
-        if use_store:
-            from wallboard.store import StoreError
-
-            try:
-                store = open_store(config)
-            except StoreError as exc:  # another board holds it, or it comes from a newer wallboard
-                return _fatal(app, str(exc))
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        hub = FeedHub.for_api(config, engine, source.clock, base_url=source.api_url, store=store)
-        windows = make_windows(hub, engine)
-        closed = asyncio.Event()
-        # We end the loop ourselves, after the hub is shut down (see serve()).
-        app.setQuitOnLastWindowClosed(False)
-        app.lastWindowClosed.connect(closed.set)
-        stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
-        pruner = keep_memory_bounded(hub)  # noqa: F841 - kept alive for the loop
-        stall_monitor = monitor_event_loop() if os.environ.get("WALLBOARD_MEASURE") == "1" else None  # noqa: F841
-
-        async def serve() -> None:
-            hub.start()
-            try:
-                await closed.wait()
-            finally:
-                await hub.stop()
-                for window in windows:
-                    window.hide()
-
-        # One run of the Qt main loop only: when it ends, QtWebEngine shuts down for good (aboutToQuit), and
-        # entering the loop again crashes. So stopping the hub happens inside the same run.
-        with loop:
-            loop.run_until_complete(serve())
-        if store is not None:
-            store.close()
-        source.close()
-        log.info("wallboard stopped")
-        # WORKAROUND: tearing down QtWebEngine (pages, profile) after its main loop has run crashes PySide6 6.11
-        # more often than not. Everything of ours is closed and flushed by now, so leave without that teardown.
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-    return 0
 
 
 def keep_memory_bounded(hub: FeedHub) -> Any:
@@ -420,7 +281,7 @@ def watch_stop_signals(stop: Callable[[], None]) -> Any:
     return timer
 
 
-def _fatal(app: QApplication, message: str) -> int:
+def fatal(app: QApplication, message: str) -> int:
     """A problem that stops the board before it starts: say it on screen and in the log."""
     from PySide6.QtWidgets import QMessageBox
 
@@ -429,111 +290,3 @@ def _fatal(app: QApplication, message: str) -> int:
     if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
         QMessageBox.critical(None, "wallboard", message)
     return 1
-
-
-def supervisor_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], list[Any]]:
-    def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
-        from wallboard.ui.board import BoardWindow
-
-        window = BoardWindow(config, engine.reference, hub.clock)
-        window.connect_hub(hub)
-        try:
-            from wallboard.ui.supervisor import attach_supervisor
-
-            attach_supervisor(window, hub)
-        except ImportError as exc:
-            log.warning("supervisor tools unavailable: %s", exc)
-        screen = window.screen().availableGeometry()
-        window.setGeometry(screen)  # also right where no window manager maximises (bare X, kiosk sessions)
-        window.showMaximized()
-        announce_when_live(hub, window.view)
-        return [window]
-
-    return make
-
-
-def announce_when_live(hub: FeedHub, view: Any) -> None:
-    """Log once when the wall first shows live data (operators and the end-to-end test look for this line)."""
-    from wallboard.core.freshness import Freshness
-    from wallboard.core.snapshot import BoardSnapshot, Window
-
-    def check(snapshot: BoardSnapshot) -> None:
-        live = all(h.state is Freshness.LIVE for h in hub.health().values())
-        map_ready = view.map is None or view.map.is_loaded
-        if live and map_ready and snapshot.tiers[Window.TODAY].received > 0 and hub.engine.units:
-            hub.snapshotChanged.disconnect(check)
-            log.info(
-                "board live: %d calls today, %d units, %d Polres gauges, map %s",
-                snapshot.tiers[Window.TODAY].received, len(hub.engine.units), len(snapshot.response_by_polres),
-                "loaded" if view.map is not None else "unavailable",
-            )  # fmt: skip
-
-    hub.snapshotChanged.connect(check)
-
-
-def kiosk_windows(config: Config) -> Callable[[FeedHub, MetricsEngine], list[Any]]:
-    def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
-        from PySide6.QtWidgets import QApplication
-
-        from wallboard.ui.kiosk import build_kiosk_windows
-
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        return list(build_kiosk_windows(app, config, hub, engine))
-
-    return make
-
-
-# --- subcommand handlers ----------------------------------------------------------------------------------------
-
-
-def run_board(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard run`: the supervisor board on the configured API (the embedded simulator if none)."""
-    if not config.api.url:
-        log.info("no api.url configured: using the embedded simulator")
-        return run_demo(args, config)
-    source = DataSource(api_url=config.api.url, clock=SystemClock(), reference=all_poldas())
-    return run_qt(config, source, supervisor_windows(config))
-
-
-def run_demo(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard demo`: the supervisor board on the embedded simulated dispatch feed."""
-    config = demo_config(config)
-    source = start_embedded_simulator(config)
-    try:
-        return run_qt(config, source, supervisor_windows(config))
-    finally:
-        source.close()
-
-
-def run_kiosk(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard kiosk`: unattended full-screen board(s)."""
-    if args.demo or not config.api.url:
-        config = demo_config(config)
-        source = start_embedded_simulator(config)
-    else:
-        source = DataSource(api_url=config.api.url, clock=SystemClock(), reference=all_poldas())
-    try:
-        return run_qt(config, source, kiosk_windows(config))
-    finally:
-        source.close()
-
-
-def run_replay(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard replay FILE --speed N`: a recording as the board's data source."""
-    from wallboard.feed.replay import ReplaySource
-
-    try:
-        replay = ReplaySource.open(Path(args.feed), speed=args.speed)
-    except (OSError, ValueError) as exc:
-        print(f"wallboard replay: {exc}", file=sys.stderr)
-        return 2
-    source = DataSource(api_url="", clock=replay.clock, reference=all_poldas())
-    config = demo_config(config)
-    make = kiosk_windows(config) if args.kiosk else supervisor_windows(config)
-
-    def make_with_replay(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
-        hub.attach_replay(replay)
-        return make(hub, engine)
-
-    return run_qt(config, source, make_with_replay, use_store=False)

@@ -1,0 +1,34 @@
+"""What a subcommand is: a name, a help line, its arguments and the function that runs it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wallboard.config import Config, option_choices
+
+Runner = Callable[[argparse.Namespace, Config], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``wallboard`` subcommand. ``run(args, config)`` returns the exit code. Modules that define commands import
+    Qt only inside ``run``, so ``wallboard metrics`` or ``simulate`` never load it."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Runner
+
+
+def add_demo_options(parser: argparse.ArgumentParser) -> None:
+    """The simulator's options, for every command that can run on it (values as ``[demo]`` in the configuration)."""
+    parser.add_argument("--region", choices=option_choices("demo", "region"), help="simulated region (demo.region)")
+    parser.add_argument("--speed", type=float, help="simulated seconds per real second (demo.speed)")
+    parser.add_argument("--seed", type=int, help="random seed (demo.seed)")
+    parser.add_argument("--polsek", action="store_true", default=None, help="simulate a Polsek tier (demo.polsek_tier)")
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser

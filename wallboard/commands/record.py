@@ -1,0 +1,78 @@
+"""`wallboard record`: write the dispatch feed to NDJSON as it arrives (the embedded simulator's if no api.url)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from wallboard.commands.base import Command, add_demo_options
+from wallboard.commands.wiring import board_polda, simulator
+from wallboard.config import Config
+from wallboard.core.timeutil import Clock, SystemClock
+from wallboard.feed.auth import resolve_token
+from wallboard.feed.client import DispatchClient, FeedError
+from wallboard.feed.ndjson import FeedWriter
+from wallboard.feed.record import public_source, record_feed
+from wallboard.feed.sync import StreamSync
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, metavar="FILE.ndjson")
+    p.add_argument("--api-url", help="dispatch API base URL (api.url); empty: embedded simulator")
+    p.add_argument("--minutes", type=float, help="stop after this many minutes (default: until interrupted)")
+    add_demo_options(p)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    polda = board_polda(config)
+    out = Path(args.out)
+    if args.minutes is not None and not args.minutes > 0:
+        print(f"wallboard record: --minutes must be positive, not {args.minutes}", file=sys.stderr)
+        return 2
+    sim = None
+    clock: Clock
+    if config.api.url:
+        base_url, clock, token = config.api.url, SystemClock(), resolve_token(config.api)
+    else:
+        sim = simulator(config)
+        base_url, clock, token = sim.url, sim.clock, None
+    try:
+        writer = FeedWriter(out, tz=config.board.tz, polda_id=polda, source=public_source(base_url))
+    except OSError as exc:
+        print(f"wallboard record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        if sim is not None:
+            sim.stop()
+        return 2
+    try:
+        client = DispatchClient(base_url, config.api, token)
+    except FeedError as exc:
+        print(f"wallboard record: {exc}", file=sys.stderr)
+        writer.close()
+        return 2
+    if sim is not None:
+        sim.start()
+        log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
+    sync = StreamSync(client, polda, clock.now)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    until = None if args.minutes is None else time.monotonic() + args.minutes * 60
+    try:
+        count = record_feed(sync, writer, clock, config, stop, until)
+    finally:
+        writer.close()
+        client.close()
+        if sim is not None:
+            sim.stop()
+    print(f"recorded {count} records to {out}")
+    return 0
+
+
+COMMAND = Command("record", "record the dispatch feed as it arrives to NDJSON", add_arguments, run)

@@ -1,0 +1,45 @@
+"""`wallboard replay FILE --speed N`: a recording as the board's data source (training, after-action review)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wallboard.commands.base import Command
+from wallboard.commands.board import DataSource, kiosk_windows, run_qt, supervisor_windows
+from wallboard.commands.wiring import demo_store_config, reference
+from wallboard.config import Config
+from wallboard.core.metrics import MetricsEngine
+
+if TYPE_CHECKING:
+    from wallboard.feed.hub import FeedHub
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("feed", metavar="FILE.ndjson")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = real time)")
+    p.add_argument("--kiosk", action="store_true", help="full-screen kiosk instead of the supervisor window")
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from wallboard.feed.replay import ReplaySource
+
+    try:
+        replay = ReplaySource.open(Path(args.feed), speed=args.speed)
+    except (OSError, ValueError) as exc:
+        print(f"wallboard replay: {exc}", file=sys.stderr)
+        return 2
+    source = DataSource(api_url="", clock=replay.clock, reference=reference())
+    config = demo_store_config(config)
+    make = kiosk_windows(config) if args.kiosk else supervisor_windows(config)
+
+    def make_with_replay(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
+        hub.attach_replay(replay)
+        return make(hub, engine)
+
+    return run_qt(config, source, make_with_replay, use_store=False)
+
+
+COMMAND = Command("replay", "show a recorded NDJSON feed on the board", add_arguments, run)

@@ -1,0 +1,55 @@
+"""`wallboard snapshot`: render the full board (or one view) offscreen to a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from wallboard.commands.base import Command, add_demo_options
+from wallboard.commands.wiring import engine_from_demo, engine_from_recording
+from wallboard.config import Config
+from wallboard.core.timeutil import parse_rfc3339
+
+
+def size(text: str) -> tuple[int, int]:
+    try:
+        w, h = text.lower().split("x")
+        return int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 3840x2160, not {text!r}") from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--size", type=size, default=(1920, 1080), help="WIDTHxHEIGHT (default 1920x1080)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--feed", metavar="FILE.ndjson", help="render this recording (at its end, or --at)")
+    src.add_argument("--demo-minutes", type=float, help="run the simulator this many simulated minutes first")
+    p.add_argument("--at", metavar="RFC3339", help="with --feed: the moment to render")
+    p.add_argument("--view", default="overview", help="view to render: overview, map, gauges, polres:<id>")
+    add_demo_options(p)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from wallboard.ui.runtime import qt_application
+    from wallboard.ui.snapshot import render
+
+    with qt_application(config):
+        try:
+            if args.feed:
+                moment = parse_rfc3339(args.at) if args.at else None
+                engine, now = engine_from_recording(config, Path(args.feed), moment)
+            else:
+                engine, now = engine_from_demo(config, args.demo_minutes if args.demo_minutes is not None else 30.0)
+        except (OSError, ValueError) as exc:
+            print(f"wallboard snapshot: {exc}", file=sys.stderr)
+            return 2
+        out = render(config, engine, now, Path(args.out), args.size, args.view)
+    print(f"wrote {out} ({args.size[0]}x{args.size[1]})")
+    return 0
+
+
+COMMAND = Command("snapshot", "render the full board offscreen to a PNG", add_arguments, run)
