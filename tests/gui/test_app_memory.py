@@ -10,13 +10,13 @@ from dataclasses import replace
 import pytest
 from pytestqt.qtbot import QtBot
 
-from wallboard.ui.runtime import keep_memory_bounded
 from wallboard.config import Config
 from wallboard.core.freshness import Freshness
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.timeutil import ManualClock
 from wallboard.feed.hub import FeedHub
 from wallboard.resources import all_poldas
+from wallboard.ui.runtime import keep_memory_bounded
 
 
 @pytest.fixture

@@ -16,11 +16,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config
+from wallboard.core.alerts import Alert, evaluate
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Call, Tier
 from wallboard.core.snapshot import BoardSnapshot, QueueSnapshot
 from wallboard.core.timeutil import ManualClock
+from wallboard.feed.hub import alert_thresholds
 from wallboard.ui.board import BoardView, BoardWindow, create_view
 from wallboard.ui.panels.tiers import trend
 
@@ -37,6 +39,18 @@ def calm(snapshot: BoardSnapshot) -> BoardSnapshot:
     return replace(snapshot, queue=QueueSnapshot(0, None, {}, "calls"), response_by_polres=fine)
 
 
+def alerts_of(snapshot: BoardSnapshot, health: dict[str, StreamHealth] | None = None) -> list[Alert]:
+    """The hub's alerts for this snapshot (it evaluates the rules once and hands the result to every view)."""
+    return evaluate(snapshot, health or {}, alert_thresholds(Config()))
+
+
+def show(view: BoardView, snapshot: BoardSnapshot, health: dict[str, StreamHealth] | None = None) -> None:
+    view.update_snapshot(snapshot)
+    if health is not None:
+        view.update_freshness(health)
+    view.update_alerts(alerts_of(snapshot, health))
+
+
 @pytest.fixture
 def view(app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock) -> BoardView:
     board = BoardView("overview", Config(), engine.reference, clock, map_factory=no_map)
@@ -47,28 +61,26 @@ def view(app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualCl
 def test_alerts_switch_on_and_off_as_the_data_crosses_thresholds(
     view: BoardView, qtbot: QtBot, snapshot: BoardSnapshot
 ) -> None:
-    view.update_snapshot(calm(snapshot))
+    show(view, calm(snapshot))
     assert view.alerts == []
     assert not view.header.ticker.flashing
     busy = replace(calm(snapshot), queue=QueueSnapshot(6, 4.0, {Tier.POLRES: 6}, "queue"))  # waiting_max is 5
-    with qtbot.waitSignal(view.alertsChanged) as raised:
-        view.update_snapshot(busy)
-    assert [a.id for a in raised.args[0]] == ["waiting"]
+    show(view, busy)
+    assert [a.id for a in view.alerts] == ["waiting"]
     assert view.header.ticker.flashing
     assert "6 calls waiting" in view.header.ticker.label.text()
-    with qtbot.waitSignal(view.alertsChanged) as cleared:
-        view.update_snapshot(calm(snapshot))
-    assert cleared.args[0] == []
+    show(view, calm(snapshot))
+    assert view.alerts == []
     assert view.header.ticker.label.text().endswith("No active alerts")
 
 
 def test_a_stale_stream_raises_an_alert_and_the_keyboard_acknowledges_it(
     view: BoardView, qtbot: QtBot, snapshot: BoardSnapshot
 ) -> None:
-    view.update_snapshot(calm(snapshot))
+    show(view, calm(snapshot))
     view.show()
     qtbot.waitExposed(view)
-    view.update_freshness({"calls": StreamHealth("calls", Freshness.STALE, NOW - 30, NOW, "timeout", 3, 0, 2.0)})
+    show(view, calm(snapshot), {"calls": StreamHealth("calls", Freshness.STALE, NOW - 30, NOW, "timeout", 3, 0, 2.0)})
     assert [a.id for a in view.alerts] == ["stream:calls"]
     assert view.header.ticker.flashing
     view.activateWindow()
@@ -77,10 +89,10 @@ def test_a_stale_stream_raises_an_alert_and_the_keyboard_acknowledges_it(
     assert not view.header.ticker.flashing, "acknowledged alerts stop flashing"
     assert "acknowledged" in view.header.ticker.label.text()
     # Still stale on the next update: still acknowledged. Live again, then stale again: it flashes again.
-    view.update_freshness({"calls": StreamHealth("calls", Freshness.STALE, NOW - 30, NOW, "timeout", 4, 0, 2.0)})
+    show(view, calm(snapshot), {"calls": StreamHealth("calls", Freshness.STALE, NOW - 30, NOW, "timeout", 4, 0, 2.0)})
     assert not view.header.ticker.flashing
-    view.update_freshness({"calls": StreamHealth("calls", Freshness.LIVE, NOW, NOW, None, 0, 0, 2.0)})
-    view.update_freshness({"calls": StreamHealth("calls", Freshness.DOWN, NOW, NOW, "refused", 9, 0, 2.0)})
+    show(view, calm(snapshot), {"calls": StreamHealth("calls", Freshness.LIVE, NOW, NOW, None, 0, 0, 2.0)})
+    show(view, calm(snapshot), {"calls": StreamHealth("calls", Freshness.DOWN, NOW, NOW, "refused", 9, 0, 2.0)})
     assert view.header.ticker.flashing
     assert view.header.ticker.label.text().startswith("⛔")
 
@@ -135,7 +147,7 @@ def test_views_by_name(app: QApplication, qtbot: QtBot, engine: MetricsEngine, c
 def test_a_polres_page_has_the_header_and_wall_size_type(
     app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
 ) -> None:
-    view = create_view("polres:64.71", Config(), engine.reference, clock, engine=engine, map_factory=no_map)
+    view = create_view("polres:64.71", Config(), engine.reference, clock, map_factory=no_map)
     qtbot.addWidget(view)
     assert isinstance(view, BoardView) and view.detail is not None and view.gauges is None
     assert view.header.clock_label.isVisibleTo(view), "the clock and the feeds' freshness stay on the wall"
@@ -191,7 +203,7 @@ def test_hostile_polres_name_never_becomes_markup(view: BoardView, engine: Metri
     engine.set_reference(engine.reference.merged(
         ReferenceData.of([], [Polres("64.11", hostile, "kaltim", 0.5, 115.0, "Asia/Makassar")])))  # fmt: skip
     engine.ingest_call(Call("c9", 1, "64.11", NOW - 30, Tier.POLRES, ()))
-    view.update_snapshot(engine.snapshot(NOW))
+    show(view, engine.snapshot(NOW))
     assert view.gauges is not None
     assert any(g.stats is not None and g.stats.name == hostile for g in view.gauges.gauges)
     assert any(hostile in a.text() for a in view.alerts)

@@ -28,6 +28,11 @@ def table_text(table: QTableWidget) -> list[list[str]]:
     return [[text(r, c) for c in range(table.columnCount())] for r in range(table.rowCount())]
 
 
+def show(view: PolresDetailView, engine: MetricsEngine) -> None:
+    """What the hub does for an open drill-down: a snapshot that carries it."""
+    view.update_snapshot(engine.snapshot(NOW, details=[view.polres_id]))
+
+
 def cells(view: PolresDetailView) -> list[list[str]]:
     return table_text(view.incidents)
 
@@ -39,9 +44,9 @@ def test_drill_down_shows_the_right_polres_with_masked_numbers(
                             CallCategory.GENUINE, "081234565678"))  # fmt: skip
     engine.ingest_incident(Incident("i9", 1, "64.71", "c9", NOW - 700, dispatched_at=NOW - 650,
                                     on_scene_at=NOW - 400, closed_at=NOW - 100))  # fmt: skip
-    view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
+    view = PolresDetailView("64.71", Config(), engine.reference, clock)
     qtbot.addWidget(view)
-    view.show_detail(engine)
+    show(view, engine)
     assert view.title.text() == "Polresta Balikpapan"
     assert view.detail is not None and view.detail.polres_id == "64.71"
     rows = cells(view)
@@ -52,16 +57,16 @@ def test_drill_down_shows_the_right_polres_with_masked_numbers(
     assert row[8] == "0812****5678"
     assert all("081234565678" not in text for r in rows for text in r)
     unmasked = PolresDetailView("64.71", replace(Config(), board=replace(Config().board, unmask_caller_numbers=True)),
-                                engine.reference, clock, engine)  # fmt: skip
+                                engine.reference, clock)  # fmt: skip
     qtbot.addWidget(unmasked)
-    unmasked.show_detail(engine)
+    show(unmasked, engine)
     assert "081234565678" in [r[8] for r in cells(unmasked)]
 
 
 def test_overdue_incident_is_marked(app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock) -> None:
-    view = PolresDetailView("64.11", Config(), engine.reference, clock, engine)
+    view = PolresDetailView("64.11", Config(), engine.reference, clock)
     qtbot.addWidget(view)
-    view.show_detail(engine)
+    show(view, engine)
     assert view.title.text() == "Polres Mahakam Ulu"
     on_scene = [r[3] for r in cells(view)]
     assert any("OVERDUE" in text for text in on_scene)
@@ -73,9 +78,9 @@ def test_units_show_status_and_fix_age_and_hostile_text_stays_text(
     engine.ingest_unit(Unit("u1", 1, HOSTILE, "64.71", UnitKind.R4, UnitStatus.EN_ROUTE,
                             PositionFix(-1.26, 116.83, None, None, NOW - 45)))  # fmt: skip
     engine.ingest_incident(Incident("i8", 1, "64.71", None, NOW - 300, kind=HOSTILE))
-    view = PolresDetailView("64.71", Config(), engine.reference, clock, engine)
+    view = PolresDetailView("64.71", Config(), engine.reference, clock)
     qtbot.addWidget(view)
-    view.show_detail(engine)
+    show(view, engine)
     units = table_text(view.units)
     assert [HOSTILE, "R4", "en route", "45 s ago"] in units
     assert HOSTILE in [r[6] for r in cells(view)]

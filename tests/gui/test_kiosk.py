@@ -150,12 +150,12 @@ def test_a_crashing_view_is_logged_and_rebuilt(
     first = window.views[0]
     assert isinstance(first, NamedView)
     first.fail = True
-    window.deliver("update_snapshot", object())
+    window.deliver("snapshot", lambda view: view.update_snapshot(object()))  # type: ignore[arg-type]
     assert window.rebuilds == 1
     rebuilt = window.views[0]
     assert rebuilt is not first and isinstance(rebuilt, NamedView)
     assert rebuilt.snapshots == 1, "the rebuilt view got the latest state at once"
-    assert "failed in update_snapshot; rebuilding it" in caplog.text
+    assert "failed in snapshot; rebuilding it" in caplog.text
     window.is_unlocked = True
 
 
@@ -193,10 +193,18 @@ class FakeHub(QObject):
     unitsChanged = Signal(object)
     incidentsChanged = Signal(object)
     referenceChanged = Signal(object)
+    alertsChanged = Signal(object)
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: ManualClock, engine: MetricsEngine) -> None:
         super().__init__()
         self.clock = clock
+        self.engine = engine
+        self.alerts: list[object] = []
+        self.last_snapshot: BoardSnapshot | None = None
+        self.watched: list[str] = []
+
+    def watch_detail(self, unit_id: str) -> None:
+        self.watched.append(unit_id)
 
 
 def test_one_process_drives_several_screens_with_real_views(
@@ -209,7 +217,7 @@ def test_one_process_drives_several_screens_with_real_views(
 
     monkeypatch.delenv("DISPLAY", raising=False)  # no xset on the developer's own screen
     config = Config(kiosk=KioskConfig(screens=["0:gauges", "1:polres:64.71,gauges"], pin_hash=PIN_HASH))
-    hub = FakeHub(clock)
+    hub = FakeHub(clock, engine)
     windows = build_kiosk_windows(app, config, hub, engine)  # type: ignore[arg-type]
     for window in windows:
         qtbot.addWidget(window)
@@ -223,6 +231,8 @@ def test_one_process_drives_several_screens_with_real_views(
         assert [w.windowState() for w in windows] == [Qt.WindowState.WindowFullScreen] * 2, [
             (w.windowState(), w.isVisible()) for w in windows
         ]
+        assert hub.watched == ["64.71"], "the Polres page asked the hub for its drill-down"
+        snapshot = engine.snapshot(NOW, details=hub.watched)
         hub.snapshotChanged.emit(snapshot)
         assert detail.detail is not None and detail.detail.polres_id == "64.71"
         assert polres_view.snapshot is snapshot

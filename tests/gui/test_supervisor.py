@@ -17,7 +17,8 @@ from wallboard.core.model import CallKindGroup
 from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import ManualClock
 from wallboard.ui.export import export_csv, snapshot_rows
-from wallboard.ui.supervisor import SupervisorTools, attach_supervisor, filtered_snapshot, filtered_tier_stats
+from wallboard.ui.panels.tiers import TiersPanel
+from wallboard.ui.supervisor import SupervisorTools, attach_supervisor
 
 from .conftest import NOW
 
@@ -31,9 +32,18 @@ class FakeHub(QObject):
         self.response_window = Window.TODAY
         self.last_snapshot: BoardSnapshot | None = engine.snapshot(NOW)
         self.windows: list[Window] = []
+        self.watched: list[str] = []
 
     def set_response_window(self, window: Window) -> None:
         self.windows.append(window)
+
+    def watch_detail(self, unit_id: str) -> None:
+        self.watched.append(unit_id)
+        self.last_snapshot = self.engine.snapshot(NOW, details=self.watched)
+        self.snapshotChanged.emit(self.last_snapshot)
+
+    def unwatch_detail(self, unit_id: str) -> None:
+        self.watched.remove(unit_id)
 
 
 @pytest.fixture
@@ -69,11 +79,28 @@ def test_gauge_click_opens_the_right_polres_and_stays_live(tools: SupervisorTool
     qtbot.addWidget(dialog)
     assert dialog.view.polres_id == "64.11" and dialog.view.title.text() == "Polres Mahakam Ulu"
     assert dialog.isVisible() and dialog.windowTitle() == "Polres Mahakam Ulu"
+    assert dialog.view.detail is not None and dialog.view.detail.polres_id == "64.11"
     dialog.view.detail = None
     tools.hub.snapshotChanged.emit(tools.hub.last_snapshot)
-    assert dialog.view.detail is not None and dialog.view.detail.polres_id == "64.11"
+    assert dialog.view.detail is not None and dialog.view.detail.polres_id == "64.11", "drawn from the snapshot"
+    assert tools.hub.watched == ["64.11"]  # type: ignore[attr-defined]
     dialog.reject()
-    assert tools.dialogs == []
+    assert tools.dialogs == [] and tools.hub.watched == []  # type: ignore[attr-defined]
+
+
+def test_the_polda_gauge_opens_the_whole_polda(tools: SupervisorTools, qtbot: QtBot) -> None:
+    """The Polda's own gauge drills down into every Polres' incidents and units, titled with the Polda's name."""
+    assert tools.window.view.gauges is not None
+    tools.window.view.gauges.polresActivated.emit("kaltim")
+    dialog = tools.dialogs[0]
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Polda Kalimantan Timur"
+    detail = dialog.view.detail
+    assert detail is not None and {t.incident.id for t in detail.incidents} == {"i1", "i3"} | {
+        t.incident.id for t in detail.incidents if t.incident.id == "i2"
+    }
+    assert dialog.view.incidents.rowCount() == len(detail.incidents) >= 2
+    assert "64.71" in detail.polres_ids and "64.11" in detail.polres_ids
 
 
 def received_today(tools: SupervisorTools) -> str:
@@ -97,16 +124,30 @@ def test_genuine_prank_filter_reaches_the_chart_and_the_tiers(tools: SupervisorT
     assert received_today(tools) == "4"
 
 
-def test_filtered_tiers_equal_the_engines_when_every_kind_is_kept(engine: MetricsEngine, clock: ManualClock) -> None:
-    for minutes in (0, 7, 61, 24 * 60):
-        now = NOW + minutes * 60 + 13.5
-        for window in Window:
-            assert filtered_tier_stats(engine, window, now, frozenset(CallKindGroup)) == engine.tier_stats(window, now)
-    snapshot = engine.snapshot(NOW)
-    assert filtered_snapshot(engine, snapshot, frozenset(CallKindGroup)) is snapshot
-    prank_only = filtered_snapshot(engine, snapshot, frozenset({CallKindGroup.NUISANCE}))
-    today = prank_only.tiers[Window.TODAY]
-    assert (today.received, today.nuisance, today.genuine, today.prank_share_pct) == (1, 1, 0, 100.0)
+def test_a_call_seconds_inside_the_window_edge_counts_on_the_wall_and_for_the_supervisor(app: QApplication) -> None:
+    """Regression: the supervisor once recounted whole minutes and lost a call received 10 s inside the last-60-min
+    window. Both paths now draw the engine's exact figure from the snapshot."""
+    from wallboard.core.metrics import MetricsSettings
+    from wallboard.core.model import Call, CallCategory, Tier
+    from wallboard.resources import all_poldas
+
+    now = NOW + 37.0  # not on a whole minute
+    engine = MetricsEngine(all_poldas(), "kaltim", MetricsSettings())
+    edges = {Window.LAST_60_MIN: now - 3600 + 10, Window.PREVIOUS_60_MIN: now - 7200 + 10}
+    for i, received in enumerate(edges.values()):
+        engine.ingest_call(Call(f"edge{i}", 1, "64.71", received, Tier.POLRES, (), received + 4, Tier.POLRES, None,
+                                CallCategory.GENUINE))  # fmt: skip
+    engine.ingest_call(Call("outside", 1, "64.71", now - 7200 - 10, Tier.POLRES, category=CallCategory.PRANK))
+    snapshot = engine.snapshot(now)
+    wall, supervisor = TiersPanel(), TiersPanel()
+    supervisor.set_kinds(frozenset({CallKindGroup.GENUINE}))
+    for panel in (wall, supervisor):
+        panel.update_snapshot(snapshot)
+        assert panel.cells[("received", "hour")].text() == "1"
+    for window in edges:
+        assert engine.tier_stats(window, now).received == 1
+        assert snapshot.tier_stats(window, frozenset({CallKindGroup.GENUINE})).received == 1
+        assert snapshot.tier_stats(window, frozenset({CallKindGroup.NUISANCE})).received == 0
 
 
 def test_exports_write_the_picture_and_the_numbers(tools: SupervisorTools, tmp_path: Path) -> None:

@@ -18,14 +18,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from wallboard.core.model import (
-    NUISANCE_CATEGORIES,
     TIERS_IN_ORDER,
     Call,
     CallCategory,
@@ -115,6 +114,20 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
     lo = math.floor(rank)
     hi = min(lo + 1, n - 1)
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (rank - lo)
+
+
+def overdue_at(incident: Incident, target_s: float) -> float | None:
+    """When an incident turns overdue (call received + target), or None if it cannot: a unit is on scene or it is
+    closed. The one overdue rule: the gauges count with it, the drill-down marks with it, the map gets its deadline."""
+    if incident.on_scene_at is not None or incident.closed_at is not None:
+        return None
+    return incident.call_received_at + target_s
+
+
+def is_overdue(incident: Incident, now: float, target_s: float) -> bool:
+    """Open, no unit on scene, and the call came in more than ``target_s`` before ``now``."""
+    deadline = overdue_at(incident, target_s)
+    return deadline is not None and now > deadline
 
 
 def _call_indices(call: Call, threshold_s: float) -> list[int]:
@@ -463,11 +476,21 @@ class MetricsEngine:
 
     # --- snapshot ------------------------------------------------------------------------------------------------
 
-    def snapshot(self, now: float, response_window: Window = Window.TODAY) -> BoardSnapshot:
+    def snapshot(
+        self, now: float, response_window: Window = Window.TODAY, details: Iterable[str] = ()
+    ) -> BoardSnapshot:
+        """Everything the board shows at ``now``; ``details`` names the Polres (or the board's Polda) whose drill-down
+        is open somewhere, so the snapshot carries it too."""
         polres_ids = self._board_polres_ids()
         response = [self.response_stats(pid, now, response_window) for pid in polres_ids]
         response.sort(key=_worst_first)
         polda = self.reference.poldas.get(self.polda_id) if self.polda_id else None
+        tiers: dict[Window, TierStats] = {}
+        tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = {}
+        for window in Window:
+            vector = self._tier_vector(window, now)
+            tiers[window] = self._tier_stats_of(vector, window, ALL_KINDS)
+            tiers_by_kind[window] = {g: self._tier_stats_of(vector, window, frozenset((g,))) for g in KIND_GROUPS}
         return BoardSnapshot(
             as_of=now,
             tz=self.settings.tz,
@@ -475,11 +498,13 @@ class MetricsEngine:
             polda_name=polda.name if polda else (self.polda_id or "Indonesia"),
             volume=self.volume(now),
             queue=self.queue(now),
-            tiers={w: self.tier_stats(w, now) for w in Window},
+            tiers=tiers,
+            tiers_by_kind=tiers_by_kind,
             response_window=response_window,
             response_by_polres=tuple(response),
             response_polda=self.response_stats(None, now, response_window, polres_ids=polres_ids),
             units_by_status={k: v for k, v in self._unit_status.items() if v},
+            details={unit_id: self.detail(unit_id, now, response_window) for unit_id in details},
         )
 
     def _board_polres_ids(self) -> list[str]:
@@ -557,8 +582,13 @@ class MetricsEngine:
 
     def tier_stats(self, window: Window, now: float, kinds: frozenset[CallKindGroup] = ALL_KINDS) -> TierStats:
         """Calls received in the window and what became of them; ``kinds`` keeps only those kinds of call."""
+        return self._tier_stats_of(self._tier_vector(window, now), window, kinds)
+
+    def _tier_vector(self, window: Window, now: float) -> list[int]:
         start, end = self.window_bounds(window, now)
-        v = self._buckets.sum_range(start, end, self.settings.answer_threshold_s)
+        return self._buckets.sum_range(start, end, self.settings.answer_threshold_s)
+
+    def _tier_stats_of(self, v: list[int], window: Window, kinds: frozenset[CallKindGroup]) -> TierStats:
         blocks = [BLOCK_OF[g] for g in KIND_GROUPS if g in kinds]
 
         def total(index: int) -> int:
@@ -625,8 +655,7 @@ class MetricsEngine:
         for pid in ids:
             for incident in self._open.get(pid, {}).values():
                 open_count += 1
-                if incident.on_scene_at is None and now - incident.call_received_at > target:
-                    overdue += 1
+                overdue += is_overdue(incident, now, target)
         if polres_id is not None:
             polres = self.reference.polres.get(polres_id)
             name = polres.name if polres else polres_id
@@ -651,13 +680,33 @@ class MetricsEngine:
             overdue_now=overdue,
         )
 
+    def detail(self, unit_id: str, now: float, window: Window) -> PolresDetail:
+        """The drill-down of a Polres, or of the board's Polda (``unit_id`` = its id, or ``national``): every one of
+        its Polres' incidents and units."""
+        board_id = self.polda_id or "national"
+        if unit_id == board_id or (self.polda_id is None and unit_id in self.reference.poldas):
+            ids = self._board_polres_ids() if unit_id == board_id else [p.id for p in self.reference.polres_of(unit_id)]
+            stats = self.response_stats(None, now, window, polres_ids=ids)
+            if unit_id != board_id:
+                polda = self.reference.poldas[unit_id]
+                stats = replace(stats, unit_id=unit_id, name=polda.name)
+            return self._detail(unit_id, ids, stats, now, window)
+        return self._detail(unit_id, [unit_id], self.response_stats(unit_id, now, window), now, window)
+
     def polres_detail(self, polres_id: str, now: float, window: Window) -> PolresDetail:
         """A Polres' drill-down: its response stats, its incidents in the window (plus any still open) newest first
         with their timelines, and its units."""
+        return self._detail(polres_id, [polres_id], self.response_stats(polres_id, now, window), now, window)
+
+    def _detail(
+        self, unit_id: str, polres_ids: list[str], stats: ResponseStats, now: float, window: Window
+    ) -> PolresDetail:
         start, end = self.window_bounds(window, now)
+        wanted = set(polres_ids)
         incidents = [
             i
-            for i in self._incidents_by_polres.get(polres_id, {}).values()
+            for pid in polres_ids
+            for i in self._incidents_by_polres.get(pid, {}).values()
             if start <= i.call_received_at < end or i.closed_at is None
         ]
         incidents.sort(key=lambda i: (i.call_received_at, i.id), reverse=True)
@@ -670,38 +719,26 @@ class MetricsEngine:
                     incident=i,
                     answered_at=call.answered_at if call else None,
                     caller_number=call.caller_number if call else None,
-                    overdue=i.closed_at is None and i.on_scene_at is None and now - i.call_received_at > target,
+                    overdue=is_overdue(i, now, target),
                 )
             )
         # Units out on a job first (on scene, en route, dispatched, returning), then the free ones, then those out of
         # service: a wall shows the top of the list, and that is who is working the incidents.
         units = sorted(
-            (u for u in self._units.values() if u.polres_id == polres_id),
+            (u for u in self._units.values() if u.polres_id in wanted),
             key=lambda u: (UNIT_LIST_ORDER.get(u.status, len(UNIT_LIST_ORDER)), u.callsign, u.id),
         )
         return PolresDetail(
-            polres_id=polres_id,
-            stats=self.response_stats(polres_id, now, window),
+            polres_id=unit_id,
+            stats=stats,
             incidents=tuple(timelines),
             units=tuple(units),
+            polres_ids=tuple(polres_ids),
         )
-
-    def waiting_calls(self) -> list[Call]:
-        return sorted(self._waiting.values(), key=lambda c: c.received_at)
-
-    def unit_status_counts(self) -> dict[UnitStatus, int]:
-        return {UnitStatus(k): v for k, v in self._unit_status.items() if v}
 
     def earliest_call_at(self) -> float | None:
         """The earliest received time of a call the board counts (None: no calls)."""
         return self._buckets.earliest()
-
-    def nuisance_share(self, window: Window, now: float) -> float | None:
-        return self.tier_stats(window, now).prank_share_pct
-
-    @staticmethod
-    def is_nuisance(category: CallCategory) -> bool:
-        return category in NUISANCE_CATEGORIES
 
 
 def _worst_first(r: ResponseStats) -> tuple[bool, float, int, str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any
 
-from wallboard.core.model import Incident, Tier, Unit
+from wallboard.core.model import CallKindGroup, Incident, Tier, Unit
 
 
 class Window(StrEnum):
@@ -86,6 +86,24 @@ class TierStats:
     def abandoned_pct(self) -> float | None:
         return None if self.received == 0 else 100.0 * self.abandoned / self.received
 
+    def plus(self, other: TierStats) -> TierStats:
+        """The statistics of both sets of calls together (every field is a count; shares follow from them)."""
+        if other.window is not self.window:
+            raise ValueError(f"cannot add {other.window.value} statistics to {self.window.value} ones")
+        return TierStats(
+            window=self.window,
+            received=self.received + other.received,
+            answered_by_tier={t: n + other.answered_by_tier.get(t, 0) for t, n in self.answered_by_tier.items()},
+            escalations={pair: n + other.escalations.get(pair, 0) for pair, n in self.escalations.items()},
+            abandoned=self.abandoned + other.abandoned,
+            waiting=self.waiting + other.waiting,
+            answered_within_threshold=self.answered_within_threshold + other.answered_within_threshold,
+            answer_threshold_s=self.answer_threshold_s,
+            genuine=self.genuine + other.genuine,
+            nuisance=self.nuisance + other.nuisance,
+            categorised=self.categorised + other.categorised,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ResponseStats:
@@ -119,6 +137,23 @@ class BoardSnapshot:
     response_by_polres: tuple[ResponseStats, ...]  # one per Polres, worst (highest p90) first
     response_polda: ResponseStats
     units_by_status: dict[str, int] = field(default_factory=dict)  # UnitStatus value -> count
+    # The same tier statistics split by kind of call, for the supervisor's genuine / prank / other filter.
+    tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = field(default_factory=dict)
+    # Drill-downs the hub was asked for (an open Polres or Polda detail), by Polres or Polda id.
+    details: dict[str, PolresDetail] = field(default_factory=dict)
+
+    def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
+        """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""
+        whole = self.tiers[window]
+        if kinds is None or kinds >= frozenset(CallKindGroup) or window not in self.tiers_by_kind:
+            return whole
+        parts = self.tiers_by_kind[window]
+        empty = TierStats(window, 0, dict.fromkeys(whole.answered_by_tier, 0), dict.fromkeys(whole.escalations, 0),
+                          0, 0, 0, whole.answer_threshold_s, 0, 0, 0)  # fmt: skip
+        total = empty
+        for kind in sorted(kinds):
+            total = total.plus(parts[kind])
+        return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +163,7 @@ class IncidentTimeline:
     incident: Incident
     answered_at: float | None  # from the linked call
     caller_number: str | None  # full number: mask it (core.privacy) before showing or exporting
-    overdue: bool  # open, no unit on scene, past the target
+    overdue: bool  # open, no unit on scene, past the target (core.metrics.is_overdue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +174,7 @@ class PolresDetail:
     stats: ResponseStats
     incidents: tuple[IncidentTimeline, ...]  # newest first: those received in the window, plus any still open
     units: tuple[Unit, ...]
+    polres_ids: tuple[str, ...] = ()  # the Polres it covers: one, or every Polres of a Polda's detail
 
 
 def to_jsonable(value: Any) -> Any:

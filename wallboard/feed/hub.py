@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from wallboard.config import Config
 from wallboard.core import records
+from wallboard.core.alerts import Alert, AlertThresholds, evaluate
 from wallboard.core.freshness import Freshness, FreshnessTracker, StreamHealth, backoff_delay
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Call, Incident, Unit
@@ -103,6 +104,7 @@ class FeedHub(QObject):
     freshnessChanged = Signal(object)  # dict[str, StreamHealth]
     problemReported = Signal(str, str)  # (stream, message)
     referenceChanged = Signal(object)  # ReferenceData
+    alertsChanged = Signal(object)  # list[Alert], evaluated once per snapshot or freshness change, for every view
 
     def __init__(
         self,
@@ -153,6 +155,9 @@ class FeedHub(QObject):
         self._replay: RecordSource | None = None
         self.response_window = Window(config.board.response_window)
         self.last_snapshot: BoardSnapshot | None = None
+        self.alerts: list[Alert] = []
+        self._thresholds = alert_thresholds(config)
+        self._details: dict[str, int] = {}  # drill-downs open somewhere -> how many views show each
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
@@ -402,9 +407,32 @@ class FeedHub(QObject):
     def _emit_snapshot(self) -> None:
         self._dirty = False
         self._last_emit_real = self._monotonic()
-        snapshot = self.engine.snapshot(self.clock.now(), self.response_window)
+        snapshot = self.engine.snapshot(self.clock.now(), self.response_window, details=tuple(self._details))
         self.last_snapshot = snapshot
         self.snapshotChanged.emit(snapshot)
+        self._evaluate_alerts()
+
+    def _evaluate_alerts(self) -> None:
+        """The alert rules run here, once, over the snapshot and the feed's health; every view gets the result."""
+        if self.last_snapshot is None:
+            return
+        alerts = evaluate(self.last_snapshot, self._last_health or self.health(), self._thresholds)
+        if alerts != self.alerts:
+            self.alerts = alerts
+            self.alertsChanged.emit(alerts)
+
+    def watch_detail(self, unit_id: str) -> None:
+        """A drill-down of ``unit_id`` (a Polres, or the board's Polda) is open: snapshots carry it from now on."""
+        self._details[unit_id] = self._details.get(unit_id, 0) + 1
+        if self._details[unit_id] == 1:
+            self._emit_snapshot()
+
+    def unwatch_detail(self, unit_id: str) -> None:
+        count = self._details.get(unit_id, 0) - 1
+        if count > 0:
+            self._details[unit_id] = count
+        else:
+            self._details.pop(unit_id, None)
 
     def set_response_window(self, window: Window) -> None:
         self.response_window = window
@@ -429,9 +457,22 @@ class FeedHub(QObject):
                     log.info("%s stream: %s", name, h.state.value)
             self._last_health = health
             self.freshnessChanged.emit(health)
+            self._evaluate_alerts()
 
     def on_snapshot(self, slot: Callable[[BoardSnapshot], None]) -> None:
         """Subscribe and get the latest snapshot at once if there is one."""
         self.snapshotChanged.connect(slot)
         if self.last_snapshot is not None:
             slot(self.last_snapshot)
+
+
+def alert_thresholds(config: Config) -> AlertThresholds:
+    a = config.alerts
+    return AlertThresholds(
+        waiting_max=a.waiting_max,
+        longest_wait_s=a.longest_wait_s,
+        polres_p90_s=a.polres_p90_s,
+        mabes_per_hour=a.mabes_per_hour,
+        overdue_max=a.overdue_max,
+        stream_stale=a.stream_stale,
+    )

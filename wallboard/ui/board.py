@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from wallboard.config import Config
-from wallboard.core.alerts import Alert, AlertThresholds, evaluate
+from wallboard.core.alerts import Alert
 from wallboard.core.freshness import StreamHealth
-from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Incident, Unit
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
@@ -40,10 +39,21 @@ ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
 
 
-def thresholds(config: Config) -> AlertThresholds:
-    a = config.alerts
-    return AlertThresholds(a.waiting_max, a.longest_wait_s, a.polres_p90_s, a.mabes_per_hour, a.overdue_max,
-                           a.stream_stale)  # fmt: skip
+class WallView(Protocol):
+    """What every view of the wall takes from the hub (the kiosk and the supervisor talk to views through this).
+
+    A view renders what it is given and nothing else: it never asks the engine, never polls, never evaluates rules.
+    """
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None: ...
+    def update_freshness(self, health: Mapping[str, StreamHealth]) -> None: ...
+    def update_alerts(self, alerts: list[Alert]) -> None: ...
+    def update_units(self, units: list[Unit]) -> None: ...
+    def update_incidents(self, incidents: list[Incident]) -> None: ...
+    def set_reference(self, reference: ReferenceData) -> None: ...
+    def detail_ids(self) -> list[str]:
+        """The drill-downs (Polres or Polda ids) this view shows, which the hub must put into its snapshots."""
+        ...
 
 
 def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget | None:
@@ -61,7 +71,6 @@ class BoardView(QWidget):
     """One screenful of the board. ``name`` picks the layout."""
 
     polresActivated = Signal(str)
-    alertsChanged = Signal(object)  # list[Alert]
     scaleChanged = Signal(float)  # the size unit: 1.0 at 1080 lines, 2.0 at 4K
 
     def __init__(
@@ -73,7 +82,6 @@ class BoardView(QWidget):
         parent: QWidget | None = None,
         *,
         map_factory: MapFactory | None = None,
-        engine: MetricsEngine | None = None,
     ) -> None:
         super().__init__(parent)
         self.name = name
@@ -126,7 +134,7 @@ class BoardView(QWidget):
         elif name.startswith("polres:") and name.removeprefix("polres:"):
             # A Polres on the wall: its incidents and units under the same header (clock, freshness, alerts) as
             # every other view, so a stale feed shows while this page is up, and at wall-size type.
-            self.detail = PolresDetailView(name.removeprefix("polres:"), config, reference, clock, engine)
+            self.detail = PolresDetailView(name.removeprefix("polres:"), config, reference, clock)
             self.body.addWidget(self.detail, 0, 0)
         else:
             raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)}, polres:<id>)")
@@ -156,12 +164,19 @@ class BoardView(QWidget):
                 panel.update_snapshot(snapshot)
             except Exception:  # a bug in one panel must not take the wall down: log it, keep the rest
                 log.exception("panel %s failed to update", type(panel).__name__)
-        self._evaluate_alerts()
 
     def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
         self.health = dict(health)
         self.header.update_freshness(health)
-        self._evaluate_alerts()
+
+    def update_alerts(self, alerts: list[Alert]) -> None:
+        """The hub's alerts (evaluated once upstream): the ticker shows them."""
+        if alerts != self.alerts:
+            self.alerts = list(alerts)
+            self.header.ticker.set_alerts(self.alerts)
+
+    def detail_ids(self) -> list[str]:
+        return [self.detail.polres_id] if self.detail is not None else []
 
     def update_units(self, units: list[Unit]) -> None:
         if self.map is not None:
@@ -185,8 +200,12 @@ class BoardView(QWidget):
         hub.unitsChanged.connect(self.update_units)
         hub.incidentsChanged.connect(self.update_incidents)
         hub.referenceChanged.connect(self.set_reference)
+        hub.alertsChanged.connect(self.update_alerts)
+        for unit_id in self.detail_ids():
+            hub.watch_detail(unit_id)
         if hub.last_snapshot is not None:
             self.update_snapshot(hub.last_snapshot)
+        self.update_alerts(hub.alerts)
         if self.map is not None:
             self.map.update_units(list(hub.engine.units.values()))
             self.map.update_incidents(list(hub.engine.incidents.values()))
@@ -202,15 +221,6 @@ class BoardView(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
-
-    def _evaluate_alerts(self) -> None:
-        if self.snapshot is None:
-            return
-        alerts = evaluate(self.snapshot, self.health, thresholds(self.config))
-        if [a.id for a in alerts] != [a.id for a in self.alerts] or alerts != self.alerts:
-            self.alerts = alerts
-            self.header.ticker.set_alerts(alerts)
-            self.alertsChanged.emit(alerts)
 
     # --- scale -------------------------------------------------------------------------------------------------------
 
@@ -240,12 +250,11 @@ def create_view(
     config: Config,
     reference: ReferenceData,
     clock: Clock,
-    engine: MetricsEngine | None = None,
     *,
     map_factory: MapFactory | None = None,
-) -> QWidget:
+) -> BoardView:
     """A view by name, for the kiosk playlist. ``polres:<id>`` is the Polres drill-down as a view."""
-    return BoardView(name, config, reference, clock, map_factory=map_factory, engine=engine)
+    return BoardView(name, config, reference, clock, map_factory=map_factory)
 
 
 class BoardWindow(QMainWindow):

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from wallboard.config import Config
-from wallboard.core.metrics import MetricsEngine
 from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
@@ -48,16 +47,13 @@ class PolresDetailView(Panel):
         config: Config,
         reference: ReferenceData,
         clock: Clock,
-        engine: MetricsEngine | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        polres = reference.polres.get(polres_id)
-        super().__init__(polres.name if polres else polres_id, parent)
+        place = reference.polres.get(polres_id) or reference.poldas.get(polres_id)
+        super().__init__(place.name if place else polres_id, parent)
         self.polres_id = polres_id
         self.config = config
         self.clock = clock
-        self.engine = engine
-        self.window_choice = Window(config.board.response_window)
         self.zone = ZoneInfo(config.board.tz)
         self.summary = TextLabel("")
         self.outer.addWidget(self.summary)
@@ -81,13 +77,12 @@ class PolresDetailView(Panel):
         return "–" if t is None else datetime.fromtimestamp(t, self.zone).strftime("%H:%M:%S")
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
-        if self.engine is not None:
-            self.show_detail(self.engine)
+        """Show this drill-down as the snapshot carries it (the hub puts it in while this view is watched)."""
+        detail = snapshot.details.get(self.polres_id)
+        if detail is not None:
+            self.show_polres_detail(detail, snapshot.as_of)
 
-    def show_detail(self, engine: MetricsEngine) -> None:
-        self.show_polres_detail(engine.polres_detail(self.polres_id, self.clock.now(), self.window_choice))
-
-    def show_polres_detail(self, detail: PolresDetail) -> None:
+    def show_polres_detail(self, detail: PolresDetail, as_of: float) -> None:
         self.detail = detail
         s = detail.stats
         window = {Window.TODAY: tr("today"), Window.LAST_60_MIN: tr("last 60 min"),
@@ -115,7 +110,7 @@ class PolresDetailView(Panel):
                     item.setBackground(QColor(theme.VERMILLION))
                 self.incidents.setItem(row, col, item)
         self.units.setRowCount(len(detail.units))
-        now = self.clock.now()
+        now = as_of
         for row, u in enumerate(detail.units):
             age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
             status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))
@@ -136,16 +131,13 @@ class PolresDetailView(Panel):
 
 
 class PolresDetailDialog(QDialog):
-    """The supervisor's drill-down after clicking a Polres gauge."""
+    """The supervisor's drill-down after clicking a Polres (or the Polda's) gauge."""
 
     def __init__(
-        self, polres_id: str, config: Config, engine: MetricsEngine, clock: Clock, window: Window,
-        parent: QWidget | None = None,
-    ) -> None:  # fmt: skip
+        self, polres_id: str, config: Config, reference: ReferenceData, clock: Clock, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.view = PolresDetailView(polres_id, config, engine.reference, clock, engine)
-        self.view.window_choice = window
-        self.view.show_detail(engine)
+        self.view = PolresDetailView(polres_id, config, reference, clock)
         self.setWindowTitle(self.view.title.text())
         layout = QVBoxLayout(self)
         layout.addWidget(self.view)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QKeyEvent, QKeySequence, QShortcut
@@ -29,8 +29,13 @@ from PySide6.QtWidgets import (
 
 from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
+from wallboard.core.freshness import StreamHealth
+from wallboard.core.model import Incident, Unit
+from wallboard.core.reference import ReferenceData
+from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
 from wallboard.pin import verify_pin
+from wallboard.ui.board import WallView
 from wallboard.ui.i18n import tr
 
 if TYPE_CHECKING:
@@ -38,7 +43,17 @@ if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
 
 log = logging.getLogger(__name__)
+
+
+class KioskView(WallView, Protocol):
+    """A playlist view: a widget that is also a wall view."""
+
+    def objectName(self) -> str: ...
+
+
 ViewFactory = Callable[[str], QWidget]
+#: Hands one piece of the hub's state to a view.
+Delivery = Callable[[WallView], None]
 UNAVAILABLE = "kiosk-view-unavailable"  # objectName of the notice shown where a view could not be created
 RETRY_S = 60.0
 
@@ -64,6 +79,37 @@ def parse_screens(entries: list[str]) -> list[tuple[int, list[str]]]:
         names = [v.strip() for v in views.split(",") if v.strip()] or ["overview"]
         out.append((int(screen) if screen.strip().isdigit() else 0, names))
     return out
+
+
+class UnavailableView(QLabel):
+    """Shown where a view could not be created: says so, takes every update and ignores it (``tick`` retries)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(tr("This view is unavailable; see the log.") + f"\n{name}")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setObjectName(UNAVAILABLE)
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        del snapshot
+
+    def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
+        del health
+
+    def update_alerts(self, alerts: list[Alert]) -> None:
+        del alerts
+
+    def update_units(self, units: list[Unit]) -> None:
+        del units
+
+    def update_incidents(self, incidents: list[Incident]) -> None:
+        del incidents
+
+    def set_reference(self, reference: ReferenceData) -> None:
+        del reference
+
+    def detail_ids(self) -> list[str]:
+        return []
 
 
 class Playlist(QObject):
@@ -140,7 +186,7 @@ class KioskWindow(QWidget):
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.ask_pin)
         self.pin_prompt: Callable[[], tuple[str, bool]] = self._prompt_pin
-        self.last_state: dict[str, Any] = {}
+        self.last_state: dict[str, Delivery] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.tick)
@@ -184,23 +230,17 @@ class KioskWindow(QWidget):
             return self.factory(name)
         except Exception:
             log.exception("kiosk: could not create view %r; retrying in %d s", name, RETRY_S)
-            notice = QLabel(tr("This view is unavailable; see the log.") + f"\n{name}")
-            notice.setTextFormat(Qt.TextFormat.PlainText)
-            notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            notice.setObjectName(UNAVAILABLE)
-            return notice
+            return UnavailableView(name)
 
-    def deliver(self, method: str, *args: Any) -> None:
-        """Call ``method`` on every view; a view that raises is logged, rebuilt and given the latest state."""
-        self.last_state[method] = args
+    def deliver(self, kind: str, delivery: Delivery) -> None:
+        """Hand one kind of state (snapshot, freshness, alerts...) to every view; a view that raises is logged,
+        rebuilt and given the latest state of every kind."""
+        self.last_state[kind] = delivery
         for index, view in enumerate(list(self.views)):
-            handler = getattr(view, method, None)
-            if handler is None:
-                continue
             try:
-                handler(*args)
+                delivery(cast(WallView, view))
             except Exception:
-                log.exception("kiosk: view %r failed in %s; rebuilding it", self.view_names[index], method)
+                log.exception("kiosk: view %r failed in %s; rebuilding it", self.view_names[index], kind)
                 self._rebuild(index)
 
     def _rebuild(self, index: int) -> None:
@@ -212,13 +252,11 @@ class KioskWindow(QWidget):
         self.views[index] = new
         self.stack.setCurrentIndex(self.playlist.index)
         self.rebuilds += 1
-        for method, args in self.last_state.items():
-            handler = getattr(new, method, None)
-            if handler is not None:
-                try:
-                    handler(*args)
-                except Exception:
-                    log.exception("kiosk: rebuilt view %r still fails in %s", self.view_names[index], method)
+        for kind, delivery in self.last_state.items():
+            try:
+                delivery(cast(WallView, new))
+            except Exception:
+                log.exception("kiosk: rebuilt view %r still fails in %s", self.view_names[index], kind)
 
     def on_alerts(self, alerts: list[Alert]) -> None:
         if not self.kiosk.alert_brings_view:
@@ -279,18 +317,14 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
             board_config = replace(config, map=replace(config.map, autofit=True))  # nobody pans a kiosk map
 
         def factory(name: str, cfg: Config = board_config) -> QWidget:
-            return create_view(name, cfg, engine.reference, hub.clock, engine=engine)
+            view = create_view(name, cfg, engine.reference, hub.clock)
+            for unit_id in view.detail_ids():  # a Polres page: the hub's snapshots carry its drill-down
+                hub.watch_detail(unit_id)
+            return view
 
         window = KioskWindow(factory, names, kiosk_config, hub.clock, screen_index=screen_index)
-        hub.snapshotChanged.connect(lambda s, w=window: w.deliver("update_snapshot", s))
-        hub.freshnessChanged.connect(lambda h, w=window: w.deliver("update_freshness", h))
-        hub.unitsChanged.connect(lambda u, w=window: w.deliver("update_units", u))
-        hub.incidentsChanged.connect(lambda i, w=window: w.deliver("update_incidents", i))
-        hub.referenceChanged.connect(lambda r, w=window: w.deliver("set_reference", r))
-        for view in window.views:
-            signal = getattr(view, "alertsChanged", None)
-            if signal is not None:
-                signal.connect(window.on_alerts)
+        connect_views(window, hub)
+        window.on_alerts(hub.alerts)
         window.showFullScreen()
         windows.append(window)
 
@@ -308,6 +342,22 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
     awake.inhibit()
     _keep.append(awake)
     return windows
+
+
+def connect_views(window: KioskWindow, hub: FeedHub) -> None:
+    """Every kind of the hub's state goes to every view of the window through the WallView protocol."""
+    hub.snapshotChanged.connect(lambda s: window.deliver("snapshot", lambda v: v.update_snapshot(s)))
+    hub.freshnessChanged.connect(lambda h: window.deliver("freshness", lambda v: v.update_freshness(h)))
+    hub.alertsChanged.connect(lambda a: window.deliver("alerts", lambda v: v.update_alerts(a)))
+    hub.unitsChanged.connect(lambda u: window.deliver("units", lambda v: v.update_units(u)))
+    hub.incidentsChanged.connect(lambda i: window.deliver("incidents", lambda v: v.update_incidents(i)))
+    hub.referenceChanged.connect(lambda r: window.deliver("reference", lambda v: v.set_reference(r)))
+    hub.alertsChanged.connect(window.on_alerts)
+    if hub.last_snapshot is not None:
+        snapshot = hub.last_snapshot
+        window.deliver("snapshot", lambda v: v.update_snapshot(snapshot))
+    alerts = list(hub.alerts)
+    window.deliver("alerts", lambda v: v.update_alerts(alerts))
 
 
 _keep: list[object] = []

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from wallboard.config import Config
+from wallboard.core.alerts import evaluate
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.snapshot import Window
@@ -25,7 +26,8 @@ def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: t
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from wallboard.ui.board import BoardView, create_view
+    from wallboard.feed.hub import alert_thresholds
+    from wallboard.ui.board import create_view
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -37,19 +39,15 @@ def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: t
         name: StreamHealth(name, Freshness.LIVE, now, now, None, 0, 0, 2.0)
         for name in ("reference", "calls", "units", "queue")
     }
-    snapshot = engine.snapshot(now, Window(config.board.response_window))
-    if isinstance(view, BoardView):
-        view.update_freshness(health)
-        view.update_snapshot(snapshot)
-        view.update_units(list(engine.units.values()))
-        view.update_incidents(list(engine.incidents.values()))
-    elif hasattr(view, "update_snapshot"):
-        view.update_snapshot(snapshot)
-        if hasattr(view, "show_detail"):
-            view.show_detail(engine)
+    snapshot = engine.snapshot(now, Window(config.board.response_window), details=view.detail_ids())
+    view.update_freshness(health)
+    view.update_snapshot(snapshot)
+    view.update_alerts(evaluate(snapshot, health, alert_thresholds(config)))
+    view.update_units(list(engine.units.values()))
+    view.update_incidents(list(engine.incidents.values()))
     view.show()
     QCoreApplication.processEvents()
-    map_view = getattr(view, "map", None)
+    map_view = view.map
     if map_view is not None and not map_view.is_loaded:
         loop = QEventLoop()
         map_view.loaded.connect(loop.quit)

@@ -1,15 +1,13 @@
 """The supervisor's tools on the windowed board: window choice, call-type filter, drill-down and exports.
 
 The call-type filter (genuine / prank-silent / other) applies to the call-volume chart (series hidden) and to the
-queue-and-tiers panel, whose counts are recomputed from the engine's calls of the kept kinds. With every kind
-checked the panel shows the engine's own numbers untouched.
+queue-and-tiers panel, which then sums the snapshot's per-kind tier statistics (computed by the engine, like every
+number on the wall). With every kind checked the panel shows the engine's whole figures.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -19,9 +17,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QMessageBox, QToolBar
 
-from wallboard.core.metrics import MetricsEngine
-from wallboard.core.model import TIERS_IN_ORDER, CallCategory, CallKindGroup, Tier
-from wallboard.core.snapshot import BoardSnapshot, TierStats, Window
+from wallboard.core.model import CallKindGroup
+from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailDialog
@@ -36,7 +33,7 @@ if TYPE_CHECKING:
 
     from wallboard.ui.board import BoardWindow
 
-__all__ = ["SupervisorTools", "attach_supervisor", "export_csv", "filtered_tier_stats", "snapshot_rows"]
+__all__ = ["SupervisorTools", "attach_supervisor", "snapshot_rows"]
 log = logging.getLogger(__name__)
 WINDOWS = ((Window.LAST_60_MIN, N_("last hour")), (Window.TODAY, N_("today")), (Window.LAST_7_DAYS, N_("7 days")))
 FILTERS = (
@@ -44,13 +41,11 @@ FILTERS = (
     (CallKindGroup.NUISANCE, N_("prank / silent")),
     (CallKindGroup.OTHER, N_("information / complaint")),
 )
-export_csv = write_csv  # kept importable from here for callers of the first version
 
 
 class SupervisorHub(Protocol):
     """What the tools need of the feed hub (``FeedHub`` has all of it; tests pass a small stand-in)."""
 
-    engine: MetricsEngine
     clock: Clock
     response_window: Window
     last_snapshot: BoardSnapshot | None
@@ -59,65 +54,8 @@ class SupervisorHub(Protocol):
     def snapshotChanged(self) -> SignalInstance: ...  # Qt signal name
 
     def set_response_window(self, window: Window) -> None: ...
-
-
-def filtered_tier_stats(
-    engine: MetricsEngine, window: Window, now: float, kinds: frozenset[CallKindGroup]
-) -> TierStats:
-    """``engine.tier_stats(window, now)`` counting only calls of the given kinds.
-
-    Calls are bucketed by the minute exactly as the engine buckets them, so with every kind kept the result equals
-    the engine's own.
-    """
-    start, end = engine.window_bounds(window, now)
-    first_minute, last_minute = math.ceil(start / 60), math.ceil(end / 60)  # the engine's minute alignment
-    threshold = engine.settings.answer_threshold_s
-    received = abandoned = waiting = within = genuine = nuisance = categorised = 0
-    by_tier = dict.fromkeys(TIERS_IN_ORDER, 0)
-    escalations: dict[tuple[Tier, Tier], int] = {
-        (a, b): 0 for i, a in enumerate(TIERS_IN_ORDER) for b in TIERS_IN_ORDER[i + 1 :]
-    }
-    for call in engine.calls.values():
-        if not first_minute <= int(call.received_at // 60) < last_minute or not engine.in_scope(call.polres_id):
-            continue
-        group = CallKindGroup.of(call.category)
-        if group not in kinds:
-            continue
-        received += 1
-        genuine += group is CallKindGroup.GENUINE
-        nuisance += group is CallKindGroup.NUISANCE
-        categorised += call.category is not CallCategory.UNKNOWN
-        for e in call.escalations:
-            if (e.from_tier, e.to_tier) in escalations:
-                escalations[(e.from_tier, e.to_tier)] += 1
-        if call.answered_at is not None and call.answered_tier is not None:
-            by_tier[call.answered_tier] += 1
-            within += call.answered_at - call.received_at <= threshold
-        elif call.abandoned_at is not None:
-            abandoned += 1
-        else:
-            waiting += 1
-    return TierStats(
-        window=window,
-        received=received,
-        answered_by_tier=by_tier,
-        escalations=escalations,
-        abandoned=abandoned,
-        waiting=waiting,
-        answered_within_threshold=within,
-        answer_threshold_s=threshold,
-        genuine=genuine,
-        nuisance=nuisance,
-        categorised=categorised,
-    )
-
-
-def filtered_snapshot(engine: MetricsEngine, snapshot: BoardSnapshot, kinds: frozenset[CallKindGroup]) -> BoardSnapshot:
-    """``snapshot`` with its tier statistics counting only the given kinds of call."""
-    if kinds == frozenset(CallKindGroup):
-        return snapshot
-    tiers = {w: filtered_tier_stats(engine, w, snapshot.as_of, kinds) for w in snapshot.tiers}
-    return replace(snapshot, tiers=tiers)
+    def watch_detail(self, unit_id: str) -> None: ...
+    def unwatch_detail(self, unit_id: str) -> None: ...
 
 
 class SupervisorTools:
@@ -161,8 +99,6 @@ class SupervisorTools:
         self._scale_toolbar(window.view.scale)
         if window.view.gauges is not None:
             window.view.gauges.polresActivated.connect(self.open_detail)
-        # Connected after the board's own slot (app.py connects the board first), so the filtered tiers win.
-        hub.snapshotChanged.connect(self._apply_tier_filter)
 
     def _scale_toolbar(self, unit: float) -> None:
         size = theme.px(14, unit)
@@ -181,24 +117,19 @@ class SupervisorTools:
         volume = self.window.view.volume
         if volume is not None:
             volume.set_series_visible({key.value: box.isChecked() for key, box in self.filters.items()})
-        if self.hub.last_snapshot is not None:
-            self._apply_tier_filter(self.hub.last_snapshot)
-
-    def _apply_tier_filter(self, snapshot: BoardSnapshot) -> None:
         tiers = self.window.view.tiers
-        if tiers is None:
-            return
-        try:
-            tiers.update_snapshot(filtered_snapshot(self.hub.engine, snapshot, self.kinds()))
-        except Exception:  # the filter is a view option: never let it take the board down
-            log.exception("supervisor: could not apply the call-type filter to the tiers panel")
+        if tiers is not None:
+            tiers.set_kinds(self.kinds())
 
     # --- drill-down ------------------------------------------------------------------------------------------------
 
     def open_detail(self, polres_id: str) -> PolresDetailDialog:
-        dialog = PolresDetailDialog(polres_id, self.window.config, self.hub.engine, self.hub.clock,
-                                    self.hub.response_window, self.window)  # fmt: skip
+        view = self.window.view
+        dialog = PolresDetailDialog(polres_id, self.window.config, view.reference, self.hub.clock, self.window)
         self.hub.snapshotChanged.connect(dialog.view.update_snapshot)  # the drill-down stays live while open
+        self.hub.watch_detail(polres_id)  # snapshots carry this drill-down from now on (and one goes out now)
+        if self.hub.last_snapshot is not None:
+            dialog.view.update_snapshot(self.hub.last_snapshot)
         dialog.finished.connect(lambda _result, d=dialog: self._forget(d))
         dialog.show()
         self.dialogs.append(dialog)
@@ -206,6 +137,7 @@ class SupervisorTools:
 
     def _forget(self, dialog: PolresDetailDialog) -> None:
         self.hub.snapshotChanged.disconnect(dialog.view.update_snapshot)
+        self.hub.unwatch_detail(dialog.view.polres_id)
         if dialog in self.dialogs:
             self.dialogs.remove(dialog)
         dialog.deleteLater()

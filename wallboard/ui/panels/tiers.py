@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
-from wallboard.core.model import Tier
+from wallboard.core.model import CallKindGroup, Tier
 from wallboard.core.snapshot import BoardSnapshot, TierStats, Window
 from wallboard.ui import theme
 from wallboard.ui.i18n import fmt_int, fmt_num, fmt_pct, tr
@@ -90,7 +90,16 @@ class TiersPanel(Panel):
                 self.cells[(key, column)] = cell
                 self.grid.addWidget(cell, r, c)
         self._trend_colours: dict[str, str] = {}
+        self.kinds: frozenset[CallKindGroup] = frozenset(CallKindGroup)
+        self.snapshot: BoardSnapshot | None = None
         self.set_scale(1.0)
+
+    def set_kinds(self, kinds: frozenset[CallKindGroup]) -> None:
+        """Count only these kinds of call (the supervisor's filter); the figures come from the snapshot's per-kind
+        statistics, summed in core."""
+        self.kinds = frozenset(kinds)
+        if self.snapshot is not None:
+            self.update_snapshot(self.snapshot)
 
     def set_scale(self, unit: float) -> None:
         super().set_scale(unit)
@@ -127,6 +136,7 @@ class TiersPanel(Panel):
         }
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        self.snapshot = snapshot
         q = snapshot.queue
         self.waiting_value.setText(fmt_int(q.waiting))
         warn = q.waiting > 0 and (q.longest_wait_s or 0) > 10
@@ -135,7 +145,9 @@ class TiersPanel(Panel):
         self.longest_value.set_style(
             theme.px(theme.HEADLINE, self.unit), bold=True, colour=theme.VERMILLION if warn else theme.TEXT
         )
-        today, hour, previous = (snapshot.tiers[w] for w in (Window.TODAY, Window.LAST_60_MIN, Window.PREVIOUS_60_MIN))
+        today, hour, previous = (
+            snapshot.tier_stats(w, self.kinds) for w in (Window.TODAY, Window.LAST_60_MIN, Window.PREVIOUS_60_MIN)
+        )
         show_polsek = (
             today.answered_by_tier[Tier.POLSEK] > 0 or today.escalations.get((Tier.POLSEK, Tier.POLRES), 0) > 0
         )
