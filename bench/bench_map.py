@@ -87,7 +87,7 @@ def naive_tick(view: MapView, naive_view: QWebEngineView, batch: list[Unit]) -> 
             folium.CircleMarker([u.fix.lat, u.fix.lon], radius=4, tooltip=u.callsign).add_to(group)
 
     started = time.perf_counter()
-    html = build_page(view.reference, "kaltim", MapConfig(), 600, map_labels(), add_units)
+    html = build_page(view.reference, "kaltim", MapConfig(), map_labels(), add_units)
     view.scheme_handler.pages["/naive.html"] = html.encode()
     loaded: list[bool] = []
     naive_view.page().loadFinished.connect(loaded.append)

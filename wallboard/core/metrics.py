@@ -124,6 +124,12 @@ def overdue_at(incident: Incident, target_s: float) -> float | None:
     return incident.call_received_at + target_s
 
 
+def ageing_at(incident: Incident, target_s: float) -> float | None:
+    """When an incident without a unit on scene has used half its target (the map turns it amber), or None."""
+    deadline = overdue_at(incident, target_s)
+    return None if deadline is None else deadline - target_s / 2
+
+
 def is_overdue(incident: Incident, now: float, target_s: float) -> bool:
     """Open, no unit on scene, and the call came in more than ``target_s`` before ``now``."""
     deadline = overdue_at(incident, target_s)

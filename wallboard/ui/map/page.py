@@ -18,6 +18,7 @@ from branca.element import Element
 from wallboard.config import MapConfig
 from wallboard.core.reference import ReferenceData
 from wallboard.resources import resource_path
+from wallboard.ui.map.payload import INCIDENT_FIELDS, UNIT_FIELDS
 
 HERE = Path(__file__).resolve().parent
 BASEMAP_ATTRIBUTION = "Boundaries: cahyadsn/wilayah_boundaries (MIT)"
@@ -63,7 +64,6 @@ def build_page(
     reference: ReferenceData,
     polda_id: str | None,
     config: MapConfig,
-    target_s: float,
     labels: dict[str, Any],
     decorate: Callable[[folium.Map], None] | None = None,
 ) -> str:
@@ -108,10 +108,11 @@ def build_page(
         "staleSeconds": config.stale_fix_s,
         "autofit": config.autofit,
         "bounds": bounds,
-        "targetMinutes": target_s / 60.0,
         # A national board shows the Polda HQs' names; the Polres names only once zoomed in to a province.
         "polresLabelsMinZoom": 7 if polda_id is None else 0,
         "labels": labels,
+        # Where each field sits in the compact unit and incident records (declared once, in payload.py).
+        "fields": {"unit": list(UNIT_FIELDS), "incident": list(INCIDENT_FIELDS)},
     }
     root: Any = m.get_root()  # a branca Figure (typed as Element)
     root.header.add_child(Element(f'<meta http-equiv="Content-Security-Policy" content="{_csp(config)}">'))

@@ -1,12 +1,34 @@
 // Live layer of the wallboard map: units and incidents drawn on a Leaflet canvas, patched in place from Python
 // through runJavaScript with JSON diffs. Every string reaches the page through textContent, never as HTML.
 //
-// Unit records arrive as arrays (compact JSON for 5,000 units): [id, callsign, kind, status, polres, lat, lon, at].
-// Incident records: [id, kind, priority, polres, lat, lon, received, on_scene, closed].
+// Unit and incident records arrive as arrays (compact JSON for 5,000 units). Which position holds which field is
+// declared once, in Python (wallboard/ui/map/payload.py), and given to the page as options.fields.
+// Incidents carry their deadlines (ageing_at, overdue_at: null once a unit is on scene); the page compares them
+// with the clock and applies no rule of its own.
 (function () {
   "use strict";
-  var U_ID = 0, U_CALLSIGN = 1, U_KIND = 2, U_STATUS = 3, U_LAT = 5, U_LON = 6, U_AT = 7;
-  var I_ID = 0, I_KIND = 1, I_PRIORITY = 2, I_LAT = 4, I_LON = 5, I_RECEIVED = 6, I_ON_SCENE = 7, I_CLOSED = 8;
+  var U_ID, U_CALLSIGN, U_KIND, U_STATUS, U_LAT, U_LON, U_AT;
+  var I_ID, I_KIND, I_PRIORITY, I_LAT, I_LON, I_RECEIVED, I_ON_SCENE, I_CLOSED, I_AGEING_AT, I_OVERDUE_AT;
+
+  function positions(names, wanted) {
+    var out = {};
+    wanted.forEach(function (name) {
+      var index = names.indexOf(name);
+      if (index < 0) { throw new Error("map: record field " + name + " missing"); }
+      out[name] = index;
+    });
+    return out;
+  }
+
+  function learnFields(fields) {
+    var u = positions(fields.unit, ["id", "callsign", "kind", "status", "lat", "lon", "at"]);
+    U_ID = u.id; U_CALLSIGN = u.callsign; U_KIND = u.kind; U_STATUS = u.status; U_LAT = u.lat; U_LON = u.lon;
+    U_AT = u.at;
+    var i = positions(fields.incident, ["id", "kind", "priority", "lat", "lon", "received", "on_scene", "closed",
+      "ageing_at", "overdue_at"]);
+    I_ID = i.id; I_KIND = i.kind; I_PRIORITY = i.priority; I_LAT = i.lat; I_LON = i.lon; I_RECEIVED = i.received;
+    I_ON_SCENE = i.on_scene; I_CLOSED = i.closed; I_AGEING_AT = i.ageing_at; I_OVERDUE_AT = i.overdue_at;
+  }
 
   // Okabe-Ito colours (distinguishable with colour-blindness) and a distinct shape per status, so status reads
   // without colour too.
@@ -79,6 +101,7 @@
   }
 
   function WallboardMap(map, options) {
+    learnFields(options.fields);
     this.map = map;
     this.options = options;
     this.labels = options.labels;
@@ -226,12 +249,13 @@
     return lines;
   };
 
-  // Colour by minutes since the call: fresh, past half the target, overdue (pulsing, labelled), unit on scene.
+  // Colour by the incident's deadlines: fresh, past half the target, overdue (pulsing, labelled), unit on scene.
   WallboardMap.prototype.incidentStyle = function (i) {
-    var d = i.d, age = (this.now - d[I_RECEIVED]) / 60, target = this.options.targetMinutes;
+    var d = i.d, now = this.now;
     var onScene = d[I_ON_SCENE] !== null;
-    var overdue = !onScene && age > target;
-    var colour = onScene ? INCIDENT.on_scene : overdue ? INCIDENT.overdue : age > target / 2 ? INCIDENT.ageing : INCIDENT.fresh;
+    var overdue = d[I_OVERDUE_AT] !== null && now > d[I_OVERDUE_AT];
+    var ageing = d[I_AGEING_AT] !== null && now > d[I_AGEING_AT];
+    var colour = onScene ? INCIDENT.on_scene : overdue ? INCIDENT.overdue : ageing ? INCIDENT.ageing : INCIDENT.fresh;
     i.overdue = overdue;
     return { radius: overdue ? (this.pulse ? 17 : 12) : 10, color: colour, weight: overdue ? 4 : 2.5,
       fillColor: colour, fillOpacity: overdue ? 0.25 : 0.12 };
