@@ -4,8 +4,8 @@
     python bench/bench_board.py steady --region indonesia --seconds 120
     python bench/bench_board.py soak --minutes 30 --speed 48        # 24 simulated hours; --minutes 5 for a quick look
 
-Measures, for the main process plus every child (the QtWebEngine processes): CPU as % of one core, total RSS, and
-the largest GUI event-loop stall (a 16 ms timer's largest gap, logged by the app with WALLBOARD_MEASURE=1).
+Measures (with psutil), for the main process plus every child (the QtWebEngine processes): CPU as % of one core,
+PSS and summed RSS, and the largest GUI event-loop stall (a 16 ms timer's largest gap, logged by the app with WALLBOARD_MEASURE=1).
 Goals (issue "Proof"): Kaltim < 15 % of a core and < 600 MB; national < 50 % and < 1.2 GB; no stall > 100 ms;
 soak: RSS growth over the last 20 minutes < 3 %.
 """
@@ -24,89 +24,88 @@ import tempfile
 import time
 from pathlib import Path
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+import psutil
 
 
-def tree(pid: int) -> list[int]:
-    """pid and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
+def tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (the QtWebEngine processes)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
-def process_cpu(pids: list[int]) -> dict[int, float]:
+def process_cpu(procs: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far, by pid."""
     out = {}
-    for p in pids:
+    for p in procs:
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            out[p] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-        except (OSError, IndexError, ValueError):
+            times = p.cpu_times()
+            out[p.pid] = times.user + times.system
+        except psutil.Error:
             pass
     return out
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    return sum(process_cpu(pids).values())
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    return sum(process_cpu(procs).values())
 
 
-def role(pid: int) -> str:
+def role(proc: psutil.Process) -> str:
     """What a process of the board's tree is: the board itself or which QtWebEngine process."""
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        argv = proc.cmdline()
+    except psutil.Error:
         return "gone"
     for arg in argv:
-        if arg.startswith(b"--type="):
-            kind = arg[7:].decode()
+        if arg.startswith("--type="):
+            kind = arg[7:]
             return f"webengine {kind}" + (" (and the renderers it forked)" if kind == "zygote" else "")
-    return "board (Python, Qt, feed" + (", simulator)" if b"demo" in argv else ")")
+    return "board (Python, Qt, feed" + (", simulator)" if "demo" in argv else ")")
 
 
-def pss_mb(pids: list[int]) -> float:
+def pss_mb(procs: list[psutil.Process]) -> float:
     """Proportional set size: pages shared between Chromium's processes counted once, not once per process."""
     total = 0
-    for p in pids:
+    for p in procs:
         try:
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
-        except (OSError, IndexError, ValueError):
+            total += p.memory_full_info().pss
+        except (psutil.Error, AttributeError):
             pass
-    return total / 1024
+    return total / 2**20
 
 
-def rss_mb(pids: list[int]) -> float:
+def rss_mb(procs: list[psutil.Process]) -> float:
     total = 0
-    for p in pids:
+    for p in procs:
         try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_KB
-        except (OSError, IndexError, ValueError):
+            total += p.memory_info().rss
+        except psutil.Error:
             pass
-    return total / 1024
+    return total / 2**20
+
+
+def free_display() -> tuple[subprocess.Popen[bytes], str]:
+    """An Xvfb on a display number it picks itself (-displayfd), so benchmarks and tests can run side by side."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write,))  # fmt: skip
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        raise SystemExit("Xvfb did not start")
+    return xvfb, f":{number}"
 
 
 def start(
     region: str, speed: float, workdir: Path, external_sim: bool = False
 ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], Path, subprocess.Popen[bytes] | None]:
     """Xvfb, then the board (``wallboard demo``; or ``wallboard run`` against a ``wallboard simulate`` process)."""
-    xvfb = subprocess.Popen(["Xvfb", ":77", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(1)
+    xvfb, display = free_display()
     log = workdir / "wallboard.log"
-    env = {**os.environ, "DISPLAY": ":77", "WALLBOARD_MEASURE": "1", "XDG_DATA_HOME": str(workdir)}
+    env = {**os.environ, "DISPLAY": display, "WALLBOARD_MEASURE": "1", "XDG_DATA_HOME": str(workdir)}
     env.pop("QT_QPA_PLATFORM", None)
     sim = None
     if external_sim:
@@ -159,7 +158,8 @@ def steady(region: str, seconds: float, speed: float, external_sim: bool) -> Non
         time.sleep(20)  # let the first full pushes settle
         pids = tree(board.pid)
         cpu0, t0 = process_cpu(pids), time.monotonic()
-        sim_cpu0 = cpu_seconds([sim.pid]) if sim else 0.0
+        sim_procs = tree(sim.pid) if sim else []
+        sim_cpu0 = cpu_seconds(sim_procs)
         rss_samples, pss_samples = [], []
         while time.monotonic() - t0 < seconds:
             time.sleep(5)
@@ -168,7 +168,7 @@ def steady(region: str, seconds: float, speed: float, external_sim: bool) -> Non
             pss_samples.append(pss_mb(pids))
         elapsed = time.monotonic() - t0
         cpu1 = process_cpu(pids)
-        roles = {p: role(p) for p in pids}
+        roles = {p.pid: role(p) for p in pids}
         by_role: dict[str, float] = {}
         for p, seconds_used in cpu1.items():
             by_role[roles[p]] = by_role.get(roles[p], 0.0) + (seconds_used - cpu0.get(p, 0.0)) / elapsed * 100
@@ -181,7 +181,7 @@ def steady(region: str, seconds: float, speed: float, external_sim: bool) -> Non
               f"PSS {max(pss_samples):.0f} MB, summed RSS {max(rss_samples):.0f} MB; "
               f"largest event-loop stall {max_stall(log, 2):.0f} ms")  # fmt: skip
         if sim is not None:
-            print(f"  the simulator process: {(cpu_seconds([sim.pid]) - sim_cpu0) / elapsed * 100:.1f} % of one core "
+            print(f"  the simulator process: {(cpu_seconds(sim_procs) - sim_cpu0) / elapsed * 100:.1f} % of one core "
                   f"(not counted above)")  # fmt: skip
     finally:
         stop(xvfb, board, sim)
