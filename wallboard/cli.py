@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.add_argument("--window", choices=("last_60_min", "today", "last_7_days"), help="response window")
 
+    p = add("import", "wallboard.commands.import_feed:run", "turn a CSV/XLSX export or NENA EIDO into a recording")
+    from wallboard.commands import import_feed
+
+    import_feed.add_arguments(p)
+
     p = add("snapshot", "wallboard.ui.snapshot:main", "render the full board offscreen to a PNG")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (default 1920x1080)")
