@@ -204,7 +204,7 @@ def _merge(spec: RecordSpec, state: dict[str, Any], origin: dict[str, int], valu
             continue
         current = state.get(name)
         if current is not None and spec.fields[name].agg == "same" and current != value:
-            conflicts.append((name, f"{value!r} here, {current!r} on the row at {origin[name]}"))
+            conflicts.append((name, f"{value!r} here, {current!r} on @{origin[name]}"))
     if conflicts:
         return conflicts
     for name, value in values.items():
@@ -452,7 +452,7 @@ class RowImport:
                     conflicts = _merge(spec, state, origin, row, line)
                     for name, detail in conflicts:
                         origin_line = origin[name]
-                        shown = detail.replace(f"row at {origin_line}", self.source.location(origin_line))
+                        shown = detail.replace(f"@{origin_line}", self.source.location(origin_line))
                         column = ", ".join(spec.fields[name].columns) or name
                         self._problem(line, column, "conflicting duplicate",
                                       f"duplicate key {key.replace(chr(31), ' / ')!r}: {name} is {shown}")  # fmt: skip
