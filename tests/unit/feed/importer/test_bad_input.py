@@ -63,8 +63,9 @@ def utc(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-def test_wrong_delimiter_names_the_missing_columns_and_suggests_the_right_one(tmp_path: Path,
-                                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_wrong_delimiter_names_the_missing_columns_and_suggests_the_right_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "calls.csv"
     source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n", encoding="utf-8")
     code, _out, err = run_import(capsys, source, mapping_file(tmp_path, delimiter=";"))
