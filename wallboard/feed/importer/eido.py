@@ -12,6 +12,7 @@ files. Documents are grouped by incident in memory (an EIDO export of a month is
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import tempfile
@@ -186,7 +187,11 @@ class EidoImport:
         locations = {c.get("$id"): c for c in _list(doc.get("locationComponent")) if isinstance(c, dict)}
         agencies = {str(c.get("$id")): c for c in _list(doc.get("agencyComponent")) if isinstance(c, dict)}
         calls = [c for c in _list(doc.get("callComponent")) if isinstance(c, dict)]
-        merged = self.incidents.setdefault(incident_id, _Incident())
+        # Work on a copy: a document that turns out bad half-way must leave nothing behind.
+        existing = self.incidents.get(incident_id)
+        merged = copy.deepcopy(existing) if existing is not None else _Incident()
+        units: dict[str, dict[str, Any]] = {}
+        unit_events: list[tuple[str, dict[str, Any]]] = []
         state = merged.state
         state["id"] = incident_id
         if incidents:
@@ -241,7 +246,7 @@ class EidoImport:
             kind_text = str(resource.get("emergencyResourceTypeInternalText")
                             or resource.get("emergencyResourceTypeCommonRegistryText") or "")  # fmt: skip
             merged.has_units = True
-            self.units[unit_id] = {
+            units[unit_id] = {
                 "id": unit_id,
                 "polres_id": state["polres_id"],
                 "kind": self.mapping.eido.unit_kind_map.get(kind_text.casefold(), "R4"),
@@ -252,11 +257,10 @@ class EidoImport:
             for status in statuses:
                 milestone = UNIT_STATUS.get(str(status).casefold())
                 if milestone:
-                    events = self.unit_events.setdefault(unit_id, [])
                     values: dict[str, Any] = {milestone: stamp, "incident_id": incident_id}
                     if milestone == "on_scene_at" and "lat" in state:
                         values.update(lat=state["lat"], lon=state["lon"])
-                    events.append((len(events), len(events), values))
+                    unit_events.append((unit_id, values))
                     incident_milestone = {"dispatched_at": "dispatched_at", "en_route_at": "en_route_at",
                                           "on_scene_at": "on_scene_at"}.get(milestone)  # fmt: skip
                     if incident_milestone:
@@ -267,6 +271,11 @@ class EidoImport:
                 unit_ids.append(unit_id)
         if "call_received_at" not in state:
             _earliest(state, "call_received_at", _time(incident, "lastUpdateTimeStamp") if incident else issued)
+        self.incidents[incident_id] = merged
+        self.units.update(units)
+        for unit_id, values in unit_events:
+            events = self.unit_events.setdefault(unit_id, [])
+            events.append((len(events), len(events), values))
 
     def run(self, out: Path, source_name: str) -> Summary:
         summary = self.summary
