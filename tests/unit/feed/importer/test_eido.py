@@ -48,7 +48,8 @@ def test_the_sample_tells_the_worked_example(tmp_path: Path, capsys: pytest.Capt
     assert by_polres["64.71"]["count"] == 1 and by_polres["64.71"]["median_s"] == 260.0  # ResourcesOnscene 13:04:50
     assert by_polres["64.72"]["count"] == 0 and by_polres["64.72"]["overdue_now"] == 1  # no unit after 36 min
     lines = list(FeedReader(out))
-    incident = [line.record for line in lines if isinstance(line.record, Incident) and line.record.polres_id == "64.71"]
+    incidents = [line.record for line in lines if isinstance(line.record, Incident)]
+    incident = [i for i in incidents if i.polres_id == "64.71"]
     assert [i.rev for i in incident] == [1, 2, 3, 4, 5]
     final = incident[-1]
     assert final.id == "BPN-20261122-0001" and final.priority == 1 and final.kind == "Kecelakaan lalu lintas"
