@@ -250,7 +250,7 @@ def _call_revisions(spec: RecordSpec, s: dict[str, Any], summary: Summary) -> li
         escalations=tuple(escalations), answered_at=answered_at, answered_tier=answered_tier,
         abandoned_at=abandoned_at, category=CallCategory(s.get("category") or "unknown"),
         caller_number=s.get("caller_number"),
-        caller_location=GeoPoint(lat, lon) if lat is not None and lon is not None else None,
+        caller_location=_point(lat, lon),
     )  # fmt: skip
     moments = {received}
     if "escalations" in spec.emit:
@@ -284,7 +284,7 @@ def _incident_revisions(spec: RecordSpec, s: dict[str, Any], summary: Summary) -
     final = Incident(
         id=s["id"], rev=0, polres_id=s["polres_id"], call_id=s.get("call_id"), call_received_at=received,
         priority=Priority(s.get("priority") or 2), kind=s.get("kind") or "",
-        location=GeoPoint(lat, lon) if lat is not None and lon is not None else None,
+        location=_point(lat, lon),
         dispatched_at=s.get("dispatched_at"), en_route_at=s.get("en_route_at"), on_scene_at=s.get("on_scene_at"),
         closed_at=s.get("closed_at"), unit_ids=tuple(s.get("unit_ids") or ()),
     )  # fmt: skip
@@ -316,7 +316,7 @@ def _unit_revisions(spec: RecordSpec, s: dict[str, Any], events: list[tuple[floa
     changes: list[tuple[float, int, UnitStatus, str | None, GeoPoint | None]] = []
     for _line, _n, values in events:
         lat, lon = values.get("lat"), values.get("lon")
-        where = GeoPoint(lat, lon) if lat is not None and lon is not None else None
+        where = _point(lat, lon)
         for name, status in _UNIT_STATUS.items():
             t = values.get(name)
             if t is not None:
@@ -341,9 +341,18 @@ def _unit_revisions(spec: RecordSpec, s: dict[str, Any], events: list[tuple[floa
 
 
 def _valid(record: Call | Incident | Unit) -> None:
-    """The last revision goes through the wire decoder: what the importer writes, the board reads."""
+    """The last revision goes through the wire decoder: what the importer writes, the board reads. (Used where the
+    values come from outside the mapping's typed conversions, e.g. EIDO; rows are checked field by field.)"""
     stream, wire = records.to_wire(record)
     records.from_wire(stream, wire)
+
+
+def _point(lat: float | None, lon: float | None) -> GeoPoint | None:
+    if lat is None or lon is None:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"({lat}, {lon}) is not a WGS84 latitude/longitude")
+    return GeoPoint(lat, lon)
 
 
 # --- the import -------------------------------------------------------------------------------------------------
@@ -468,8 +477,6 @@ class RowImport:
                         revisions = list(_incident_revisions(spec, state, self.summary))
                     else:
                         revisions = list(_unit_revisions(spec, state, events))
-                    if revisions:
-                        _valid(revisions[-1][1])
                 except (WireError, ValueError, KeyError) as exc:
                     self._problem(first_line, "", "record breaks the feed contract", f"{spec.kind} {key!r}: {exc}")
                     continue

@@ -7,6 +7,7 @@ and skipped, the rest of the file imported.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -141,9 +142,12 @@ def _text(raw: Any) -> str:
     return str(raw).strip()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
+
+
 def _clean(text: str) -> str:
     """Control characters (a stray newline in a quoted cell) become spaces: the contract forbids them."""
-    return "".join(" " if ord(ch) < 32 and ch != "\t" else ch for ch in text).strip()
+    return _CONTROL.sub(" ", text).strip() if _CONTROL.search(text) else text
 
 
 def raw_value(spec: FieldSpec, cells: dict[str, Any]) -> Any:
