@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "else from the file name)")  # fmt: skip
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary, no per-row report")
     parser.add_argument("--problems", metavar="FILE.txt", help="write every skipped row's reason here (all of them)")
+    parser.add_argument("--and", dest="more", nargs=2, action="append", default=[], metavar=("SOURCE", "MAPPING"),
+                        help="import another export into the same recording, e.g. the CAD's incidents beside the "
+                        "contact centre's calls (repeatable)")  # fmt: skip
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
@@ -58,79 +61,84 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int | None], None]
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from wallboard.commands.wiring import reference
-    from wallboard.feed.importer.build import RowImport, Summary
+    from wallboard.feed.importer.build import Collector, RowImport, Summary, write_imports
     from wallboard.feed.importer.mapping import MappingError, default_eido_mapping, load_mapping
     from wallboard.feed.importer.sources import SourceError, open_source
 
-    source = Path(args.source)
     out = Path(args.out)
-    try:
-        mapping = load_mapping(Path(args.mapping)) if args.mapping else None
-    except MappingError as exc:
-        print(f"wallboard import: invalid mapping:\n{exc}", file=sys.stderr)
-        return 2
-    fmt = args.format or (mapping.source.format if mapping else None)
-    if fmt is None and source.suffix.lower() in (".json", ".ndjson", ".jsonl"):
-        fmt = "eido"
-    if mapping is None:
-        if fmt != "eido":
-            print("wallboard import: --mapping is required for CSV and XLSX sources (see docs/import.md)",
-                  file=sys.stderr)  # fmt: skip
-            return 2
-        mapping = default_eido_mapping()
-    if source.resolve() == out.resolve():
-        print("wallboard import: --out must not be the source", file=sys.stderr)
-        return 2
-
-    problems_file: IO[str] | None = open(args.problems, "w", encoding="utf-8") if args.problems else None  # noqa: SIM115
+    requests: list[tuple[Path, str | None, str | None]] = [(Path(args.source), args.mapping, args.format)]
+    requests += [(Path(source), mapping, None) for source, mapping in args.more]
+    problems_file: IO[str] | None = None
     shown = 0
 
-    def report(message: str) -> None:
-        nonlocal shown
-        if problems_file is not None:
-            problems_file.write(f"{source}: {message}\n")
-        if args.quiet:
-            return
-        shown += 1
-        if shown <= MAX_SHOWN_PROBLEMS:
-            print(f"{source}: {message}", file=sys.stderr)
-        elif shown == MAX_SHOWN_PROBLEMS + 1:
-            print(f"{source}: more rows skipped; the summary counts them (--problems FILE lists all)",
-                  file=sys.stderr)  # fmt: skip
+    def reporter(source: Path) -> Callable[[str], None]:
+        def report(message: str) -> None:
+            nonlocal shown
+            if problems_file is not None:
+                problems_file.write(f"{source}: {message}\n")
+            if args.quiet:
+                return
+            shown += 1
+            if shown <= MAX_SHOWN_PROBLEMS:
+                print(f"{source}: {message}", file=sys.stderr)
+            elif shown == MAX_SHOWN_PROBLEMS + 1:
+                print("wallboard import: more rows skipped; the summary counts them (--problems FILE lists all)",
+                      file=sys.stderr)  # fmt: skip
+
+        return report
 
     progress, close_progress = _progress_bar(not args.quiet and sys.stderr.isatty())
-    ref = mapping.reference.data.merged(reference()) if mapping.reference.data else reference()
-    summary: Summary
+    opened: list[Any] = []
     try:
-        if fmt == "eido":
-            from wallboard.feed.importer.eido import EidoImport
-
-            summary = EidoImport(mapping, source, ref, report, progress).run(out, source.name)
-        else:
-            from dataclasses import replace
-
-            spec = replace(mapping.source, format=fmt) if fmt else mapping.source
-            rows = open_source(source, spec, mapping.columns)
+        jobs: list[tuple[Collector, str]] = []
+        for source, mapping_name, fmt_arg in requests:
             try:
-                summary = RowImport(mapping, rows, ref, report, progress).run(out, source.name)
-            finally:
-                rows.close()
-    except SourceError as exc:
-        close_progress()
-        print(f"wallboard import: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
+                mapping = load_mapping(Path(mapping_name)) if mapping_name else None
+            except MappingError as exc:
+                print(f"wallboard import: invalid mapping:\n{exc}", file=sys.stderr)
+                return 2
+            fmt = fmt_arg or (mapping.source.format if mapping else None)
+            if fmt is None and source.suffix.lower() in (".json", ".ndjson", ".jsonl"):
+                fmt = "eido"
+            if mapping is None:
+                if fmt != "eido":
+                    print(f"wallboard import: {source}: --mapping is required for CSV and XLSX sources "
+                          "(see docs/import.md)", file=sys.stderr)  # fmt: skip
+                    return 2
+                mapping = default_eido_mapping()
+            if source.resolve() == out.resolve():
+                print("wallboard import: --out must not be a source", file=sys.stderr)
+                return 2
+            ref = mapping.reference.data.merged(reference()) if mapping.reference.data else reference()
+            if fmt == "eido":
+                from wallboard.feed.importer.eido import EidoImport
+
+                jobs.append((EidoImport(mapping, source, ref, reporter(source), progress), source.name))
+            else:
+                from dataclasses import replace
+
+                spec = replace(mapping.source, format=fmt) if fmt else mapping.source
+                rows = open_source(source, spec, mapping.columns)
+                opened.append(rows)
+                jobs.append((RowImport(mapping, rows, ref, reporter(source), progress), source.name))
+        if args.problems:
+            problems_file = open(args.problems, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        summaries: list[Summary] = write_imports(jobs, out, progress)
+    except (SourceError, OSError) as exc:
         close_progress()
         print(f"wallboard import: {exc}", file=sys.stderr)
         return 2
     finally:
+        for rows in opened:
+            rows.close()
         if problems_file is not None:
             problems_file.close()
     close_progress()
     if not args.quiet:
-        print(summary.render())
+        for summary in summaries:
+            print(summary.render())
         print(f"  wrote {out}")
-    if summary.records_written == 0:
-        print(f"wallboard import: nothing usable in {source}", file=sys.stderr)
+    if sum(s.records_written for s in summaries) == 0:
+        print(f"wallboard import: nothing usable in {', '.join(str(r[0]) for r in requests)}", file=sys.stderr)
         return 1
     return 0

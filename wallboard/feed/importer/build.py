@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from wallboard.core import records
@@ -140,9 +140,23 @@ class SortedOutput(AbstractContextManager["SortedOutput"]):
         self.db = db
         self.db.execute("CREATE TABLE out (t REAL NOT NULL, seq INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         self._pending: list[tuple[float, bytes]] = []
+        self._tables = 0
 
-    def add(self, t: float, record: Record) -> None:
+    def new_table(self, columns: str) -> str:
+        """A scratch table for one source's rows."""
+        self._tables += 1
+        name = f"rows_{self._tables}"
+        self.db.execute(f"CREATE TABLE {name} ({columns})")
+        return name
+
+    def add(self, t: float, record: Record, summary: Summary) -> None:
+        """One revision, arriving at ``t``; counted in the summary of the source it came from."""
         self._pending.append((t, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)))
+        summary.lines_by_stream[records.stream_of(record)] += 1
+        if summary.first_t is None or t < summary.first_t:
+            summary.first_t = t
+        if summary.last_t is None or t > summary.last_t:
+            summary.last_t = t
         if len(self._pending) >= 5000:
             self.flush()
 
@@ -155,16 +169,13 @@ class SortedOutput(AbstractContextManager["SortedOutput"]):
         self.flush()
         return int(self.db.execute("SELECT COUNT(*) FROM out").fetchone()[0])
 
-    def write(
-        self, writer: FeedWriter, summary: Summary, reference: ReferenceData | None, progress: Progress | None = None
-    ) -> None:
+    def write(self, writer: FeedWriter, reference: ReferenceData | None, progress: Progress | None = None) -> int:
+        """Every revision in time order (file order for equal times), after the reference line if there is one."""
         self.flush()
         total = self.count()
-        first = self.db.execute("SELECT MIN(t), MAX(t) FROM out").fetchone()
-        if first[0] is not None:
-            summary.first_t, summary.last_t = float(first[0]), float(first[1])
-            if reference is not None:
-                writer.write(summary.first_t, [reference])
+        first = self.db.execute("SELECT MIN(t) FROM out").fetchone()[0]
+        if first is not None and reference is not None:
+            writer.write(float(first), [reference])
         batch: list[Record] = []
         batch_t: float | None = None
         for done, (t, data) in enumerate(self.db.execute("SELECT t, data FROM out ORDER BY t, seq"), start=1):
@@ -172,13 +183,12 @@ class SortedOutput(AbstractContextManager["SortedOutput"]):
                 writer.write(batch_t, batch)  # type: ignore[arg-type]
                 batch = []
             batch_t = t
-            record = pickle.loads(data)
-            batch.append(record)
-            summary.lines_by_stream[records.stream_of(record)] += 1
+            batch.append(pickle.loads(data))
             if progress and done % 20000 == 0:
                 progress("writing", done, total)
         if batch:
             writer.write(batch_t, batch)  # type: ignore[arg-type]
+        return total
 
     def __exit__(self, *exc: object) -> None:
         self._pending.clear()
@@ -375,28 +385,20 @@ class RowImport:
         where = self.source.location(number) + (f", column {column}" if column else "")
         self.report(f"{where}: {detail}")
 
-    def run(self, out: Path, source_name: str) -> Summary:
+    def collect(self, output: SortedOutput, source_name: str) -> Summary:
+        """Read every row, build the records and add their revisions to ``output``."""
         summary = self.summary
         summary.source = source_name
         summary.tz = self.mapping.time.tz
         summary.max_response_s = max((r.max_response_s for r in self.mapping.records), default=6 * 3600.0)
         times = TimeParser(self.mapping.time)
         summary.times = times.stats
-        with tempfile.TemporaryDirectory(prefix="wallboard-import-") as scratch:
-            db = scratch_db(scratch)
-            try:
-                db.execute("CREATE TABLE rows (spec INTEGER, key TEXT, line INTEGER, data BLOB)")
-                self._read(db, times)
-                output = SortedOutput(db)
-                self._build(db, output)
-                with FeedWriter(out, tz=self.mapping.time.tz, polda_id=self.mapping.reference.polda_id,
-                                source=f"wallboard import of {source_name}") as writer:  # fmt: skip
-                    output.write(writer, summary, self.mapping.reference.data, self.progress)
-            finally:
-                db.close()
+        table = output.new_table("spec INTEGER, key TEXT, line INTEGER, data BLOB")
+        self._read(output.db, table, times)
+        self._build(output.db, table, output)
         return summary
 
-    def _read(self, db: sqlite3.Connection, times: TimeParser) -> None:
+    def _read(self, db: sqlite3.Connection, table: str, times: TimeParser) -> None:
         specs = self.mapping.records
         names = [list(spec.fields) for spec in specs]
         batch: list[tuple[int, str, int, bytes]] = []
@@ -414,7 +416,7 @@ class RowImport:
                     continue
                 batch.append((index, key, row.number, marshal.dumps(values)))
             if len(batch) >= 5000:
-                db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", batch)
+                db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
             if self.progress and self.summary.rows_read % 2000 == 0:
                 self.progress("reading", *self.source.progress())
@@ -427,14 +429,16 @@ class RowImport:
             self._problem(number, column, "unreadable row", reason)
             seen_problems += 1
         if batch:
-            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", batch)
+            db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
         if self.progress:
             self.progress("reading", *self.source.progress())
 
-    def _groups(self, db: sqlite3.Connection, index: int) -> Iterator[tuple[str, list[tuple[int, tuple[Any, ...]]]]]:
+    def _groups(self, db: sqlite3.Connection, table: str, index: int
+                ) -> Iterator[tuple[str, list[tuple[int, tuple[Any, ...]]]]]:  # fmt: skip
         key: str | None = None
         rows: list[tuple[int, tuple[Any, ...]]] = []
-        for k, line, data in db.execute("SELECT key, line, data FROM rows WHERE spec = ? ORDER BY key, line", (index,)):
+        query = f"SELECT key, line, data FROM {table} WHERE spec = ? ORDER BY key, line"
+        for k, line, data in db.execute(query, (index,)):
             if k != key and rows:
                 yield key, rows  # type: ignore[misc]
                 rows = []
@@ -443,15 +447,15 @@ class RowImport:
         if rows:
             yield key, rows  # type: ignore[misc]
 
-    def _build(self, db: sqlite3.Connection, output: SortedOutput) -> None:
-        db.execute("CREATE INDEX rows_by_key ON rows (spec, key, line)")
+    def _build(self, db: sqlite3.Connection, table: str, output: SortedOutput) -> None:
+        db.execute(f"CREATE INDEX {table}_by_key ON {table} (spec, key, line)")
         known = self.reference.polres
         done = 0
         total = self.summary.rows_read
         for index, spec in enumerate(self.mapping.records):
             names = list(spec.fields)
             stream = STREAM_OF_KIND[spec.kind]
-            for key, rows in self._groups(db, index):
+            for key, rows in self._groups(db, table, index):
                 state: dict[str, Any] = {}
                 origin: dict[str, int] = {}
                 events: list[tuple[float, int, dict[str, Any]]] = []
@@ -486,7 +490,39 @@ class RowImport:
                     self.summary.unknown_polres[state["polres_id"]] += 1
                 self.summary.records_by_stream[stream] += 1
                 for t, record in revisions:
-                    output.add(t, record)
+                    output.add(t, record, self.summary)
                 done += len(rows)
                 if self.progress and done % 20000 < len(rows):
                     self.progress("building", done, total)
+
+
+class Collector(Protocol):
+    mapping: ImportMapping
+
+    def collect(self, output: SortedOutput, source_name: str) -> Summary: ...
+
+
+def write_imports(jobs: list[tuple[Collector, str]], out: Path, progress: Progress | None = None) -> list[Summary]:
+    """Run each (importer, source name) into one scratch store and write one recording, in time order: a
+    contact-centre export and a CAD export of the same day become one feed. The first mapping's zone and Polda
+    go in the header; the mappings' own reference data, merged, is the recording's reference line."""
+    summaries = []
+    with tempfile.TemporaryDirectory(prefix="wallboard-import-") as scratch:
+        db = scratch_db(scratch)
+        try:
+            output = SortedOutput(db)
+            for importer, name in jobs:
+                summaries.append(importer.collect(output, name))
+            head = jobs[0][0].mapping
+            reference: ReferenceData | None = None
+            for importer, _name in jobs:
+                data = importer.mapping.reference.data
+                if data is not None:
+                    reference = data if reference is None else reference.merged(data)
+            names = ", ".join(name for _importer, name in jobs)
+            with FeedWriter(out, tz=head.time.tz, polda_id=head.reference.polda_id,
+                            source=f"wallboard import of {names}") as writer:  # fmt: skip
+                output.write(writer, reference, progress)
+        finally:
+            db.close()
+    return summaries

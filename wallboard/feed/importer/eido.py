@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +32,9 @@ from wallboard.feed.importer.build import (
     _incident_revisions,
     _unit_revisions,
     _valid,
-    scratch_db,
 )
 from wallboard.feed.importer.mapping import FIELDS, MILESTONES, ImportMapping, RecordSpec
 from wallboard.feed.importer.sources import SourceError
-from wallboard.feed.ndjson import FeedWriter
 
 #: incidentStatusCommonRegistryText → the incident milestone it marks
 INCIDENT_STATUS = {
@@ -277,7 +274,7 @@ class EidoImport:
             events = self.unit_events.setdefault(unit_id, [])
             events.append((len(events), len(events), values))
 
-    def run(self, out: Path, source_name: str) -> Summary:
+    def collect(self, output: SortedOutput, source_name: str) -> Summary:
         summary = self.summary
         summary.source = source_name
         summary.tz = self.mapping.time.tz
@@ -295,23 +292,14 @@ class EidoImport:
             if self.progress and summary.documents % 500 == 0:
                 self.progress("reading", summary.documents, None)
         known = self.reference.polres
-        with tempfile.TemporaryDirectory(prefix="wallboard-import-") as scratch:
-            db = scratch_db(scratch)
-            try:
-                output = SortedOutput(db)
-                for incident_id, merged in self.incidents.items():
-                    self._emit(incident_id, merged, output, known)
-                for unit_id, unit in self.units.items():
-                    revisions = _unit_revisions(_spec("unit"), unit, self.unit_events.get(unit_id, []))
-                    if revisions:
-                        summary.records_by_stream["units"] += 1
-                    for t, record in revisions:
-                        output.add(t, record)
-                with FeedWriter(out, tz=self.mapping.time.tz, polda_id=self.mapping.reference.polda_id,
-                                source=f"wallboard import of {source_name} (NENA EIDO)") as writer:  # fmt: skip
-                    output.write(writer, summary, self.mapping.reference.data, self.progress)
-            finally:
-                db.close()
+        for incident_id, merged in self.incidents.items():
+            self._emit(incident_id, merged, output, known)
+        for unit_id, unit in self.units.items():
+            revisions = _unit_revisions(_spec("unit"), unit, self.unit_events.get(unit_id, []))
+            if revisions:
+                summary.records_by_stream["units"] += 1
+            for t, record in revisions:
+                output.add(t, record, summary)
         return summary
 
     def _emit(self, incident_id: str, merged: _Incident, output: SortedOutput, known: dict[str, Any]) -> None:
@@ -339,7 +327,7 @@ class EidoImport:
             if revisions:
                 summary.records_by_stream[stream] += 1
             for t, record in revisions:
-                output.add(t, record)
+                output.add(t, record, summary)
 
 
 __all__ = ["FIELDS", "INCIDENT_STATUS", "UNIT_STATUS", "EidoImport", "read_documents"]

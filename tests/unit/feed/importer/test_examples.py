@@ -211,3 +211,20 @@ def test_the_shipped_reference_covers_every_mapped_polres() -> None:
     shipped = all_poldas().polres
     for name, field in (("contact-centre.toml", "polres_id"), ("cad-units.toml", "polres_id")):
         assert set(polres_map(name, field).values()) <= set(shipped)
+
+
+def test_two_exports_make_one_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--and` puts the contact centre's calls and the CAD's incidents and units in one feed, in time order."""
+    out = tmp_path / "day.ndjson"
+    calls, cad = EXAMPLES / "contact-centre-sample.csv", EXAMPLES / "cad-units-sample.csv"
+    code, summary, _err = run_cli(capsys, "import", str(calls), "--mapping", str(EXAMPLES / "contact-centre.toml"),
+                                  "--and", str(cad), str(EXAMPLES / "cad-units.toml"), "--out", str(out),
+                                  "--problems", str(tmp_path / "problems.txt"))  # fmt: skip
+    assert code == 0
+    assert "import of contact-centre-sample.csv" in summary and "import of cad-units-sample.csv" in summary
+    lines = list(FeedReader(out))
+    assert Counter(line.stream for line in lines) == {"calls": 1390, "incidents": 1238, "units": 1465}
+    assert [line.t for line in lines] == sorted(line.t for line in lines)
+    assert (tmp_path / "problems.txt").read_text(encoding="utf-8") == ""
+    doc = metrics_json(capsys, out, "--at", END_OF_DAY)
+    assert doc["tiers"]["today"]["received"] == 600 and doc["response_polda"]["count"] > 200
