@@ -439,7 +439,7 @@ def _field(checker: _Checker, raw: Any, path: tuple[str, ...], name: str, ftype:
     if ftype.event:
         allowed = ("same",)
     agg = table.get("agg", ftype.agg)
-    if agg not in allowed and not (agg == "list" and ftype.kind == "id" and not ftype.event):
+    if agg not in allowed:
         checker.add((*path, "agg"), f"{agg!r} is not one of {', '.join(allowed)}")
         agg = ftype.agg
     if agg in ("min", "max") and ftype.kind not in ("time", "float", "priority", "tier"):

@@ -66,3 +66,35 @@ def test_problems_name_the_line(tmp_path: Path, text: str, message: str) -> None
     with pytest.raises(MappingError) as caught:
         load_mapping(path)
     assert f"{path}:{message}" in str(caught.value)
+
+
+def test_an_inline_reference_is_written_and_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mapping can bring its own Polda and Polres (ids, names, coordinates) instead of the shipped reference."""
+    import json
+
+    from wallboard.cli import main
+
+    mapping = tmp_path / "own.toml"
+    mapping.write_text(
+        '[reference]\npolda_id = "contoh"\n'
+        'polda = { id = "contoh", name = "Polda Contoh", hq_city = "Kota A", lat = -1.0, lon = 116.0, '
+        'tz = "Asia/Makassar" }\n\n'
+        '[[reference.polres]]\nid = "A1"\nname = "Polres Kota A"\npolda_id = "contoh"\nlat = -1.0\nlon = 116.0\n'
+        'tz = "Asia/Makassar"\ntown = "Kota A"\n\n'
+        '[[record]]\nkind = "incident"\n[record.fields]\nid = "No"\npolres_id = { value = "A1" }\n'
+        'call_received_at = "Received"\non_scene_at = "OnScene"\n',
+        encoding="utf-8",
+    )
+    source = tmp_path / "cad.csv"
+    source.write_text("No,Received,OnScene\nI1,2026-11-22T13:00:00+08:00,2026-11-22T13:07:00+08:00\n", encoding="utf-8")
+    out = tmp_path / "own.ndjson"
+    assert main(["import", str(source), "--mapping", str(mapping), "--out", str(out), "-q"]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["polda_id"] == "contoh" and json.loads(lines[1])["stream"] == "reference"
+    capsys.readouterr()
+    assert main(["metrics", "--feed", str(out), "--json", "--set", "board.polda_id=contoh"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["polda_name"] == "Polda Contoh"
+    assert [(r["unit_id"], r["name"], r["median_s"]) for r in doc["response_by_polres"]] == [
+        ("A1", "Polres Kota A", 420.0)
+    ]
