@@ -287,3 +287,17 @@ def test_mapping_errors_name_file_line_and_option(tmp_path: Path, capsys: pytest
     mapping.write_text('[[record]]\nkind = "call"\n[record.fields\n', encoding="utf-8")
     code, _out, err = run_import(capsys, source, mapping)
     assert code == 2 and f"{mapping}:3: not valid TOML" in err
+
+
+def test_quiet_mode_prints_nothing_and_keeps_the_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,,BPN\nC2,kemarin,,BPN\n", encoding="utf-8")
+    problems = tmp_path / "problems.txt"
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path), "--quiet", "--problems", str(problems))
+    assert (code, out, err) == (0, "", "")
+    assert problems.read_text(encoding="utf-8") == (
+        f"{source}: line 3, column Received: 'kemarin' matches none of the formats %Y-%m-%d %H:%M:%S, iso\n"
+    )
+    source.write_text(HEADER + "C2,kemarin,,BPN\n", encoding="utf-8")
+    code, out, _err = run_import(capsys, source, mapping_file(tmp_path), "-q")
+    assert code == 1 and out == ""
