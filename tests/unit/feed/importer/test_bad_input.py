@@ -1,0 +1,303 @@
+"""`wallboard import` on bad input: each problem reported with its line and column, the rest imported; a source or
+mapping that cannot be used at all stops with a message saying why (exit 2); nothing usable is exit 1."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from wallboard.cli import main
+from wallboard.core.model import Call, Incident
+from wallboard.feed.ndjson import FeedReader
+
+CALLS_MAPPING = """\
+[source]
+delimiter = "{delimiter}"
+
+[time]
+tz = "{tz}"
+formats = ["%Y-%m-%d %H:%M:%S", "iso"]
+{time_extra}
+
+[reference]
+polda_id = "kaltim"
+
+[[record]]
+kind = "call"
+key = ["CallID"]
+
+[record.fields]
+id = "CallID"
+received_at = "Received"
+answered_at = "Answered"
+polres_id = {{ column = "Site", map = {{ "BPN" = "64.71", "SMD" = "64.72" }} }}
+"""
+HEADER = "CallID,Received,Answered,Site\n"
+
+
+def mapping_file(tmp_path: Path, *, delimiter: str = ",", tz: str = "Asia/Makassar", time_extra: str = "") -> Path:
+    path = tmp_path / "calls.toml"
+    path.write_text(CALLS_MAPPING.format(delimiter=delimiter, tz=tz, time_extra=time_extra), encoding="utf-8")
+    return path
+
+
+def run_import(capsys: pytest.CaptureFixture[str], source: Path, mapping: Path, *extra: str) -> tuple[int, str, str]:
+    out = source.with_suffix(".ndjson")
+    code = main(["import", str(source), "--mapping", str(mapping), "--out", str(out), "--log-level", "ERROR", *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def calls_in(feed: Path) -> dict[str, Call]:
+    """The newest revision of each call in a recording."""
+    out: dict[str, Call] = {}
+    for line in FeedReader(feed):
+        if isinstance(line.record, Call):
+            out[line.record.id] = line.record
+    return out
+
+
+def utc(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def test_wrong_delimiter_names_the_missing_columns_and_suggests_the_right_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n", encoding="utf-8")
+    code, _out, err = run_import(capsys, source, mapping_file(tmp_path, delimiter=";"))
+    assert code == 2
+    assert "'Received'" in err and "not in the header" in err
+    assert "is the delimiter ','?" in err
+
+
+def test_auto_delimiter_reads_semicolons_tabs_and_commas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, sep in (("semi", ";"), ("tab", "\t"), ("comma", ",")):
+        source = tmp_path / f"{name}.csv"
+        source.write_text(sep.join(["CallID", "Received", "Answered", "Site"]) + "\n"
+                          + sep.join(["C1", "2026-11-22 13:00:00", "2026-11-22 13:00:04", "BPN"]) + "\n",
+                          encoding="utf-8")  # fmt: skip
+        code, _out, err = run_import(capsys, source, mapping_file(tmp_path, delimiter="auto"), "-q")
+        assert code == 0, err
+        assert calls_in(source.with_suffix(".ndjson"))["C1"].answered_at == utc("2026-11-22 05:00:04")
+
+
+def test_missing_column_named_in_the_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text("CallID,Received,Site\nC1,2026-11-22 13:00:00,BPN\n", encoding="utf-8")
+    code, _out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 2
+    assert "column(s) 'Answered' named in the mapping are not in the header" in err
+    assert not source.with_suffix(".ndjson").exists()
+
+
+def test_unparseable_dates_are_reported_with_line_and_column_and_the_rest_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER
+                      + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n"
+                      + "C2,kemarin sore,,SMD\n"
+                      + "C3,2026-11-22 13:05:00,2026-02-31 13:05:09,SMD\n"
+                      + "C4,2026-11-22 13:06:00,,XYZ\n"
+                      + "C5,2026-11-22 13:07:00,,SMD\n", encoding="utf-8")  # fmt: skip
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 0
+    assert "line 3, column Received: 'kemarin sore' matches none of the formats" in err
+    assert "line 4, column Answered: '2026-02-31 13:05:09' matches none of the formats" in err
+    assert "line 5, column Site: 'XYZ' is not in the map of polres_id" in err
+    assert "rows read: 5" in out
+    assert "rows skipped: 3 (unparseable time 2, value not in the map 1)" in out
+    assert set(calls_in(source.with_suffix(".ndjson"))) == {"C1", "C5"}
+
+
+def test_mixed_time_zones_are_converted_exactly_and_reported(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER
+                      + "C1,2026-11-22 13:00:00,2026-11-22T13:00:04+08:00,BPN\n"   # WITA wall time / WITA offset
+                      + "C2,2026-11-22T12:00:00+07:00,2026-11-22T05:00:09Z,SMD\n"  # WIB, UTC: the same instants
+                      + "C3,2026-11-22T13:00:00+08:00,,SMD\n", encoding="utf-8")  # fmt: skip
+    code, out, _err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 0
+    calls = calls_in(source.with_suffix(".ndjson"))
+    assert calls["C1"].received_at == calls["C2"].received_at == calls["C3"].received_at == utc("2026-11-22 05:00:00")
+    assert calls["C2"].answered_at == utc("2026-11-22 05:00:09")
+    assert "1 without offset (read in Asia/Makassar), 4 with one (+08:00 ×2, +07:00 ×1, +00:00 ×1)" in out
+    assert "warning: the file mixes times with and without an offset" in out
+    assert "warning: 2 time(s) carry an offset other than Asia/Makassar's at that moment" in out
+
+
+def test_dst_gap_is_rejected_by_default_and_shifted_on_request(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER
+                      + "C1,2026-03-29 01:59:00,,BPN\n"   # CET, just before the change
+                      + "C2,2026-03-29 02:30:00,,BPN\n"   # does not exist: clocks went 02:00 CET -> 03:00 CEST
+                      + "C3,2026-03-29 03:00:00,,BPN\n", encoding="utf-8")  # fmt: skip
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path, tz="Europe/Amsterdam"))
+    assert code == 0
+    assert "line 3, column Received: '2026-03-29 02:30:00' does not exist in Europe/Amsterdam" in err
+    assert "time in a DST gap 1" in out
+    calls = calls_in(source.with_suffix(".ndjson"))
+    assert calls["C1"].received_at == utc("2026-03-29 00:59:00") and calls["C3"].received_at == utc("2026-03-29 01:00")
+    code, out, _err = run_import(capsys, source, mapping_file(tmp_path, tz="Europe/Amsterdam",
+                                                              time_extra='nonexistent = "shift"'))  # fmt: skip
+    assert code == 0 and "1 in a gap shifted" in out
+    assert calls_in(source.with_suffix(".ndjson"))["C2"].received_at == utc("2026-03-29 01:30:00")  # read as CET
+
+
+def test_dst_repeat_takes_the_earlier_or_later_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-01 01:30:00,2026-11-01 01:30:05,BPN\n", encoding="utf-8")
+    code, out, _err = run_import(capsys, source, mapping_file(tmp_path, tz="America/New_York"))
+    assert code == 0 and "2 ambiguous wall time(s)" in out
+    assert calls_in(source.with_suffix(".ndjson"))["C1"].received_at == utc("2026-11-01 05:30:00")  # EDT
+    run_import(capsys, source, mapping_file(tmp_path, tz="America/New_York", time_extra='ambiguous = "later"'))
+    assert calls_in(source.with_suffix(".ndjson"))["C1"].received_at == utc("2026-11-01 06:30:00")  # EST
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path, tz="America/New_York",
+                                                             time_extra='ambiguous = "reject"'))  # fmt: skip
+    assert code == 1 and "happened twice in America/New_York" in err and "nothing usable" in err
+
+
+INCIDENT_MAPPING = """\
+[time]
+tz = "Asia/Makassar"
+formats = ["%Y-%m-%d %H:%M:%S"]
+
+[[record]]
+kind = "incident"
+key = ["No"]
+
+[record.fields]
+id = "No"
+polres_id = { value = "64.71" }
+call_received_at = "Received"
+on_scene_at = "OnScene"
+priority = "Priority"
+unit_ids = "Unit"
+"""
+
+
+def test_duplicate_keys_with_conflicting_values_are_reported_and_the_first_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = tmp_path / "incidents.toml"
+    mapping.write_text(INCIDENT_MAPPING, encoding="utf-8")
+    source = tmp_path / "cad.csv"
+    source.write_text("No,Received,OnScene,Priority,Unit\n"
+                      "I1,2026-11-22 13:00:00,2026-11-22 13:06:00,1,BPN-R2-01\n"
+                      "I1,2026-11-22 13:00:00,2026-11-22 13:04:00,1,BPN-R4-02\n"   # agrees: a second unit, earlier
+                      "I1,2026-11-22 13:00:00,2026-11-22 13:05:00,3,BPN-R4-03\n"   # priority 3 conflicts with 1
+                      "I2,2026-11-22 14:00:00,2026-11-22 13:59:00,2,BPN-R2-01\n"   # on scene before the call
+                      "I3,2026-11-22 15:00:00,2026-11-23 03:00:00,2,BPN-R2-01\n",  # 12 h
+                      encoding="utf-8")  # fmt: skip
+    code, out, err = run_import(capsys, source, mapping)
+    assert code == 0
+    assert "line 4, column Priority: duplicate key 'I1': priority is 3 here, 1 on line 2" in err
+    assert "conflicting duplicate 1" in out
+    assert "response times: 1 negative, 1 longer than 6 h (kept, counted)" in out
+    incidents = {line.record.id: line.record for line in FeedReader(source.with_suffix(".ndjson"))
+                 if isinstance(line.record, Incident)}  # fmt: skip
+    assert incidents["I1"].priority == 1 and incidents["I1"].unit_ids == ("BPN-R2-01", "BPN-R4-02")
+    assert incidents["I1"].response_time_s == 240.0  # the earliest on-scene of the rows that were used
+    assert incidents["I2"].response_time_s == -60.0  # kept
+
+
+def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_bytes(b"")
+    code, _out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 2 and "the file is empty" in err
+
+
+def test_header_only_is_nothing_usable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "header.csv"
+    source.write_text(HEADER, encoding="utf-8")
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 1 and "nothing usable" in err and "rows read: 0" in out
+
+
+def test_windows_1252_and_bom_are_detected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = mapping_file(tmp_path)
+    text = "CallID,Received,Answered,Site,Nama\nC1,2026-11-22 13:00:00,,BPN,Désa Sepinggan\n"
+    for name, data in (("cp1252", text.encode("cp1252")), ("bom", b"\xef\xbb\xbf" + text.encode("utf-8"))):
+        source = tmp_path / f"{name}.csv"
+        source.write_bytes(data)  # the BOM must not become part of the first column's name
+        code, _out, err = run_import(capsys, source, mapping, "-q")
+        assert code == 0, err
+        assert set(calls_in(source.with_suffix(".ndjson"))) == {"C1"}
+
+
+def test_a_row_with_too_many_cells_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,,BPN\nC2,2026-11-22 13:01:00,,SMD,extra,cells\n",
+                      encoding="utf-8")  # fmt: skip
+    code, _out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 0 and "line 3: 6 cells, the header has 4" in err
+
+
+def test_xlsx_sheet_by_name_with_date_cells_and_excel_serials(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Ringkasan"
+    sheet = book.create_sheet("Calls")
+    sheet.append(["CallID", "Received", "Answered", "Site"])
+    sheet.append(["C1", datetime(2026, 11, 22, 13, 0, 0), datetime(2026, 11, 22, 13, 0, 4), "BPN"])
+    sheet.append(["C2", 46348.5, None, "SMD"])  # Excel serial: 2026-11-22 12:00 (the cell is a plain number)
+    sheet.append([2, "2026-11-22 13:10:00", None, "SMD"])  # a numeric id
+    source = tmp_path / "calls.xlsx"
+    book.save(source)
+    mapping = mapping_file(tmp_path)
+    mapping.write_text(mapping.read_text().replace('[source]\n', '[source]\nsheet = "Calls"\n')
+                       .replace('"iso"]', '"iso", "excel"]'), encoding="utf-8")  # fmt: skip
+    code, out, err = run_import(capsys, source, mapping)
+    assert code == 0, err
+    calls = calls_in(source.with_suffix(".ndjson"))
+    assert calls["C1"].answered_at == utc("2026-11-22 05:00:04")
+    assert calls["C2"].received_at == utc("2026-11-22 04:00:00")
+    assert calls["2"].received_at == utc("2026-11-22 05:10:00")
+    assert "rows read: 3" in out
+    mapping.write_text(mapping.read_text().replace('sheet = "Calls"', 'sheet = "Panggilan"'), encoding="utf-8")
+    code, _out, err = run_import(capsys, source, mapping)
+    assert code == 2 and "no sheet 'Panggilan' (sheets: Ringkasan, Calls)" in err
+
+
+def test_mapping_errors_name_file_line_and_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = tmp_path / "bad.toml"
+    mapping.write_text(
+        '[time]\ntz = "Asia/Balikpapan"\n\n[[record]]\nkind = "call"\n\n[record.fields]\nid = "CallID"\n'
+        'received_at = { column = "Received", agg = "median" }\nanswered = "Answered"\n'
+        'polres_id = { column = "Site", map = { "BPN" = "64.71" }, unmapped = "drop" }\n',
+        encoding="utf-8",
+    )
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER, encoding="utf-8")
+    code, _out, err = run_import(capsys, source, mapping)
+    assert code == 2
+    assert f"{mapping}:2: time.tz: unknown time zone 'Asia/Balikpapan'" in err
+    assert f"{mapping}:9: record[1].fields.received_at.agg: 'median' is not one of" in err
+    assert f"{mapping}:10: record[1].fields.answered: a call has no field 'answered'" in err
+    assert f"{mapping}:11: record[1].fields.polres_id.unmapped: 'drop' is not one of error, keep, default" in err
+    mapping.write_text('[[record]]\nkind = "call"\n[record.fields\n', encoding="utf-8")
+    code, _out, err = run_import(capsys, source, mapping)
+    assert code == 2 and f"{mapping}:3: not valid TOML" in err
+
+
+def test_quiet_mode_prints_nothing_and_keeps_the_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,,BPN\nC2,kemarin,,BPN\n", encoding="utf-8")
+    problems = tmp_path / "problems.txt"
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path), "--quiet", "--problems", str(problems))
+    assert (code, out, err) == (0, "", "")
+    assert problems.read_text(encoding="utf-8") == (
+        f"{source}: line 3, column Received: 'kemarin' matches none of the formats %Y-%m-%d %H:%M:%S, iso\n"
+    )
+    source.write_text(HEADER + "C2,kemarin,,BPN\n", encoding="utf-8")
+    code, out, _err = run_import(capsys, source, mapping_file(tmp_path), "-q")
+    assert code == 1 and out == ""
