@@ -286,6 +286,9 @@ def run_qt(
         stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
         pruner = keep_memory_bounded(hub)  # noqa: F841 - kept alive for the loop
         stall_monitor = monitor_event_loop() if os.environ.get("WALLBOARD_MEASURE") == "1" else None  # noqa: F841
+        from wallboard.ui.watchdog import start_systemd_notify
+
+        systemd = start_systemd_notify(hub)  # noqa: F841 - READY=1, watchdog pings from this (GUI) thread
 
         async def serve() -> None:
             hub.start()
@@ -309,7 +312,7 @@ def run_qt(
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(int(app.property("wallboard_exit_status") or 0))  # kiosk.PIN_EXIT_STATUS after a PIN exit
     return 0
 
 
