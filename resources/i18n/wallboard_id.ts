@@ -76,6 +76,26 @@
       <translation>Eskalasi Polres → Polda</translation>
     </message>
     <message>
+      <source>OK</source>
+      <translation>OK</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>Batal</translation>
+    </message>
+    <message>
+      <source>Wrong PINs so far: {failures}.</source>
+      <translation>PIN salah sejauh ini: {failures}.</translation>
+    </message>
+    <message>
+      <source>After {free} wrong PINs the exit locks for {delay} s, twice as long each time.</source>
+      <translation>Setelah {free} kali PIN salah, keluar dikunci selama {delay} detik, dua kali lebih lama setiap kali.</translation>
+    </message>
+    <message>
+      <source>Too many wrong PINs. Try again in {seconds} s.</source>
+      <translation>Terlalu banyak PIN salah. Coba lagi dalam {seconds} detik.</translation>
+    </message>
+    <message>
       <source>Exit PIN:</source>
       <translation>PIN keluar:</translation>
     </message>
