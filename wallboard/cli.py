@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from wallboard.logsetup import setup_logging
 
-    setup_logging(config.log, console=True)
+    setup_logging(config.log, console=True, kind=f"wallboard-{args.command or 'run'}")
     try:
         return resolve_handler(args.handler)(args, config)
     except Exception as exc:
