@@ -72,3 +72,15 @@ def test_the_watchdog_is_pinged_more_often_than_it_bites() -> None:
     seconds = int(unit()["Service"]["WatchdogSec"])
     interval = watchdog_interval_s({"WATCHDOG_USEC": str(seconds * 1_000_000)})
     assert interval is not None and interval <= seconds / 2
+
+
+def test_bootstrap_demo_installs_the_runtime_only_and_test_the_test_tools() -> None:
+    import subprocess
+
+    def spec(mode: str) -> str:
+        script = PACKAGING / "bootstrap.sh"
+        return subprocess.run(["bash", str(script), "spec", mode], capture_output=True, text=True, check=True).stdout
+
+    assert spec("demo").strip() == "."
+    assert spec("setup").strip() == "."
+    assert spec("test").strip() == ".[test]"
