@@ -169,6 +169,8 @@ class FeedHub(QObject):
         self._replay: RecordSource | None = None
         #: "history not saved since HH:MM: disk full" while the store's writer fails, else None (for the header).
         self.history_problem: str | None = None
+        #: (board time since when, reason in words) while the history is not being saved, else None.
+        self.history_failure: tuple[float, str] | None = None
         self._history_failing_since: float | None = None
         self._history_reason = ""
         self._history_lost = 0
@@ -445,10 +447,12 @@ class FeedHub(QObject):
             self._history_reason = status.reason
             since = datetime.fromtimestamp(self._history_failing_since, ZoneInfo(self.config.board.tz))
             self.history_problem = f"history not saved since {since:%H:%M}: {status.reason}"
+            self.history_failure = (self._history_failing_since, status.reason)
             log.warning("%s (the board keeps running; retrying)", self.history_problem)
             self.problemReported.emit("history", self.history_problem)
         elif status.ok and self._history_failing_since is not None:
             self._history_failing_since, self._history_reason, self.history_problem = None, "", None
+            self.history_failure = None
             log.info("history: saved again")
             self.problemReported.emit("history", "recovered")
         lost = status.rejected + status.dropped

@@ -179,12 +179,22 @@ class BoardView(QWidget):
         if self.map is not None:
             self.map.set_reference(reference)
 
+    def update_history(self, failure: tuple[float, str] | None) -> None:
+        """The history is not being saved since (board time) for (reason), or None: it is again."""
+        self.header.set_history_failure(failure)
+
     def connect_hub(self, hub: FeedHub) -> None:
         hub.snapshotChanged.connect(self.update_snapshot)
         hub.freshnessChanged.connect(self.update_freshness)
         hub.unitsChanged.connect(self.update_units)
         hub.incidentsChanged.connect(self.update_incidents)
         hub.referenceChanged.connect(self.set_reference)
+
+        def on_problem(stream: str, _message: str) -> None:
+            if stream == "history":
+                self.update_history(hub.history_failure)
+
+        hub.problemReported.connect(on_problem)
         if hub.last_snapshot is not None:
             self.update_snapshot(hub.last_snapshot)
         if self.map is not None:
