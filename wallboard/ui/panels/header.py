@@ -100,14 +100,6 @@ class AlertTicker(QFrame):
         self.acknowledge()
         event.accept()
 
-    def set_history_failure(self, failure: tuple[float, str] | None) -> None:
-        """Show (or clear) that the history is not being saved: since when and why. The wall keeps running."""
-        self.history_failure = failure
-        self.history_label.setVisible(failure is not None)
-        if failure is not None:
-            self.history_label.setText(history_text(failure, self.tz))
-            self.history_label.set_style(theme.px(theme.SMALL, self._unit), bold=True, colour=theme.ORANGE)
-
     def set_scale(self, unit: float) -> None:
         self._unit = unit
         self._render()
