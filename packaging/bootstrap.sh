@@ -5,8 +5,10 @@
 #                                           `wallboard demo ARGS` on the embedded simulated dispatch feed
 #   packaging/bootstrap.sh test [PYTEST ARGS...]
 #                                           the same set-up plus test tools; then ruff, mypy and the whole pytest suite
-#   packaging/bootstrap.sh setup            only the set-up
+#   packaging/bootstrap.sh setup            only the set-up (the runtime, as for demo)
+#   packaging/bootstrap.sh spec MODE        print what MODE installs into the venv ("." or ".[test]") and exit
 #
+# demo and setup install the runtime only; test adds the test tools (pytest, hypothesis, schemathesis...).
 # Environment: PYTHON (interpreter to build the venv from, default python3, must be >= 3.11), VENV (default .venv).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,12 +50,22 @@ install_system_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# What a mode installs: the runtime, plus the test tools for `test`.
+package_spec() {
+  case "$1" in
+    test) echo ".[test]" ;;
+    *) echo "." ;;
+  esac
+}
+
 setup_venv() {
+  local spec
+  spec="$(package_spec "$mode")"
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { say "$PYTHON is older than 3.11"; exit 1; }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  say "installing wallboard and its dependencies into $VENV"
-  "$VENV/bin/python" -m pip install -q -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
+  say "installing wallboard ($spec) and its dependencies into $VENV"
+  "$VENV/bin/python" -m pip install -q -e "$spec" 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -c 'import wallboard, PySide6, pyqtgraph, folium, qasync, requests' \
     || { say "installation failed"; exit 1; }
 }
@@ -67,6 +79,10 @@ qt_env_for_root() {
   fi
 }
 
+if [ "$mode" = "spec" ]; then
+  package_spec "${1:-demo}"
+  exit 0
+fi
 install_system_packages
 setup_venv
 qt_env_for_root
@@ -101,7 +117,7 @@ case "$mode" in
     run_pytest -m webengine "$@"
     ;;
   *)
-    echo "usage: $0 demo|test|setup [ARGS...]" >&2
+    echo "usage: $0 demo|test|setup [ARGS...] | spec MODE" >&2
     exit 2
     ;;
 esac

@@ -98,6 +98,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from wallboard.logsetup import setup_logging
 
-    setup_logging(config.log, console=True)
+    setup_logging(config.log, console=True, kind=f"wallboard-{args.command or commands.DEFAULT.name}")
     run: Runner = args.command_run
-    return run(args, config)
+    try:
+        return run(args, config)
+    except Exception as exc:
+        if not _is_setup_error(exc):
+            raise
+        log.error("%s", exc)
+        print(f"wallboard: {exc}", file=sys.stderr)
+        return 2
+
+
+def _is_setup_error(exc: Exception) -> bool:
+    """A problem with what the operator set up (a token that cannot be sent, a CA bundle, the history database), as
+    opposed to a bug: it is said in one line with exit status 2, not as a traceback. The feed and store modules are
+    looked up only if the command loaded them (``wallboard metrics`` never imports requests)."""
+    if isinstance(exc, ConfigError):
+        return True
+    for module_name, class_name in (("wallboard.feed.client", "FeedError"), ("wallboard.store.history", "StoreError")):
+        cls = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False

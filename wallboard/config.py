@@ -11,19 +11,24 @@ To add an option: add a field to the right section with ``opt(default, "descript
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
+from urllib.parse import urlsplit
 
 import platformdirs
 
 APP_NAME = "wallboard"
 ENV_CONFIG_PATH = "WALLBOARD_CONFIG"
 ENV_PREFIX = "WALLBOARD__"
+#: A configuration file is a few kilobytes; anything past this is not one (and /dev/zero would never end).
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigError(Exception):
@@ -55,9 +60,56 @@ def opt(
     return field(default=default, metadata=meta)
 
 
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not one absolute http(s) URL with a host (None if it is one)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return "contains spaces or control characters (one URL only, e.g. https://cad.example/api)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError for a port that is not a number or out of range
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host name"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password (the token comes from the environment or the keyring)"
+    if port == 0:
+        return "has port 0"
+    if parts.fragment or value.endswith("#"):
+        return "must not contain a #fragment"
+    return None
+
+
 def _check_url(value: str) -> str | None:
-    if value and not re.match(r"^https?://[^\s/]+", value):
-        return "must be an http:// or https:// URL, or empty for the embedded simulator"
+    if not value:
+        return None
+    problem = url_problem(value)
+    return (
+        f"{problem}; give one http:// or https:// URL, or leave it empty for the embedded simulator"
+        if problem
+        else None
+    )
+
+
+def _check_tiles_url(value: str) -> str | None:
+    return url_problem(value) if value else None
+
+
+def _check_ca_bundle(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        info = Path(value).stat()
+    except OSError as exc:
+        return f"{value!r} cannot be read: {exc.strerror}"
+    if stat.S_ISDIR(info.st_mode):
+        return f"{value!r} is a directory; give the PEM file with the CA certificate(s)"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{value!r} is not a regular file; give the PEM file with the CA certificate(s)"
+    if not os.access(value, os.R_OK):
+        return f"{value!r} is not readable"
     return None
 
 
@@ -88,10 +140,14 @@ def _check_screens(value: list[str]) -> str | None:
 
 
 def _check_pin_hash(value: str) -> str | None:
-    from wallboard.pin import is_pin_hash
+    from wallboard.pin import MAX_ITERATIONS, MIN_ITERATIONS, is_pin_hash
 
     if value and not is_pin_hash(value):
-        return "is not a PIN hash; make one with 'wallboard config --hash-pin' (never store the PIN itself)"
+        return (
+            "is not a PIN hash (or its iteration count is outside "
+            f"{MIN_ITERATIONS:,}-{MAX_ITERATIONS:,}); make one with 'wallboard config --hash-pin' (never store the "
+            "PIN itself)"
+        )
     return None
 
 
@@ -122,7 +178,9 @@ class ApiConfig:
     url: str = opt("", "Dispatch API base URL; empty runs the embedded simulator", check=_check_url)
     token_env: str = opt("WALLBOARD_API_TOKEN", "Environment variable that holds the bearer token")
     keyring_service: str = opt("wallboard", "OS keyring service name to look the token up in")
-    ca_bundle: str = opt("", "PEM file with the CA(s) to trust for the API (internal CA); empty: system store")
+    ca_bundle: str = opt(
+        "", "PEM file with the CA(s) to trust for the API (internal CA); empty: system store", check=_check_ca_bundle
+    )
     connect_timeout_s: float = opt(3.05, "TCP connect timeout", min=0.1, max=60)
     read_timeout_s: float = opt(10.0, "Read timeout per request", min=0.5, max=300)
     poll_calls_s: float = opt(2.0, "Poll interval, calls and incidents stream", min=0.2, max=600)
@@ -163,7 +221,9 @@ class AlertConfig:
 
 @dataclass(frozen=True)
 class MapConfig:
-    tiles_url: str = opt("", "XYZ tile URL template of your own tile server ({z}/{x}/{y}); empty: no tiles")
+    tiles_url: str = opt(
+        "", "XYZ tile URL template of your own tile server ({z}/{x}/{y}); empty: no tiles", check=_check_tiles_url
+    )
     mbtiles_path: str = opt("", "MBTiles file to use as the basemap, served locally")
     stale_fix_s: float = opt(120.0, "A unit whose last fix is older than this turns grey", min=10)
     autofit: bool = opt(False, "Fit the region after every update (kiosk) instead of keeping the user's view")
@@ -243,14 +303,22 @@ def _coerce(where: str, name: str, annotation: Any, value: Any, from_text: bool)
             if ann is int:
                 return int(value)
             if ann is float:
-                return float(value)
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ConfigError(f"{where}: {name}: {value.strip()!r} is not a finite number")
+                return number
             if ann is list:
                 return [v.strip() for v in value.split(";") if v.strip()]
         except ValueError:
             raise ConfigError(f"{where}: {name}: expected {ann.__name__}, got {value!r}") from None
         return value
     if ann is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{where}: {name}: {value} is too large") from None
+    if ann is float and isinstance(value, float) and not math.isfinite(value):  # TOML has nan and inf
+        raise ConfigError(f"{where}: {name}: {value!r} is not a finite number")
     if ann is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {name}: expected a list of strings, got {value!r}")
@@ -335,6 +403,36 @@ def _line_of(text: str, section: str, key: str | None) -> int | None:
     return None
 
 
+def _read_config_file(path: Path) -> str | None:
+    """The text of the configuration file, None if there is none; a ConfigError (never an OSError, MemoryError or
+    UnicodeDecodeError) for a directory, a device, a file too large to be a configuration, or one not in UTF-8."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{path}: is a directory, not a configuration file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path}: is not a regular file (a device, pipe or socket), not a configuration file")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a wallboard configuration file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as "
+            "UTF-8"
+        ) from None
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -348,8 +446,8 @@ def load_config(
     """
     environ = os.environ if environ is None else environ
     config = Config()
-    if path is not None and path.exists():
-        text = path.read_text(encoding="utf-8")
+    text = _read_config_file(path) if path is not None else None
+    if path is not None and text is not None:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

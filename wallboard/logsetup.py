@@ -1,13 +1,17 @@
-"""Logging: console and a rotating file, with every registered secret redacted from every record."""
+"""Logging: console and a rotating file per kind of process, every line naming the process and its PID, with every
+registered secret redacted from every record, and Qt's and Chromium's own chatter kept out of sight unless
+``log.level = DEBUG``."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -39,27 +43,74 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+FORMAT = "%(asctime)s {kind}[%(process)d] %(levelname)-7s %(name)s: %(message)s"
+
+#: Messages from Qt and Chromium that say nothing an operator can act on: a machine without a GPU, D-Bus or
+#: PulseAudio (kiosks, containers), or a platform plugin without window management. Logged at DEBUG only.
+QT_NOISE = re.compile(
+    r"QRhiGles2|Failed to create RHI|GPUInfo not initialized|Vulkan|vulkan|libpulse|PulseAudio|dbus|D-Bus"
+    r"|This plugin does not support|propagateSizeHints|Failed to connect to the bus|Fontconfig|QStandardPaths: "
+    r"|Release of profile requested but WebEnginePage still not deleted"
+)
 
 
 def log_dir() -> Path:
     return Path(platformdirs.user_log_dir("wallboard"))
 
 
-def setup_logging(config: LogConfig, console: bool = True) -> Path | None:
-    """Configure the root logger once. Returns the log file path (None if it could not be opened)."""
+def quiet_chromium(level: str, environ: Any = None) -> None:
+    """Unless the level is DEBUG, keep Chromium's own log lines (it writes them to stderr itself, past Python's
+    logging: "Failed to connect to the bus", Vulkan, GPU) out of the terminal: ``--log-level=3`` (fatal only) in
+    QTWEBENGINE_CHROMIUM_FLAGS, unless a --log-level is already there. Must run before QtWebEngine starts."""
+    env = os.environ if environ is None else environ
+    if level == "DEBUG":
+        return
+    flags = env.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    if not any(flag.startswith("--log-level") for flag in flags):
+        env["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, "--log-level=3"])
+
+
+def route_qt_messages() -> None:
+    """Qt's messages (qWarning and friends, Qt WebEngine's included) go through Python logging (logger ``qt`` or
+    ``qt.<category>``) instead of straight to stderr: with the process's name and PID, into the log file, and the
+    known noise (``QT_NOISE``) at DEBUG only. Call once Qt is imported (before the QApplication is best)."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, context: Any, message: str) -> None:
+        category = getattr(context, "category", None) or "default"
+        level = levels.get(kind, logging.WARNING)
+        if QT_NOISE.search(message) and level < logging.CRITICAL:
+            level = logging.DEBUG
+        logging.getLogger("qt" if category == "default" else f"qt.{category}").log(level, "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
+def setup_logging(config: LogConfig, console: bool = True, *, kind: str = "wallboard") -> Path | None:
+    """Configure the root logger once. ``kind`` names the process on every line (``wallboard-kiosk[4242]``) and
+    its file (``wallboard-kiosk.log``, so processes never rotate each other's file). Returns the log file path
+    (None if it could not be opened)."""
     root = logging.getLogger()
     root.setLevel(config.level)
     for handler in list(root.handlers):
         if getattr(handler, "_wallboard", False):
             root.removeHandler(handler)
-    formatter = RedactingFormatter(FORMAT)
+    quiet_chromium(config.level)
+    formatter = RedactingFormatter(FORMAT.format(kind=kind))
     if console:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
         stream._wallboard = True  # type: ignore[attr-defined]
         root.addHandler(stream)
-    path = Path(config.file) if config.file else log_dir() / "wallboard.log"
+    path = Path(config.file) if config.file else log_dir() / f"{kind}.log"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=10_000_000, backupCount=5, encoding="utf-8")

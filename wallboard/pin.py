@@ -8,6 +8,10 @@ import secrets
 
 _ALGORITHM = "pbkdf2_sha256"
 _ITERATIONS = 200_000
+#: Iteration counts a stored hash may have. Below, the hash is too cheap to guess; above, checking one PIN would
+#: hang the kiosk for minutes (10^12 iterations: days), so such a hash is refused, never computed.
+MIN_ITERATIONS = 10_000
+MAX_ITERATIONS = 5_000_000
 
 
 def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIONS) -> str:
@@ -19,7 +23,9 @@ def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIO
 def is_pin_hash(stored: str) -> bool:
     """True if ``stored`` has the shape of a ``hash_pin`` result (so a config check can refuse a plain PIN)."""
     parts = stored.split("$")
-    if len(parts) != 4 or parts[0] != _ALGORITHM or not parts[1].isdigit() or int(parts[1]) < 1:
+    if len(parts) != 4 or parts[0] != _ALGORITHM or not parts[1].isascii() or not parts[1].isdigit():
+        return False
+    if len(parts[1]) > 9 or not MIN_ITERATIONS <= int(parts[1]) <= MAX_ITERATIONS:
         return False
     try:
         return len(bytes.fromhex(parts[2])) >= 8 and len(bytes.fromhex(parts[3])) == 32
@@ -29,10 +35,10 @@ def is_pin_hash(stored: str) -> bool:
 
 def verify_pin(pin: str, stored: str) -> bool:
     """True if ``pin`` matches ``stored`` (a ``hash_pin`` result). A malformed ``stored`` never matches."""
+    if not is_pin_hash(stored):
+        return False
     try:
-        algorithm, iterations_text, salt_hex, digest_hex = stored.split("$")
-        if algorithm != _ALGORITHM:
-            return False
+        _, iterations_text, salt_hex, digest_hex = stored.split("$")
         digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt_hex), int(iterations_text))
     except (ValueError, TypeError):
         return False

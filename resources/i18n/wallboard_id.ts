@@ -76,6 +76,62 @@
       <translation>Eskalasi Polres → Polda</translation>
     </message>
     <message>
+      <source>History not saved since {time}: {reason}</source>
+      <translation>Riwayat tidak tersimpan sejak {time}: {reason}</translation>
+    </message>
+    <message>
+      <source>disk full</source>
+      <translation>disk penuh</translation>
+    </message>
+    <message>
+      <source>disk quota exceeded</source>
+      <translation>kuota disk habis</translation>
+    </message>
+    <message>
+      <source>read-only file system</source>
+      <translation>sistem berkas hanya-baca</translation>
+    </message>
+    <message>
+      <source>read-only (the database file or its folder cannot be written)</source>
+      <translation>hanya-baca (berkas basis data atau foldernya tidak dapat ditulisi)</translation>
+    </message>
+    <message>
+      <source>permission denied</source>
+      <translation>izin ditolak</translation>
+    </message>
+    <message>
+      <source>cannot open the database file (missing, or permission denied)</source>
+      <translation>berkas basis data tidak dapat dibuka (tidak ada, atau izin ditolak)</translation>
+    </message>
+    <message>
+      <source>database corrupt</source>
+      <translation>basis data rusak</translation>
+    </message>
+    <message>
+      <source>disk I/O error</source>
+      <translation>galat I/O disk</translation>
+    </message>
+    <message>
+      <source>OK</source>
+      <translation>OK</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>Batal</translation>
+    </message>
+    <message>
+      <source>Wrong PINs so far: {failures}.</source>
+      <translation>PIN salah sejauh ini: {failures}.</translation>
+    </message>
+    <message>
+      <source>After {free} wrong PINs the exit locks for {delay} s, twice as long each time.</source>
+      <translation>Setelah {free} kali PIN salah, keluar dikunci selama {delay} detik, dua kali lebih lama setiap kali.</translation>
+    </message>
+    <message>
+      <source>Too many wrong PINs. Try again in {seconds} s.</source>
+      <translation>Terlalu banyak PIN salah. Coba lagi dalam {seconds} detik.</translation>
+    </message>
+    <message>
       <source>Exit PIN:</source>
       <translation>PIN keluar:</translation>
     </message>

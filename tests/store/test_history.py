@@ -170,19 +170,6 @@ def test_a_database_from_a_newer_wallboard_is_refused(tmp_path: Path) -> None:
         HistoryStore.open(path)
 
 
-def test_an_unreadable_file_is_moved_aside_and_the_board_starts_afresh(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
-    path.write_bytes(b"this is not a database, it was overwritten by something " * 100)
-    s = HistoryStore.open(path)
-    try:
-        s.append_calls([call("a", NOW)])
-        assert s.counts()["calls"] == 1
-    finally:
-        s.close()
-    aside = list(tmp_path.glob("h.sqlite.unreadable-*"))
-    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a database")
-
-
 def test_background_writer_batches_and_flushes(store: HistoryStore) -> None:
     writer = BackgroundStoreWriter(store, batch_interval_s=0.2, now=lambda: NOW)
     try:

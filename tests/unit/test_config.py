@@ -90,7 +90,7 @@ def test_print_defaults_and_show_keep_secrets(tmp_path: Path) -> None:
     assert printed.returncode == 0 and "[kiosk]" in printed.stdout and "# Seconds each playlist view" in printed.stdout
     from wallboard.pin import hash_pin
 
-    path = write(tmp_path, f"[kiosk]\npin_hash = '{hash_pin('2468', iterations=1000)}'\n")
+    path = write(tmp_path, f"[kiosk]\npin_hash = '{hash_pin('2468', iterations=10_000)}'\n")
     shown = run_cli("config", "--show", env_file=path)
     assert 'pin_hash = "<set>"' in shown.stdout and "pbkdf2" not in shown.stdout
     hashed = subprocess.run([sys.executable, "-m", "wallboard", "config", "--hash-pin"], input="2468\n",

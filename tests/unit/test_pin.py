@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wallboard.pin import hash_pin, is_pin_hash, verify_pin
+from wallboard.pin import MAX_ITERATIONS, MIN_ITERATIONS, hash_pin, is_pin_hash, verify_pin
 
-FAST = 1000  # iterations: the production count is slow on purpose, the tests need not be
+FAST = MIN_ITERATIONS  # iterations: the production count is slow on purpose, the tests need not be
 
 
 def test_hash_is_salted_and_verifies_only_the_right_pin() -> None:
@@ -37,3 +37,16 @@ def test_damaged_or_foreign_hashes_never_match() -> None:
 def test_verify_never_raises(pin: str, stored: str) -> None:
     assert verify_pin(pin, stored) in (True, False)
     assert is_pin_hash(stored) in (True, False)
+
+
+def test_iteration_counts_outside_the_sane_range_are_refused_without_being_computed() -> None:
+    import time
+
+    good = hash_pin("2468", iterations=FAST)
+    algorithm, _, salt, digest = good.split("$")
+    for count in (1, MIN_ITERATIONS - 1, MAX_ITERATIONS + 1, 10**12, 10**40):
+        stored = f"{algorithm}${count}${salt}${digest}"
+        started = time.monotonic()
+        assert not is_pin_hash(stored) and not verify_pin("2468", stored), count
+        assert time.monotonic() - started < 0.5, "a refused hash is never computed (10^12 iterations: days)"
+    assert is_pin_hash(good) and is_pin_hash(f"{algorithm}${MAX_ITERATIONS}${salt}${digest}")

@@ -68,6 +68,7 @@ def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, u
         qt_application,
         watch_stop_signals,
     )
+    from wallboard.ui.watchdog import start_systemd_notify
 
     with qt_application(config) as app:
         store = None
@@ -90,6 +91,7 @@ def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, u
         stop_watch = watch_stop_signals(closed.set)  # noqa: F841 - kept alive for the loop
         pruner = keep_memory_bounded(hub)  # noqa: F841 - kept alive for the loop
         stall_monitor = monitor_event_loop() if os.environ.get("WALLBOARD_MEASURE") == "1" else None  # noqa: F841
+        systemd = start_systemd_notify(hub)  # noqa: F841 - READY=1, watchdog pings from this (GUI) thread
 
         async def serve() -> None:
             hub.start()
@@ -113,7 +115,7 @@ def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, u
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(int(app.property("wallboard_exit_status") or 0))  # kiosk.PIN_EXIT_STATUS after a PIN exit
     return 0
 
 

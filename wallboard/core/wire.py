@@ -58,6 +58,10 @@ def _req(rec: Mapping[str, Any], key: str) -> Any:
     return rec[key]
 
 
+#: The largest integer SQLite (and so the history) can hold: signed 64-bit.
+MAX_INT = 2**63 - 1
+
+
 def _text(rec: Mapping[str, Any], key: str, *, max_len: int = MAX_TEXT_LEN, optional: bool = False) -> str:
     value = rec.get(key) if optional else _req(rec, key)
     if value is None and optional:
@@ -68,6 +72,8 @@ def _text(rec: Mapping[str, Any], key: str, *, max_len: int = MAX_TEXT_LEN, opti
         raise WireError(f"{key}: longer than {max_len} characters")
     if any(ord(ch) < 32 and ch not in "\t" for ch in value):
         raise WireError(f"{key}: contains control characters")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):  # a lone surrogate (JSON "\ud800") has no UTF-8 form
+        raise WireError(f"{key}: contains a lone UTF-16 surrogate (not valid Unicode text)")
     return value
 
 
@@ -78,12 +84,14 @@ def _ident(rec: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _int(rec: Mapping[str, Any], key: str, *, minimum: int = 0) -> int:
+def _int(rec: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
     value = _req(rec, key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise WireError(f"{key}: expected an integer, got {type(value).__name__}")
     if value < minimum:
         raise WireError(f"{key}: must be >= {minimum}")
+    if value > maximum:
+        raise WireError(f"{key}: must be <= {maximum}")
     return value
 
 

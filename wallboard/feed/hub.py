@@ -15,8 +15,10 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -43,12 +45,26 @@ SNAPSHOT_REFRESH_S = 5.0
 WORKERS = 4
 
 
+class SinkStatus(Protocol):
+    """Whether the history is being saved (the store's ``WriterStatus``)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def rejected(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+
+
 class RecordSink(Protocol):
     """Where accepted records and committed cursors go (the store's background writer); must not block."""
 
     def append(self, records: list[Entity]) -> None: ...
     def save_cursors(self, cursors: dict[str, str]) -> None: ...
     def flush(self, timeout: float = ...) -> bool: ...
+    def status(self) -> SinkStatus: ...
 
 
 class SavedHistory(Protocol):
@@ -153,6 +169,13 @@ class FeedHub(QObject):
         self._last_health: dict[str, StreamHealth] = {}
         self._skewed = False
         self._replay: RecordSource | None = None
+        #: "history not saved since HH:MM: disk full" while the store's writer fails, else None (for the header).
+        self.history_problem: str | None = None
+        #: (board time since when, reason in words) while the history is not being saved, else None.
+        self.history_failure: tuple[float, str] | None = None
+        self._history_failing_since: float | None = None
+        self._history_reason = ""
+        self._history_lost = 0
         self.response_window = Window(config.board.response_window)
         self.last_snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
@@ -401,8 +424,38 @@ class FeedHub(QObject):
             for tracker in self._trackers.values():
                 tracker.success(real=now_real, board=self.clock.now())
         self._update_health()
+        self._check_history()
         if self._dirty or self._monotonic() - self._last_emit_real >= SNAPSHOT_REFRESH_S:
             self._emit_snapshot()
+
+    def _check_history(self) -> None:
+        """Put the history writer's health where people look: "history not saved since HH:MM: disk full" (board
+        time and zone) through ``problemReported`` and ``history_problem``, once per change, and "recovered" when
+        saving works again. The board keeps running either way."""
+        if self._writer is None:
+            return
+        status = self._writer.status()
+        if not status.ok and (self._history_failing_since is None or status.reason != self._history_reason):
+            if self._history_failing_since is None:
+                self._history_failing_since = self.clock.now()
+            self._history_reason = status.reason
+            since = datetime.fromtimestamp(self._history_failing_since, ZoneInfo(self.config.board.tz))
+            self.history_problem = f"history not saved since {since:%H:%M}: {status.reason}"
+            self.history_failure = (self._history_failing_since, status.reason)
+            log.warning("%s (the board keeps running; retrying)", self.history_problem)
+            self.problemReported.emit("history", self.history_problem)
+        elif status.ok and self._history_failing_since is not None:
+            self._history_failing_since, self._history_reason, self.history_problem = None, "", None
+            self.history_failure = None
+            log.info("history: saved again")
+            self.problemReported.emit("history", "recovered")
+        lost = status.rejected + status.dropped
+        if lost > self._history_lost:
+            self.problemReported.emit(
+                "history", f"{lost} record(s) could not be saved in the history ({status.rejected} unstorable, "
+                f"{status.dropped} dropped while the disk failed); the wall shows them"
+            )  # fmt: skip
+            self._history_lost = lost
 
     def _emit_snapshot(self) -> None:
         self._dirty = False

@@ -194,6 +194,10 @@ class BoardView(QWidget):
         if self.map is not None:
             self.map.set_reference(reference)
 
+    def update_history(self, failure: tuple[float, str] | None) -> None:
+        """The history is not being saved since (board time) for (reason), or None: it is again."""
+        self.header.set_history_failure(failure)
+
     def connect_hub(self, hub: FeedHub) -> None:
         hub.snapshotChanged.connect(self.update_snapshot)
         hub.freshnessChanged.connect(self.update_freshness)
@@ -203,6 +207,12 @@ class BoardView(QWidget):
         hub.alertsChanged.connect(self.update_alerts)
         for unit_id in self.detail_ids():
             hub.watch_detail(unit_id)
+
+        def on_problem(stream: str, _message: str) -> None:
+            if stream == "history":
+                self.update_history(hub.history_failure)
+
+        hub.problemReported.connect(on_problem)
         if hub.last_snapshot is not None:
             self.update_snapshot(hub.last_snapshot)
         self.update_alerts(hub.alerts)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QInputDialog,
     QLabel,
     QLayout,
     QLineEdit,
+    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -45,17 +47,66 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class KioskView(WallView, Protocol):
-    """A playlist view: a widget that is also a wall view."""
-
-    def objectName(self) -> str: ...
-
-
 ViewFactory = Callable[[str], QWidget]
 #: Hands one piece of the hub's state to a view.
 Delivery = Callable[[WallView], None]
 UNAVAILABLE = "kiosk-view-unavailable"  # objectName of the notice shown where a view could not be created
 RETRY_S = 60.0
+#: The process's exit status after a PIN exit: the systemd unit lists it in RestartPreventExitStatus=, so a kiosk
+#: someone left on purpose stays down while a crash (or the watchdog) brings it back.
+PIN_EXIT_STATUS = 3
+#: QApplication property the composition root reads for the exit status (see commands.board.run_qt).
+EXIT_STATUS_PROPERTY = "wallboard_exit_status"
+#: A PIN dialog nobody answers closes by itself, so it never covers a wall for long.
+PIN_DIALOG_TIMEOUT_S = 60.0
+
+
+class PinGuard:
+    """Wrong PINs cost time: the first ``free_attempts`` are free, then each wrong PIN locks the exit for
+    ``first_delay_s``, twice as long each time after, up to ``max_delay_s``. A right PIN clears the count.
+    Driven by an injectable clock so the tests move time by hand."""
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        *,
+        free_attempts: int = 3,
+        first_delay_s: float = 5.0,
+        max_delay_s: float = 300.0,
+    ) -> None:
+        self.now = now
+        self.free_attempts = free_attempts
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.failures = 0
+        self.locked_until = float("-inf")
+
+    def wait_s(self) -> float:
+        """Seconds before the next PIN may be tried (0: now)."""
+        return max(0.0, self.locked_until - self.now())
+
+    def failed(self) -> float:
+        """Count a wrong PIN; returns the lockout it starts (0 while attempts are free)."""
+        self.failures += 1
+        if self.failures < self.free_attempts:
+            return 0.0
+        delay = min(self.max_delay_s, self.first_delay_s * 2 ** (self.failures - self.free_attempts))
+        self.locked_until = self.now() + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.locked_until = float("-inf")
+
+
+def _on_top(dialog: QDialog) -> None:
+    """Show a dialog above the frameless full-screen kiosk, also where no window manager stacks windows."""
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)  # first: QMessageBox resets the flags here
+    dialog.setWindowFlags(dialog.windowFlags() | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Dialog)
+    QTimer.singleShot(int(PIN_DIALOG_TIMEOUT_S * 1000), dialog, dialog.reject)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
 
 
 def burn_in_offset(t: float, period_s: float, max_px: int) -> tuple[int, int]:
@@ -186,6 +237,9 @@ class KioskWindow(QWidget):
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.ask_pin)
         self.pin_prompt: Callable[[], tuple[str, bool]] = self._prompt_pin
+        self.pin_notice: Callable[[str], None] = self._show_notice
+        self.pin_guard = PinGuard(clock.now)
+        self._dialog_open = False
         self.last_state: dict[str, Delivery] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -267,21 +321,74 @@ class KioskWindow(QWidget):
 
     # --- leaving only with the chord and the PIN ----------------------------------------------------------------
 
+    def pin_label(self) -> str:
+        """The PIN dialog's text: the question, and after a wrong PIN what more wrong ones will cost."""
+        text = tr("Exit PIN:")
+        guard = self.pin_guard
+        if guard.failures:
+            text += "\n\n" + tr("Wrong PINs so far: {failures}.").format(failures=guard.failures)
+            text += "\n" + tr("After {free} wrong PINs the exit locks for {delay} s, twice as long each time.").format(
+                free=guard.free_attempts, delay=f"{guard.first_delay_s:g}"
+            )
+        return text
+
     def _prompt_pin(self) -> tuple[str, bool]:
-        return QInputDialog.getText(self, "wallboard", tr("Exit PIN:"), QLineEdit.EchoMode.Password)
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("wallboard")
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.setLabelText(self.pin_label())
+        dialog.setOkButtonText(tr("OK"))
+        dialog.setCancelButtonText(tr("Cancel"))
+        self._dialog_open = True
+        try:
+            _on_top(dialog)
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            return dialog.textValue(), accepted
+        finally:
+            self._dialog_open = False
+            dialog.deleteLater()
+
+    def _show_notice(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "wallboard", text, QMessageBox.StandardButton.Ok, self)
+        ok = box.button(QMessageBox.StandardButton.Ok)
+        if ok is not None:
+            ok.setText(tr("OK"))
+        self._dialog_open = True
+        try:
+            _on_top(box)
+            box.exec()
+        finally:
+            self._dialog_open = False
+            box.deleteLater()
 
     def ask_pin(self) -> bool:
         if not self.kiosk.pin_hash:
             log.warning("kiosk: exit chord pressed but no kiosk.pin_hash is configured; staying up")
             return False
+        if self._dialog_open:
+            return False
+        wait = self.pin_guard.wait_s()
+        if wait > 0:
+            log.warning("kiosk: exit chord pressed; PIN locked for %.0f s more after %d wrong PINs", wait,
+                        self.pin_guard.failures)  # fmt: skip
+            self.pin_notice(tr("Too many wrong PINs. Try again in {seconds} s.").format(seconds=math.ceil(wait)))
+            return False
         pin, ok = self.pin_prompt()
-        if ok and verify_pin(pin, self.kiosk.pin_hash):
+        if not ok:
+            return False
+        if self.pin_guard.wait_s() == 0 and verify_pin(pin, self.kiosk.pin_hash):
             log.info("kiosk: unlocked with the PIN; leaving")
+            self.pin_guard.succeeded()
             self.is_unlocked = True
             self.unlocked.emit()
             self.close()
             return True
-        log.warning("kiosk: wrong exit PIN")
+        delay = self.pin_guard.failed()
+        if delay:
+            log.warning("kiosk: wrong exit PIN (%d in a row); locked for %.0f s", self.pin_guard.failures, delay)
+        else:
+            log.warning("kiosk: wrong exit PIN (%d in a row)", self.pin_guard.failures)
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -297,7 +404,9 @@ class KioskWindow(QWidget):
         super().keyPressEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.WindowDeactivate and not self.is_unlocked:
+        # Stay above other windows, but never above our own PIN dialog (where no window manager stacks windows,
+        # raising here put the kiosk over the dialog that had just taken the focus).
+        if event.type() == QEvent.Type.WindowDeactivate and not self.is_unlocked and not self._dialog_open:
             self.raise_()
         return super().event(event)
 
@@ -329,6 +438,7 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
         windows.append(window)
 
     def leave() -> None:  # one PIN unlocks every screen of this process
+        app.setProperty(EXIT_STATUS_PROPERTY, PIN_EXIT_STATUS)
         for w in windows:
             w.is_unlocked = True
         awake.release()

@@ -130,12 +130,19 @@ def qt_application(config: Config) -> Iterator[QApplication]:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
+    from wallboard.logsetup import route_qt_messages
+
+    route_qt_messages()  # Qt's warnings into the log, with the process and its PID; Chromium's noise at DEBUG
+
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("wallboard")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("wallboard")
+    from wallboard.ui.theme import app_icon
+
+    app.setWindowIcon(app_icon())  # our shield with 110, for every window, the task bar and the window switcher
     configure_rendering(config.map.rendering)
     from wallboard.ui.i18n import install_translator
     from wallboard.ui.theme import apply_theme

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency.
@@ -96,3 +96,22 @@ def apply_theme(app: QApplication) -> None:
         f"QToolBar {{ background: {PANEL}; border: none; spacing: 8px; }}"
         f"QTableWidget {{ gridline-color: {PANEL_BORDER}; }}"
     )
+
+
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The application icon (a shield with 110, resources/icons/), every rendered size; empty if not shipped."""
+    from wallboard.resources import resource_path
+
+    icon = QIcon()
+    try:
+        folder = resource_path("icons")
+    except FileNotFoundError:
+        return icon
+    for size in ICON_SIZES:
+        png = folder / f"wallboard-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png))
+    return icon

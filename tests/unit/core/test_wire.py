@@ -145,3 +145,37 @@ def test_call_decoder_survives_any_field_corruption(corruption: dict[str, Any]) 
     except WireError:
         return
     assert isinstance(call, Call)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("rev", 2**63, "rev: must be <= 9223372036854775807"),
+        ("id", "C-\ud800", "id: contains a lone UTF-16 surrogate"),
+        ("polres_id", "\udfff", "polres_id: contains a lone UTF-16 surrogate"),
+        ("caller_number", "0812\ud83d", "caller_number: contains a lone UTF-16 surrogate"),
+    ],
+)
+def test_what_sqlite_and_utf8_cannot_hold_is_refused_at_the_wire(field: str, value: object, reason: str) -> None:
+    wire = call_to_wire(a_call(), "Asia/Makassar")
+    wire[field] = value
+    with pytest.raises(WireError, match=reason):
+        call_from_wire(wire)
+
+
+def test_the_largest_sqlite_integer_and_real_non_ascii_text_still_pass() -> None:
+    wire = call_to_wire(a_call(id="C-Balikpapan-😀-ñ"), "Asia/Makassar")
+    wire["rev"] = 2**63 - 1
+    assert call_from_wire(wire).rev == 2**63 - 1
+    assert call_from_wire(wire).id == "C-Balikpapan-😀-ñ"
+
+
+def test_unit_and_incident_revisions_are_bounded_too() -> None:
+    unit = unit_to_wire(Unit("U-1", 1, "BPN-1", "64.71", UnitKind.R2, UnitStatus.AVAILABLE), "Asia/Makassar")
+    unit["rev"] = 2**64
+    with pytest.raises(WireError, match="rev: must be <="):
+        unit_from_wire(unit)
+    unit["rev"] = 1
+    unit["callsign"] = "\ud800"
+    with pytest.raises(WireError, match="callsign: contains a lone"):
+        unit_from_wire(unit)

@@ -8,8 +8,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import qasync
 from PySide6.QtCore import QTimer
@@ -100,6 +102,7 @@ class FakeStore:
     history: FakeHistory = field(default_factory=lambda: FakeHistory([], [], [], {}))
     log: list[tuple[str, Any]] = field(default_factory=list)
     path: Path = Path("/nonexistent/history.sqlite")
+    writer_status: FakeWriterStatus = field(default_factory=lambda: FakeWriterStatus())
 
     def load_since(self, since: float) -> FakeHistory:
         return self.history
@@ -115,6 +118,17 @@ class FakeStore:
 
     def flush(self, timeout: float = 10.0) -> bool:
         return True
+
+    def status(self) -> FakeWriterStatus:
+        return self.writer_status
+
+
+@dataclass(frozen=True)
+class FakeWriterStatus:
+    ok: bool = True
+    reason: str = ""
+    rejected: int = 0
+    dropped: int = 0
 
 
 class FakeMonotonic:
@@ -384,3 +398,27 @@ def test_hub_start_failure_modes_do_not_raise(loop: qasync.QEventLoop) -> None:
         hub.stop_sync()
     assert "history: history could not be loaded: disk on fire" in problems
     assert any(p.startswith("reference: /api/v1/reference: cannot connect") for p in problems)
+
+
+def test_a_failing_history_is_reported_once_with_time_and_reason_and_its_recovery(qtbot: QtBot) -> None:
+    store = FakeStore()
+    clock = ManualClock(NOW)  # 2026-11-19 ... in WITA
+    hub = FeedHub(config(), engine(), clock, ScriptedSync(), store)
+    problems: list[tuple[str, str]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    hub._tick()
+    assert problems == [] and hub.history_problem is None
+    store.writer_status = FakeWriterStatus(ok=False, reason="disk full")
+    hub._tick()
+    clock.advance(120)
+    hub._tick()  # still failing, same reason: said once
+    expected = f"history not saved since {datetime.fromtimestamp(NOW, ZoneInfo('Asia/Makassar')):%H:%M}: disk full"
+    assert problems == [("history", expected)] and hub.history_problem == expected
+    store.writer_status = FakeWriterStatus(ok=False, reason="read-only")
+    hub._tick()
+    assert problems[-1] == ("history", expected.replace("disk full", "read-only"))  # same start, new reason
+    store.writer_status = FakeWriterStatus(ok=True, rejected=2)
+    hub._tick()
+    assert problems[-2:] == [("history", "recovered"), ("history", problems[-1][1])]
+    assert "2 record(s) could not be saved" in problems[-1][1] and hub.history_problem is None
+    hub.stop_sync()

@@ -18,6 +18,24 @@ from wallboard.ui.i18n import N_, tr
 from wallboard.ui.panels.base import TextLabel, plain_tooltip, set_style_sheet, set_tooltip
 
 STREAM_NAMES = {"reference": N_("Reference"), "calls": N_("Calls"), "units": N_("Units"), "queue": N_("Queue")}
+#: Why the history is not being saved, as the store words it (wallboard.store.history.describe_failure).
+HISTORY_REASONS = (
+    N_("disk full"),
+    N_("disk quota exceeded"),
+    N_("read-only file system"),
+    N_("read-only (the database file or its folder cannot be written)"),
+    N_("permission denied"),
+    N_("cannot open the database file (missing, or permission denied)"),
+    N_("database corrupt"),
+    N_("disk I/O error"),
+)
+
+
+def history_text(failure: tuple[float, str], tz: str) -> str:
+    """'▲ History not saved since 14:05: disk full' (symbol and words, in the board's zone and language)."""
+    since, reason = failure
+    when = datetime.fromtimestamp(since, ZoneInfo(tz)).strftime("%H:%M")
+    return "▲ " + tr("History not saved since {time}: {reason}").format(time=when, reason=tr(reason))
 
 
 def freshness_text(health: StreamHealth, tz: str) -> tuple[str, str]:
@@ -143,6 +161,10 @@ class HeaderPanel(QFrame):
             label = TextLabel("")
             self.stream_labels[name] = label
             streams.addWidget(label)
+        self.history_label = TextLabel("")
+        self.history_label.setVisible(False)
+        streams.addWidget(self.history_label)
+        self.history_failure: tuple[float, str] | None = None
         layout.addLayout(streams, 2)
         clock_box = QVBoxLayout()
         self.clock_label = TextLabel("")
@@ -185,6 +207,14 @@ class HeaderPanel(QFrame):
             label.set_style(theme.px(theme.SMALL, self._unit), bold=h.state is not Freshness.LIVE, colour=colour)
             set_tooltip(label, plain_tooltip(h.last_error or ""))
 
+    def set_history_failure(self, failure: tuple[float, str] | None) -> None:
+        """Show (or clear) that the history is not being saved: since when and why. The wall keeps running."""
+        self.history_failure = failure
+        self.history_label.setVisible(failure is not None)
+        if failure is not None:
+            self.history_label.setText(history_text(failure, self.tz))
+            self.history_label.set_style(theme.px(theme.SMALL, self._unit), bold=True, colour=theme.ORANGE)
+
     def set_scale(self, unit: float) -> None:
         self._unit = unit
         self.title.set_style(theme.px(theme.BIG, unit), bold=True)
@@ -193,3 +223,5 @@ class HeaderPanel(QFrame):
         self.date_label.set_style(theme.px(theme.LABEL, unit), colour=theme.TEXT_DIM)
         self.ticker.set_scale(unit)
         self.update_freshness(self.health)
+        if self.history_failure is not None:
+            self.set_history_failure(self.history_failure)

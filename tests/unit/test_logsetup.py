@@ -1,0 +1,108 @@
+"""Logs you can read: every line names the process and its PID, each kind of process has its own file, Qt's and
+Chromium's noise stays out of sight unless DEBUG."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wallboard.config import LogConfig
+from wallboard.logsetup import quiet_chromium, route_qt_messages, setup_logging
+
+
+@pytest.fixture
+def clean_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def test_every_line_names_the_process_kind_and_its_pid(tmp_path: Path, clean_root: None) -> None:
+    path = setup_logging(LogConfig(file=str(tmp_path / "k.log")), console=False, kind="wallboard-kiosk")
+    assert path is not None
+    logging.getLogger("wallboard.test").warning("hello")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    line = path.read_text().strip().splitlines()[-1]
+    assert re.search(rf" wallboard-kiosk\[{os.getpid()}\] WARNING wallboard.test: hello$", line), line
+
+
+def test_each_kind_of_process_has_its_own_default_file(tmp_home: Path, clean_root: None) -> None:
+    path = setup_logging(LogConfig(), console=False, kind="wallboard-simulate")
+    assert path is not None and path.name == "wallboard-simulate.log"
+
+
+def test_chromium_is_told_to_keep_quiet_unless_debug() -> None:
+    env = {"QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox"}
+    quiet_chromium("INFO", env)
+    assert env["QTWEBENGINE_CHROMIUM_FLAGS"] == "--no-sandbox --log-level=3"
+    quiet_chromium("INFO", env)
+    assert env["QTWEBENGINE_CHROMIUM_FLAGS"].count("--log-level") == 1
+    debug: dict[str, str] = {}
+    quiet_chromium("DEBUG", debug)
+    assert debug == {}
+    chosen = {"QTWEBENGINE_CHROMIUM_FLAGS": "--log-level=0"}
+    quiet_chromium("WARNING", chosen)
+    assert chosen["QTWEBENGINE_CHROMIUM_FLAGS"] == "--log-level=0"  # an explicit choice wins
+
+
+def test_qt_noise_is_debug_and_real_warnings_stay_warnings(caplog: pytest.LogCaptureFixture) -> None:
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    route_qt_messages()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            qWarning("QRhiGles2: Failed to create temporary context")
+            qWarning("GPUInfo not initialized on GpuInfoUpdate")
+            qWarning("something our own widget got wrong")
+    finally:
+        qInstallMessageHandler(None)
+    levels = {r.getMessage(): r.levelno for r in caplog.records if r.name.startswith("qt")}
+    assert levels == {
+        "QRhiGles2: Failed to create temporary context": logging.DEBUG,
+        "GPUInfo not initialized on GpuInfoUpdate": logging.DEBUG,
+        "something our own widget got wrong": logging.WARNING,
+    }
+
+
+NOISE = ("QRhiGles2", "Failed to create RHI", "Failed to connect to the bus", "GPUInfo", "libpulse", "Vulkan")
+
+
+@pytest.mark.webengine
+@pytest.mark.slow
+def test_a_snapshot_keeps_chromium_noise_out_of_the_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(tmp_path / var.lower())
+
+    def snapshot(*extra: str) -> tuple[str, str]:
+        log_file = tmp_path / "snap.log"
+        log_file.unlink(missing_ok=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "wallboard", "snapshot", "--demo-minutes", "5", "--out", str(tmp_path / "x.png"),
+             "--set", f"log.file={log_file}", *extra],
+            env=env, capture_output=True, text=True, timeout=240, check=True,
+        )  # fmt: skip
+        return proc.stderr, log_file.read_text()
+
+    stderr, log_text = snapshot()
+    assert not [line for line in stderr.splitlines() if any(n in line for n in NOISE)], stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines and all(re.search(r" wallboard-snapshot\[\d+\] ", line) for line in lines), stderr
+    assert "wallboard-snapshot[" in log_text and not any(n in log_text for n in NOISE)
+    stderr, log_text = snapshot("--log-level", "DEBUG")
+    assert any(n in stderr for n in NOISE), "at DEBUG the noise is there for whoever looks for it"
+    assert any(n in log_text for n in NOISE), "and Qt's part of it is in the log file too"
