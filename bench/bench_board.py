@@ -5,7 +5,8 @@
     python bench/bench_board.py soak --minutes 30 --speed 48        # 24 simulated hours; --minutes 5 for a quick look
 
 Measures (with psutil), for the main process plus every child (the QtWebEngine processes): CPU as % of one core,
-PSS and summed RSS, and the largest GUI event-loop stall (a 16 ms timer's largest gap, logged by the app with WALLBOARD_MEASURE=1).
+PSS and summed RSS, and the largest GUI event-loop stall (a 16 ms timer's largest gap, logged by the app with
+WALLBOARD_MEASURE=1).
 Goals (issue "Proof"): Kaltim < 15 % of a core and < 600 MB; national < 50 % and < 1.2 GB; no stall > 100 ms;
 soak: RSS growth over the last 20 minutes < 3 %.
 """

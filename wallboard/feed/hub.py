@@ -512,12 +512,6 @@ class FeedHub(QObject):
             self.freshnessChanged.emit(health)
             self._evaluate_alerts()
 
-    def on_snapshot(self, slot: Callable[[BoardSnapshot], None]) -> None:
-        """Subscribe and get the latest snapshot at once if there is one."""
-        self.snapshotChanged.connect(slot)
-        if self.last_snapshot is not None:
-            slot(self.last_snapshot)
-
 
 def alert_thresholds(config: Config) -> AlertThresholds:
     a = config.alerts

@@ -323,6 +323,18 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         volume=brute_volume(calls, s.now, s.settings.bucket_s),
         queue=brute_queue(s, calls, in_scope),
         tiers={w: brute_tiers(calls, w, windows[w], s.settings.answer_threshold_s) for w in Window},
+        tiers_by_kind={
+            w: {
+                g: brute_tiers(
+                    [c for c in calls if CallKindGroup.of(c.category) is g],
+                    w,
+                    windows[w],
+                    s.settings.answer_threshold_s,
+                )
+                for g in CallKindGroup
+            }
+            for w in Window
+        },
         response_window=s.window,
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
@@ -360,6 +372,7 @@ def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
         stats=brute_response(s, stats_incidents, [polres_id], polres_id, REF.polres[polres_id].name),
         incidents=tuple(timelines),
         units=tuple(units),
+        polres_ids=(polres_id,),
     )
 
 
@@ -405,7 +418,17 @@ def run_engine(s: Scenario, seed: int) -> MetricsEngine:
 @given(scenarios(), st.integers(0, 2**32))
 def test_incremental_snapshot_equals_brute_force(s: Scenario, seed: int) -> None:
     engine = run_engine(s, seed)
-    assert_same(to_jsonable(engine.snapshot(s.now, s.window)), to_jsonable(brute_snapshot(s)))
+    snapshot = engine.snapshot(s.now, s.window)
+    expected = brute_snapshot(s)
+    assert_same(to_jsonable(snapshot), to_jsonable(expected))
+    # The supervisor's filter: any set of kinds sums to the brute-force count over just those calls.
+    for kinds in ({CallKindGroup.GENUINE}, {CallKindGroup.NUISANCE, CallKindGroup.OTHER}, set(CallKindGroup)):
+        for window in Window:
+            parts = [expected.tiers_by_kind[window][g] for g in sorted(kinds)]
+            total = parts[0]
+            for part in parts[1:]:
+                total = total.plus(part)
+            assert_same(to_jsonable(snapshot.tier_stats(window, frozenset(kinds))), to_jsonable(total))
     for polres_id in ("64.71", "11.01"):
         assert_same(
             to_jsonable(engine.polres_detail(polres_id, s.now, s.window)), to_jsonable(brute_detail(s, polres_id))
