@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="run on the embedded simulator")
     _add_demo_options(p)
 
-    p = add("simulate", "wallboard.sim.server:main", "run the simulated dispatch API as a standalone HTTP server")
+    p = add("simulate", "wallboard.commands.simulate:run", "run the simulated dispatch API as a standalone HTTP server")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8110, help="port (default 8110; 0 picks a free one)")
     p.add_argument("--token", help="bearer token clients must send (default: none required)")

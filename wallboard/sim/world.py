@@ -3,11 +3,26 @@
 Calibration (public figures, see resources/data/SOURCES.md):
 - most calls are prank or silent: about 90 % of categorised calls here (published yearly figures: 85–99 %);
 - the 10-second rule: a call not answered within 10 s escalates Polsek → Polres → Polda → Mabes;
-- Balikpapan's 2021 pilot fleet: 70 R2 motorbikes and 10 R4 cars; other Polres get fleets by size;
+- Balikpapan's 2021 pilot fleet: 70 R2 motorbikes and 10 R4 cars; Kaltim's other Polres get fleets by size
+  (``KALTIM_PROFILES``);
 - officers on scene within 10 minutes is the promise: dense Balikpapan mostly meets it, remote Mahakam Ulu mostly not.
 
-Units move continuously (no jumps) at road speeds along straight legs with a detour factor, and report a position fix
-every few seconds while moving. Everything random comes from one seeded ``random.Random``, so a seed repeats a run.
+Every other Polres is one regency (``regency_profile``), and the data says only two things about it: whether it is
+a kota or a kabupaten, and its area (from its boundary polygon). A kota is dense: more calls the larger it is (a
+big city is also a large one: Surabaya 350 km², Kota Sibolga 11 km²), incidents within a few km of the centre,
+fleets sized to the calls, so most responses are within 10 minutes. A kabupaten's calls fall with its area (small
+Javanese kabupaten are densely peopled; the largest, in Kalimantan and Papua, are not), its incidents lie farther
+out the larger it is, and dispatch takes longer, so most of its responses miss 10 minutes and the largest by far.
+No population, road or distance-to-capital data is used: none ships with the project.
+
+Movement costs nothing between events. A unit's motion is a *leg*: start time and point, target, road speed and
+arrival time; its position at any moment is interpolated on the leg (straight, with a detour factor for the roads
+when responding), so it is continuous and never faster than the vehicle. Events (a patrol leg ending after its
+dwell, an arrival, a status change) are the only work; position fixes are computed for the moment they are sent:
+at each status change, and, while units are live, at the ticks the caller advances by, when one is due (every 10 s
+moving, 60 s still). So catching up N minutes costs the events in them, not units × seconds. Patrol points, homes
+and incidents are drawn inside the Polres area (its regency polygon), in batches tested with numpy. Everything
+random comes from one seeded ``random.Random``, so a seed repeats a run.
 """
 
 from __future__ import annotations
@@ -15,10 +30,12 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from wallboard.core.model import (
     Call,
@@ -42,9 +59,10 @@ KM_PER_DEG = 111.32
 MAX_SPEED_KMH = {UnitKind.R2: 80.0, UnitKind.R4: 100.0}
 PATROL_SPEED_KMH = {UnitKind.R2: 25.0, UnitKind.R4: 30.0}
 RESPONSE_SPEED_KMH = {UnitKind.R2: 45.0, UnitKind.R4: 55.0}
+ROAD_DETOUR = 1.3  # road distance / straight distance when responding
 FIX_INTERVAL_MOVING_S = 10.0
 FIX_INTERVAL_STILL_S = 60.0
-
+POINT_BATCH = 32  # candidate points tested inside an area at once
 # Category shares of answered calls (prank + silent = 90 %).
 CATEGORY_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (
     (CallCategory.PRANK, 0.55),
@@ -95,33 +113,36 @@ KALTIM_PROFILES = {
 }
 
 
-def default_profile(rng: random.Random) -> PolresProfile:
-    """A synthetic Polres for the national scale run."""
-    size = rng.random()
+def _clamp(value: float, lo: float, hi: float) -> float:
+    return max(lo, min(hi, value))
+
+
+def regency_profile(kind: str, area_km2: float) -> PolresProfile:
+    """A Polres that is one regency, from what the data has: ``kind`` (kota / kabupaten) and its area in km².
+
+    See the module docstring for why; the constants put Kaltim's regencies near their hand-made profiles.
+    """
+    root = math.sqrt(max(area_km2, 1.0))
+    if kind == "kota":
+        calls = _clamp(1.0 + 0.3 * root, 1.5, 8.0)
+        spread_km = _clamp(0.18 * root, 2.0, 6.0)
+        dispatch_s = 45.0
+    else:
+        calls = _clamp(0.5 + 60.0 / root, 0.6, 4.0)
+        spread_km = _clamp(3.0 + 0.06 * root, 6.0, 22.0)
+        dispatch_s = _clamp(55.0 + 0.15 * root, 60.0, 90.0)
     return PolresProfile(
-        calls_per_hour=0.6 + 4 * size,
-        r2=int(5 + 12 * size),
-        r4=int(2 + 3 * size),
-        area_km=6 + 14 * (1 - size),
-        dispatch_delay_s=50 + 40 * (1 - size),
+        calls_per_hour=round(calls, 2),
+        r2=max(4, round(4 * calls)),
+        r4=max(2, round(calls) + 1),
+        area_km=round(spread_km, 1),
+        dispatch_delay_s=round(dispatch_s),
     )
 
 
 def hourly_rate_factor(local_hour: float) -> float:
     """Day/night curve: quiet before dawn, busiest in the evening; mean over a day is 1."""
     return 1.0 + 0.65 * math.sin(2 * math.pi * (local_hour - 14.0) / 24.0)
-
-
-def move_towards(lat: float, lon: float, target: GeoPoint, km: float) -> tuple[float, float, float, bool]:
-    """Move up to ``km`` along the straight leg to ``target``: (lat, lon, heading_deg, arrived)."""
-    dy = (target.lat - lat) * KM_PER_DEG
-    dx = (target.lon - lon) * KM_PER_DEG * math.cos(math.radians(lat))
-    dist = math.hypot(dx, dy)
-    heading = (math.degrees(math.atan2(dx, dy)) + 360.0) % 360.0
-    if dist <= km or dist == 0:
-        return target.lat, target.lon, heading, True
-    f = km / dist
-    return lat + (target.lat - lat) * f, lon + (target.lon - lon) * f, heading, False
 
 
 Ring = list[tuple[float, float]]  # (lon, lat) vertices, GeoJSON order
@@ -156,24 +177,87 @@ def inside(lat: float, lon: float, rings: list[Ring]) -> bool:
     return False
 
 
+def area_km2(rings: list[Ring]) -> float:
+    """Area of the rings (shoelace on a local equirectangular projection; good to a few % at regency size)."""
+    total = 0.0
+    for ring in rings:
+        lat0 = sum(y for _, y in ring) / len(ring)
+        kx = KM_PER_DEG * math.cos(math.radians(lat0))
+        twice = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True))
+        total += abs(twice) / 2 * kx * KM_PER_DEG
+    return total
+
+
+class _Area:
+    """A Polres area's outer rings as arrays: many candidate points tested in one go, with :func:`inside`'s rule."""
+
+    def __init__(self, rings: list[Ring]) -> None:
+        self.rings = [(np.array([x for x, _ in r]), np.array([y for _, y in r])) for r in rings if len(r) >= 3]
+
+    def contains(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+        result = np.zeros(len(lats), dtype=bool)
+        for x1, y1 in self.rings:
+            x0, y0 = np.roll(x1, 1)[:, None], np.roll(y1, 1)[:, None]
+            xs, ys = x1[:, None], y1[:, None]
+            crosses = (ys > lats) != (y0 > lats)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                hits = crosses & (lons < x0 + (lats - y0) * (xs - x0) / (ys - y0))
+            result |= (np.count_nonzero(hits, axis=0) % 2) == 1
+        return result
+
+
 def distance_km(a: GeoPoint, b: GeoPoint) -> float:
     dy = (a.lat - b.lat) * KM_PER_DEG
     dx = (a.lon - b.lon) * KM_PER_DEG * math.cos(math.radians((a.lat + b.lat) / 2))
     return math.hypot(dx, dy)
 
 
+def heading_deg(a: GeoPoint, b: GeoPoint) -> float:
+    dy = (b.lat - a.lat) * KM_PER_DEG
+    dx = (b.lon - a.lon) * KM_PER_DEG * math.cos(math.radians(a.lat))
+    return (math.degrees(math.atan2(dx, dy)) + 360.0) % 360.0
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A straight move from ``origin`` (at ``start_at``) to ``target`` (at ``arrive_at``); ``speed_kmh`` is the road
+    speed a fix reports (the straight-line speed is lower when the leg has a detour)."""
+
+    start_at: float
+    origin: GeoPoint
+    target: GeoPoint
+    speed_kmh: float
+    arrive_at: float
+    heading: float
+
+    @staticmethod
+    def between(start_at: float, origin: GeoPoint, target: GeoPoint, speed_kmh: float, detour: float = 1.0) -> Leg:
+        hours = distance_km(origin, target) * detour / speed_kmh
+        return Leg(start_at, origin, target, speed_kmh, start_at + hours * 3600.0, heading_deg(origin, target))
+
+    def position(self, t: float) -> GeoPoint:
+        span = self.arrive_at - self.start_at
+        f = 1.0 if span <= 0 else _clamp((t - self.start_at) / span, 0.0, 1.0)
+        o, g = self.origin, self.target
+        return GeoPoint(o.lat + (g.lat - o.lat) * f, o.lon + (g.lon - o.lon) * f)
+
+
 @dataclass
 class SimUnit:
     unit: Unit
-    lat: float
-    lon: float
     home: GeoPoint
-    target: GeoPoint | None = None
-    speed_kmh: float = 0.0
-    heading: float = 0.0
+    place: GeoPoint  # where it stands when it has no leg (where its last leg was cut or ended)
+    leg: Leg | None = None
+    heading: float = 0.0  # of the latest leg
+    plan: int = 0  # bumped whenever the unit's plan changes: movement events of an older plan are void
     last_fix_at: float = -math.inf
-    dwell_until: float = 0.0
-    moved_at: float = -math.inf  # sim time up to which this unit's position has been advanced
+    fix_token: int = 0  # the fix-due entry that is current (older ones in the heap are void)
+
+    def position_at(self, t: float) -> GeoPoint:
+        return self.place if self.leg is None else self.leg.position(t)
+
+    def moving_at(self, t: float) -> bool:
+        return self.leg is not None and self.leg.start_at <= t < self.leg.arrive_at
 
 
 @dataclass
@@ -183,15 +267,11 @@ class SimCall:
     tiers: list[Tier]
 
 
-@dataclass(order=True)
-class _Event:
-    at: float
-    seq: int
-    action: Callable[[], None] = field(compare=False)
-
-
 class World:
-    """The simulated region in sim time. Call :meth:`advance_to` to move it forward; read changes via ``listener``."""
+    """The simulated region in sim time. Call :meth:`advance_to` to move it forward; read changes via ``listener``.
+
+    Not thread-safe: :class:`wallboard.sim.state.SimState` is the locked facade the HTTP server uses.
+    """
 
     def __init__(
         self,
@@ -200,32 +280,41 @@ class World:
         seed: int,
         start_time: float,
         polsek_tier: bool = False,
-        tz: str = "Asia/Makassar",
-        profiles: dict[str, PolresProfile] | None = None,
+        profiles: Mapping[str, PolresProfile] | None = None,
         listener: Callable[[str, object], None] | None = None,
         live_units: bool = True,
-        areas: dict[str, list[Ring]] | None = None,
+        areas: Mapping[str, list[Ring]] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.now = start_time
         self.polres = {p.id: p for p in polres}
-        self.tz = ZoneInfo(tz)
         self.polsek_tier = polsek_tier
-        self.profiles = {
-            p.id: (profiles or {}).get(p.id) or KALTIM_PROFILES.get(p.id) or default_profile(self.rng) for p in polres
+        self.profiles: dict[str, PolresProfile] = {}
+        for p in polres:
+            profile = (profiles or {}).get(p.id) or KALTIM_PROFILES.get(p.id)
+            if profile is None:
+                raise KeyError(f"no simulation profile for Polres {p.id} ({p.name})")
+            self.profiles[p.id] = profile
+        # Indonesia keeps no daylight saving time: a fixed offset per Polres gives the local hour cheaply.
+        self._utc_offset = {
+            p.id: (datetime.fromtimestamp(start_time, ZoneInfo(p.tz)).utcoffset() or timedelta(0)).total_seconds()
+            for p in polres
         }
         self.listener = listener or (lambda stream, record: None)
         self.units: dict[str, SimUnit] = {}
         self.calls: dict[str, SimCall] = {}
         self.incidents: dict[str, Incident] = {}
         self.ringing: dict[str, SimCall] = {}
-        self._events: list[_Event] = []
+        self._events: list[tuple[float, int, Callable[[], None]]] = []
+        self._fixes_due: list[tuple[float, int, str, int]] = []  # (due at, seq, unit id, fix token)
         self._seq = 0
         self._call_seq = 0
         self._incident_seq = 0
         self.live_units = live_units
         # Polres areas (regency polygons): patrol points, homes and incidents stay inside them, not in the sea.
         self.areas = {pid: rings for pid, rings in (areas or {}).items() if pid in self.polres}
+        self._area_tests = {pid: _Area(rings) for pid, rings in self.areas.items()}
+        self._points: dict[tuple[str, float], list[GeoPoint]] = {}
         for p in polres:
             self._create_units(p)
             self._schedule_next_call(p.id, start_time)
@@ -250,45 +339,72 @@ class World:
                     kind=kind,
                     status=UnitStatus.OUT_OF_SERVICE if self.rng.random() < 0.05 else UnitStatus.AVAILABLE,
                 )
-                sim = SimUnit(unit, home.lat, home.lon, home, moved_at=self.now)
+                sim = SimUnit(unit, home, home)
                 self.units[unit.id] = sim
-                self._emit_unit(sim, force=True)
+                self._emit_fix(sim, forced=True)
+                if self.live_units:
+                    self._patrol_after(sim, self.rng.uniform(0, 60))
 
     def _random_point(self, p: Polres, scale_km: float) -> GeoPoint:
-        """A point near the HQ town (roads and people cluster there), inside the Polres area when it is known."""
-        rings = self.areas.get(p.id)
-        for _ in range(12):
+        """A point near the HQ town (roads and people cluster there), inside the Polres area when it is known.
+
+        Points are drawn a batch at a time per (Polres, scale) and handed out in the order drawn, so a seed still
+        repeats a run; near a coast or border where a batch has no point inside, the batch is drawn closer.
+        """
+        area = self._area_tests.get(p.id)
+        if area is None:
+            return self._candidates(p, scale_km, 1)[0]
+        pool = self._points.setdefault((p.id, scale_km), [])
+        if not pool:
+            scale = scale_km
+            for _ in range(12):
+                candidates = self._candidates(p, scale, POINT_BATCH)
+                lats = np.array([c.lat for c in candidates])
+                lons = np.array([c.lon for c in candidates])
+                pool.extend(c for c, ok in zip(candidates, area.contains(lats, lons), strict=True) if ok)
+                if pool:
+                    pool.reverse()  # pop() from the end hands them out in the order drawn
+                    break
+                scale *= 0.8
+            else:
+                return GeoPoint(round(p.lat, 6), round(p.lon, 6))
+        return pool.pop()
+
+    def _candidates(self, p: Polres, scale_km: float, n: int) -> list[GeoPoint]:
+        out = []
+        cos_lat = math.cos(math.radians(p.lat))
+        for _ in range(n):
             r = min(self.rng.expovariate(1.0 / max(scale_km, 0.5)), scale_km * 4)
             angle = self.rng.uniform(0, 2 * math.pi)
             lat = p.lat + (r * math.cos(angle)) / KM_PER_DEG
-            lon = p.lon + (r * math.sin(angle)) / (KM_PER_DEG * math.cos(math.radians(p.lat)))
-            if rings is None or inside(lat, lon, rings):
-                break
-            scale_km *= 0.8  # near a coast or border: draw closer to the HQ
-        else:
-            lat, lon = p.lat, p.lon
-        return GeoPoint(round(lat, 6), round(lon, 6))
+            lon = p.lon + (r * math.sin(angle)) / (KM_PER_DEG * cos_lat)
+            out.append(GeoPoint(round(lat, 6), round(lon, 6)))
+        return out
 
     # --- the event queue ---------------------------------------------------------------------------------------
 
     def _at(self, t: float, action: Callable[[], None]) -> None:
         self._seq += 1
-        heapq.heappush(self._events, _Event(t, self._seq, action))
+        heapq.heappush(self._events, (t, self._seq, action))
 
-    def advance_to(self, t: float, tick_s: float = 1.0) -> None:
-        """Run every event up to ``t`` and move units in steps of at most ``tick_s``.
+    def advance_to(self, t: float, tick_s: float | None = None) -> None:
+        """Run every event up to ``t``; while units are live, send the position fixes due at each tick.
 
-        Units move once per step, not once per event: an event that changes a unit first brings that one unit up to
-        the event's time (:meth:`_catch_up`), so a national tick costs one pass over the units plus the events.
+        Ticks are every ``tick_s`` of sim time, or only at ``t`` when it is None: a server ticking at 1 Hz sends
+        fixes about as often as a real fleet does, and a catch-up over hours sends one per unit at its end.
         """
+        step = tick_s if tick_s and self.live_units else math.inf
+        events = self._events
         while self.now < t:
-            step_end = min(t, self.now + tick_s)
-            while self._events and self._events[0].at <= step_end:
-                event = heapq.heappop(self._events)
-                self.now = max(self.now, event.at)
-                event.action()
+            step_end = min(t, self.now + step)
+            while events and events[0][0] <= step_end:
+                at, _, action = heapq.heappop(events)
+                if at > self.now:
+                    self.now = at
+                action()
             self.now = step_end
-            self._move_units()
+            if self.live_units:
+                self._send_due_fixes()
 
     # --- calls ---------------------------------------------------------------------------------------------------
 
@@ -296,11 +412,11 @@ class World:
         """Poisson arrivals with the day/night curve, by thinning at the curve's peak rate."""
         base = self.profiles[polres_id].calls_per_hour / 3600.0
         peak = base * 1.65
+        offset = self._utc_offset[polres_id]
         t = after
         while True:
             t += self.rng.expovariate(peak)
-            hour = datetime.fromtimestamp(t, self.tz)
-            local_hour = hour.hour + hour.minute / 60
+            local_hour = ((t + offset) % 86400.0) / 3600.0
             if self.rng.random() * 1.65 <= hourly_rate_factor(local_hour):
                 break
         self._at(t, lambda: self._new_call(polres_id))
@@ -376,7 +492,7 @@ class World:
         if category is CallCategory.GENUINE:
             self._create_incident(sim.call)
 
-    # --- incidents and units -------------------------------------------------------------------------------------
+    # --- incidents -----------------------------------------------------------------------------------------------
 
     def _create_incident(self, call: Call) -> None:
         self._incident_seq += 1
@@ -416,39 +532,62 @@ class World:
             self._at(self.now + 60, lambda: self._dispatch(incident_id))
             return
         location = incident.location
-        unit = min(candidates, key=lambda s: distance_km(GeoPoint(s.lat, s.lon), location))
+        unit = min(candidates, key=lambda s: distance_km(s.position_at(self.now), location))
         self._set_incident(incident_id, dispatched_at=self.now, unit_ids=(*incident.unit_ids, unit.unit.id))
+        self._stop(unit)
         self._set_unit(unit, status=UnitStatus.DISPATCHED, incident_id=incident_id)
-        unit.target = None
-        unit.speed_kmh = 0.0
         self._at(self.now + self.rng.uniform(20, 60), lambda: self._en_route(unit, incident_id))
-        if not self.live_units:
-            # History mode: no movement detail, the same geometry gives the travel time.
-            travel_h = distance_km(GeoPoint(unit.lat, unit.lon), location) * 1.3 / RESPONSE_SPEED_KMH[unit.unit.kind]
-            self._at(self.now + 40 + travel_h * 3600, lambda: self._arrive(unit))
+
+    # --- units: plans, legs and fixes --------------------------------------------------------------------------
+
+    def _stop(self, sim: SimUnit) -> int:
+        """Cut the unit's leg where it is now and void its pending movement events; the new plan number."""
+        sim.place = sim.position_at(self.now)
+        sim.leg = None
+        sim.plan += 1
+        return sim.plan
+
+    def _go(self, sim: SimUnit, target: GeoPoint, speed_kmh: float, detour: float = 1.0) -> Leg:
+        self._stop(sim)
+        sim.leg = leg = Leg.between(self.now, sim.place, target, speed_kmh, detour)
+        sim.heading = leg.heading
+        return leg
+
+    def _patrol_after(self, sim: SimUnit, delay_s: float) -> None:
+        plan = sim.plan
+        self._at(self.now + delay_s, lambda: self._patrol(sim, plan))
+
+    def _patrol(self, sim: SimUnit, plan: int) -> None:
+        """An available unit drives to a point near the HQ town at patrol speed, stays a while, and goes on."""
+        if sim.plan != plan or not self.live_units or sim.unit.status is not UnitStatus.AVAILABLE:
+            return
+        p = self.polres[sim.unit.polres_id]
+        target = self._random_point(p, self.profiles[p.id].area_km * 0.5)
+        leg = self._go(sim, target, PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2))
+        self._fix_due(sim, self.now + FIX_INTERVAL_MOVING_S)
+        dwell = self.rng.uniform(60, 600)
+        plan = sim.plan
+        self._at(leg.arrive_at + dwell, lambda: self._patrol(sim, plan))
 
     def _en_route(self, unit: SimUnit, incident_id: str) -> None:
         if unit.unit.incident_id != incident_id or unit.unit.status is not UnitStatus.DISPATCHED:
             return
         incident = self.incidents[incident_id]
+        assert incident.location is not None
         if incident.en_route_at is None:
             self._set_incident(incident_id, en_route_at=self.now)
+        speed = RESPONSE_SPEED_KMH[unit.unit.kind] * self.rng.uniform(0.8, 1.2)
+        leg = self._go(unit, incident.location, speed, ROAD_DETOUR)
         self._set_unit(unit, status=UnitStatus.EN_ROUTE)
-        unit.target = incident.location
-        unit.speed_kmh = RESPONSE_SPEED_KMH[unit.unit.kind] * self.rng.uniform(0.8, 1.2)
+        plan = unit.plan
+        self._at(leg.arrive_at, lambda: self._arrive(unit, plan))
 
-    def _arrive(self, unit: SimUnit) -> None:
+    def _arrive(self, unit: SimUnit, plan: int) -> None:
         incident_id = unit.unit.incident_id
-        if incident_id is None or unit.unit.status not in (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE):
-            return  # already arrived (history-mode timer and live movement can both get here)
-        if not self.live_units and unit.unit.status is UnitStatus.DISPATCHED:
-            self._en_route(unit, incident_id)
-        incident = self.incidents[incident_id]
-        if incident.location is not None:
-            unit.lat, unit.lon = incident.location.lat, incident.location.lon
-        unit.target = None
-        unit.speed_kmh = 0.0
-        if incident.on_scene_at is None:
+        if unit.plan != plan or incident_id is None or unit.unit.status is not UnitStatus.EN_ROUTE:
+            return
+        self._stop(unit)
+        if self.incidents[incident_id].on_scene_at is None:
             self._set_incident(incident_id, on_scene_at=self.now)
         self._set_unit(unit, status=UnitStatus.ON_SCENE)
         self._at(self.now + self.rng.uniform(600, 2400), lambda: self._clear(unit, incident_id))
@@ -458,78 +597,48 @@ class World:
             self._set_incident(incident_id, closed_at=self.now)
         if unit.unit.incident_id != incident_id:
             return
+        leg = self._go(unit, unit.home, PATROL_SPEED_KMH[unit.unit.kind] * 1.5)
         self._set_unit(unit, status=UnitStatus.RETURNING, incident_id=None)
-        unit.target = unit.home
-        unit.speed_kmh = PATROL_SPEED_KMH[unit.unit.kind] * 1.5
-        if not self.live_units:
-            self._at(self.now + 900, lambda: self._home(unit))
+        plan = unit.plan
+        self._at(leg.arrive_at, lambda: self._home(unit, plan))
 
-    def _home(self, unit: SimUnit) -> None:
-        if unit.unit.status is not UnitStatus.RETURNING:
+    def _home(self, unit: SimUnit, plan: int) -> None:
+        if unit.plan != plan or unit.unit.status is not UnitStatus.RETURNING:
             return
-        unit.lat, unit.lon = unit.home.lat, unit.home.lon
-        unit.target = None
-        unit.speed_kmh = 0.0
+        self._stop(unit)
         self._set_unit(unit, status=UnitStatus.AVAILABLE)
+        if self.live_units:
+            self._patrol_after(unit, self.rng.uniform(60, 600))
 
     def _set_unit(self, sim: SimUnit, **changes: object) -> None:
-        self._catch_up(sim)
         sim.unit = replace(sim.unit, rev=sim.unit.rev + 1, **changes)  # type: ignore[arg-type]
-        self._emit_unit(sim, force=True)
+        self._emit_fix(sim, forced=True)
 
-    def _emit_unit(self, sim: SimUnit, force: bool = False) -> None:
-        moving = sim.speed_kmh > 0
-        interval = FIX_INTERVAL_MOVING_S if moving else FIX_INTERVAL_STILL_S
-        if not force and self.now - sim.last_fix_at < interval:
-            return
-        sim.last_fix_at = self.now
-        fix = PositionFix(
-            round(sim.lat, 6), round(sim.lon, 6), round(sim.heading, 1), round(sim.speed_kmh, 1), self.now
-        )
-        # A forced fix rides on the revision its status change already took; a periodic one takes its own.
-        sim.unit = replace(sim.unit, fix=fix) if force else replace(sim.unit, rev=sim.unit.rev + 1, fix=fix)
+    def _emit_fix(self, sim: SimUnit, *, forced: bool) -> None:
+        """Send the unit's position now. A forced fix rides on the revision its status change already took."""
+        t = self.now
+        moving = sim.moving_at(t)
+        at = sim.position_at(t)
+        speed = sim.leg.speed_kmh if moving and sim.leg is not None else 0.0
+        fix = PositionFix(round(at.lat, 6), round(at.lon, 6), round(sim.heading, 1), round(speed, 1), t)
+        sim.last_fix_at = t
+        sim.unit = replace(sim.unit, fix=fix) if forced else replace(sim.unit, rev=sim.unit.rev + 1, fix=fix)
         self.listener("units", sim.unit)
+        if self.live_units:
+            self._fix_due(sim, t + (FIX_INTERVAL_MOVING_S if moving else FIX_INTERVAL_STILL_S))
 
-    def _catch_up(self, sim: SimUnit) -> None:
-        """Move one unit from where it last was up to now (before its status changes and a fix is sent)."""
-        if self.live_units and sim.moved_at < self.now:
-            dt = self.now - sim.moved_at if sim.moved_at > -math.inf else 0.0
-            sim.moved_at = self.now
-            self._step_unit(sim, dt)
+    def _fix_due(self, sim: SimUnit, at: float) -> None:
+        sim.fix_token += 1
+        self._seq += 1
+        heapq.heappush(self._fixes_due, (at, self._seq, sim.unit.id, sim.fix_token))
 
-    def _move_units(self) -> None:
-        if not self.live_units:
-            return
-        for sim in self.units.values():
-            self._catch_up(sim)
-
-    def _step_unit(self, sim: SimUnit, dt: float) -> None:
-        status = sim.unit.status
-        if sim.target is None:
-            if status is UnitStatus.AVAILABLE and self.now >= sim.dwell_until:
-                # Patrol: a new leg to a point near home, at patrol speed.
-                p = self.polres[sim.unit.polres_id]
-                sim.target = self._random_point(p, self.profiles[p.id].area_km * 0.5)
-                sim.speed_kmh = PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2)
-            else:
-                self._emit_unit(sim)
-                return
-            if dt <= 0:
-                return
-        lat, lon, heading, arrived = move_towards(sim.lat, sim.lon, sim.target, sim.speed_kmh * dt / 3600.0)
-        sim.lat, sim.lon, sim.heading = lat, lon, heading
-        if arrived:
-            sim.target = None
-            if status is UnitStatus.EN_ROUTE:
-                self._arrive(sim)
-            elif status is UnitStatus.RETURNING:
-                self._home(sim)
-            else:
-                sim.speed_kmh = 0.0
-                sim.dwell_until = self.now + self.rng.uniform(60, 600)
-                self._emit_unit(sim, force=True)
-        else:
-            self._emit_unit(sim)
+    def _send_due_fixes(self) -> None:
+        due = self._fixes_due
+        while due and due[0][0] <= self.now:
+            _, _, unit_id, token = heapq.heappop(due)
+            sim = self.units[unit_id]
+            if token == sim.fix_token:
+                self._emit_fix(sim, forced=False)
 
     # --- views ---------------------------------------------------------------------------------------------------
 
@@ -544,9 +653,11 @@ class World:
         return (s.unit for s in self.units.values())
 
     def enable_live_units(self) -> None:
-        """After a history run: units start moving, and any history-mode unit in transit is sent home."""
+        """After a history run: available units start patrolling and every unit reports its position on schedule."""
+        if self.live_units:
+            return
         self.live_units = True
         for sim in self.units.values():
-            sim.moved_at = self.now
-            if sim.unit.status is UnitStatus.RETURNING:
-                sim.target = sim.home
+            self._fix_due(sim, sim.last_fix_at + FIX_INTERVAL_STILL_S)
+            if sim.unit.status is UnitStatus.AVAILABLE:
+                self._patrol_after(sim, self.rng.uniform(0, 60))
