@@ -20,7 +20,8 @@ arrival time; its position at any moment is interpolated on the leg (straight, w
 when responding), so it is continuous and never faster than the vehicle. Events (a patrol leg ending after its
 dwell, an arrival, a status change) are the only work; position fixes are computed for the moment they are sent:
 at each status change, and, while units are live, at the ticks the caller advances by, when one is due (every 10 s
-moving, 60 s still). So catching up N minutes costs the events in them, not units × seconds. Patrol points, homes
+moving, 60 s still). So catching up N minutes costs the events in them plus one pass over the units per tick (one
+tick for a catch-up), not units × seconds. Patrol points, homes
 and incidents are drawn inside the Polres area (its regency polygon), in batches tested with numpy. Everything
 random comes from one seeded ``random.Random``, so a seed repeats a run.
 """
@@ -62,7 +63,8 @@ RESPONSE_SPEED_KMH = {UnitKind.R2: 45.0, UnitKind.R4: 55.0}
 ROAD_DETOUR = 1.3  # road distance / straight distance when responding
 FIX_INTERVAL_MOVING_S = 10.0
 FIX_INTERVAL_STILL_S = 60.0
-POINT_BATCH = 32  # candidate points tested inside an area at once
+PATROL_LEGS_PER_ROUTE = 4
+POINT_BATCH = 64  # candidate points tested inside an area at once
 # Category shares of answered calls (prank + silent = 90 %).
 CATEGORY_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (
     (CallCategory.PRANK, 0.55),
@@ -189,20 +191,26 @@ def area_km2(rings: list[Ring]) -> float:
 
 
 class _Area:
-    """A Polres area's outer rings as arrays: many candidate points tested in one go, with :func:`inside`'s rule."""
+    """A Polres area's outer rings as edge arrays: many candidate points tested in one go.
+
+    The crossing rule is :func:`inside`'s, counted over the edges of all rings at once: the parts of a regency do
+    not overlap, so an odd count means inside exactly one part (where simplification left two parts overlapping, a
+    point in both counts as outside, which only ever rejects a candidate).
+    """
 
     def __init__(self, rings: list[Ring]) -> None:
-        self.rings = [(np.array([x for x, _ in r]), np.array([y for _, y in r])) for r in rings if len(r) >= 3]
+        xs1 = [x for r in rings for x, _ in r]
+        ys1 = [y for r in rings for _, y in r]
+        xs0 = [r[(i - 1) % len(r)][0] for r in rings for i in range(len(r))]
+        ys0 = [r[(i - 1) % len(r)][1] for r in rings for i in range(len(r))]
+        self.x1, self.y1 = np.array(xs1)[:, None], np.array(ys1)[:, None]
+        self.x0, self.y0 = np.array(xs0)[:, None], np.array(ys0)[:, None]
 
     def contains(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-        result = np.zeros(len(lats), dtype=bool)
-        for x1, y1 in self.rings:
-            x0, y0 = np.roll(x1, 1)[:, None], np.roll(y1, 1)[:, None]
-            xs, ys = x1[:, None], y1[:, None]
-            crosses = (ys > lats) != (y0 > lats)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                hits = crosses & (lons < x0 + (lats - y0) * (xs - x0) / (ys - y0))
-            result |= (np.count_nonzero(hits, axis=0) % 2) == 1
+        crosses = (self.y1 > lats) != (self.y0 > lats)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = self.x0 + (lats - self.y0) * (self.x1 - self.x0) / (self.y1 - self.y0)
+        result: np.ndarray = (np.count_nonzero(crosses & (lons < at), axis=0) % 2) == 1
         return result
 
 
@@ -246,18 +254,28 @@ class Leg:
 class SimUnit:
     unit: Unit
     home: GeoPoint
-    place: GeoPoint  # where it stands when it has no leg (where its last leg was cut or ended)
-    leg: Leg | None = None
-    heading: float = 0.0  # of the latest leg
+    place: GeoPoint  # where it stands before its first leg starts (where its last plan was cut or ended)
+    legs: tuple[Leg, ...] = ()  # the plan's route: legs in time order, standing still between them
+    heading: float = 0.0  # before the first leg
     plan: int = 0  # bumped whenever the unit's plan changes: movement events of an older plan are void
     last_fix_at: float = -math.inf
-    fix_token: int = 0  # the fix-due entry that is current (older ones in the heap are void)
+
+    def leg_at(self, t: float) -> Leg | None:
+        """The latest leg started by ``t`` (the unit is on it, or stands at its end)."""
+        found = None
+        for leg in self.legs:
+            if leg.start_at > t:
+                break
+            found = leg
+        return found
 
     def position_at(self, t: float) -> GeoPoint:
-        return self.place if self.leg is None else self.leg.position(t)
+        leg = self.leg_at(t)
+        return self.place if leg is None else leg.position(t)
 
-    def moving_at(self, t: float) -> bool:
-        return self.leg is not None and self.leg.start_at <= t < self.leg.arrive_at
+    def moved_between(self, t0: float, t1: float) -> bool:
+        """Whether it was on the move at some time in (t0, t1]."""
+        return any(leg.start_at < t1 and leg.arrive_at > t0 for leg in self.legs)
 
 
 @dataclass
@@ -286,6 +304,7 @@ class World:
         areas: Mapping[str, list[Ring]] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self._np_rng = np.random.default_rng(seed)  # for points drawn in batches
         self.now = start_time
         self.polres = {p.id: p for p in polres}
         self.polsek_tier = polsek_tier
@@ -302,11 +321,11 @@ class World:
         }
         self.listener = listener or (lambda stream, record: None)
         self.units: dict[str, SimUnit] = {}
+        self._units_of: dict[str, list[SimUnit]] = {p.id: [] for p in polres}
         self.calls: dict[str, SimCall] = {}
         self.incidents: dict[str, Incident] = {}
         self.ringing: dict[str, SimCall] = {}
         self._events: list[tuple[float, int, Callable[[], None]]] = []
-        self._fixes_due: list[tuple[float, int, str, int]] = []  # (due at, seq, unit id, fix token)
         self._seq = 0
         self._call_seq = 0
         self._incident_seq = 0
@@ -341,6 +360,7 @@ class World:
                 )
                 sim = SimUnit(unit, home, home)
                 self.units[unit.id] = sim
+                self._units_of[p.id].append(sim)
                 self._emit_fix(sim, forced=True)
                 if self.live_units:
                     self._patrol_after(sim, self.rng.uniform(0, 60))
@@ -351,35 +371,29 @@ class World:
         Points are drawn a batch at a time per (Polres, scale) and handed out in the order drawn, so a seed still
         repeats a run; near a coast or border where a batch has no point inside, the batch is drawn closer.
         """
-        area = self._area_tests.get(p.id)
-        if area is None:
-            return self._candidates(p, scale_km, 1)[0]
         pool = self._points.setdefault((p.id, scale_km), [])
-        if not pool:
-            scale = scale_km
-            for _ in range(12):
-                candidates = self._candidates(p, scale, POINT_BATCH)
-                lats = np.array([c.lat for c in candidates])
-                lons = np.array([c.lon for c in candidates])
-                pool.extend(c for c, ok in zip(candidates, area.contains(lats, lons), strict=True) if ok)
-                if pool:
-                    pool.reverse()  # pop() from the end hands them out in the order drawn
-                    break
-                scale *= 0.8
-            else:
-                return GeoPoint(round(p.lat, 6), round(p.lon, 6))
-        return pool.pop()
+        if pool:
+            return pool.pop()
+        area = self._area_tests.get(p.id)
+        scale = scale_km
+        for _ in range(12):
+            lats, lons = self._candidates(p, scale, POINT_BATCH)
+            keep = area.contains(lats, lons) if area is not None else np.ones(len(lats), dtype=bool)
+            kept = zip(lats[keep][::-1].tolist(), lons[keep][::-1].tolist(), strict=True)  # floats, not numpy scalars
+            pool.extend(GeoPoint(lat, lon) for lat, lon in kept)
+            if pool:
+                return pool.pop()  # the pool is reversed: pop() hands points out in the order drawn
+            scale *= 0.8
+        return GeoPoint(round(p.lat, 6), round(p.lon, 6))
 
-    def _candidates(self, p: Polres, scale_km: float, n: int) -> list[GeoPoint]:
-        out = []
-        cos_lat = math.cos(math.radians(p.lat))
-        for _ in range(n):
-            r = min(self.rng.expovariate(1.0 / max(scale_km, 0.5)), scale_km * 4)
-            angle = self.rng.uniform(0, 2 * math.pi)
-            lat = p.lat + (r * math.cos(angle)) / KM_PER_DEG
-            lon = p.lon + (r * math.sin(angle)) / (KM_PER_DEG * cos_lat)
-            out.append(GeoPoint(round(lat, 6), round(lon, 6)))
-        return out
+    def _candidates(self, p: Polres, scale_km: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` points around the HQ: distance exponential (mean ``scale_km``, at most 4×), direction uniform."""
+        scale_km = max(scale_km, 0.5)
+        r = np.minimum(self._np_rng.exponential(scale_km, n), scale_km * 4)
+        angle = self._np_rng.uniform(0, 2 * math.pi, n)
+        lats = np.round(p.lat + r * np.cos(angle) / KM_PER_DEG, 6)
+        lons = np.round(p.lon + r * np.sin(angle) / (KM_PER_DEG * math.cos(math.radians(p.lat))), 6)
+        return lats, lons
 
     # --- the event queue ---------------------------------------------------------------------------------------
 
@@ -423,7 +437,7 @@ class World:
 
     def _caller_number(self) -> str:
         prefix = self.rng.choice(("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0857", "0878", "0896"))
-        return prefix + "".join(str(self.rng.randrange(10)) for _ in range(8))
+        return f"{prefix}{self.rng.randrange(10**8):08d}"
 
     def _new_call(self, polres_id: str) -> None:
         self._schedule_next_call(polres_id, self.now)
@@ -523,11 +537,7 @@ class World:
     def _dispatch(self, incident_id: str) -> None:
         incident = self.incidents[incident_id]
         assert incident.location is not None
-        candidates = [
-            s
-            for s in self.units.values()
-            if s.unit.polres_id == incident.polres_id and s.unit.status is UnitStatus.AVAILABLE
-        ]
+        candidates = [s for s in self._units_of[incident.polres_id] if s.unit.status is UnitStatus.AVAILABLE]
         if not candidates:  # everyone busy: try again in a minute (this is how incidents become overdue)
             self._at(self.now + 60, lambda: self._dispatch(incident_id))
             return
@@ -540,17 +550,18 @@ class World:
 
     # --- units: plans, legs and fixes --------------------------------------------------------------------------
 
-    def _stop(self, sim: SimUnit) -> int:
-        """Cut the unit's leg where it is now and void its pending movement events; the new plan number."""
-        sim.place = sim.position_at(self.now)
-        sim.leg = None
+    def _stop(self, sim: SimUnit) -> None:
+        """Cut the unit's route where it is now and void its pending movement events."""
+        leg = sim.leg_at(self.now)
+        if leg is not None:
+            sim.place, sim.heading = leg.position(self.now), leg.heading
+        sim.legs = ()
         sim.plan += 1
-        return sim.plan
 
     def _go(self, sim: SimUnit, target: GeoPoint, speed_kmh: float, detour: float = 1.0) -> Leg:
         self._stop(sim)
-        sim.leg = leg = Leg.between(self.now, sim.place, target, speed_kmh, detour)
-        sim.heading = leg.heading
+        leg = Leg.between(self.now, sim.place, target, speed_kmh, detour)
+        sim.legs = (leg,)
         return leg
 
     def _patrol_after(self, sim: SimUnit, delay_s: float) -> None:
@@ -558,16 +569,23 @@ class World:
         self._at(self.now + delay_s, lambda: self._patrol(sim, plan))
 
     def _patrol(self, sim: SimUnit, plan: int) -> None:
-        """An available unit drives to a point near the HQ town at patrol speed, stays a while, and goes on."""
+        """An available unit patrols: a route of a few legs to points near the HQ town at patrol speed, stopping a
+        while at each (one event per route, not per leg), then the next route."""
         if sim.plan != plan or not self.live_units or sim.unit.status is not UnitStatus.AVAILABLE:
             return
+        self._stop(sim)
         p = self.polres[sim.unit.polres_id]
-        target = self._random_point(p, self.profiles[p.id].area_km * 0.5)
-        leg = self._go(sim, target, PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2))
-        self._fix_due(sim, self.now + FIX_INTERVAL_MOVING_S)
-        dwell = self.rng.uniform(60, 600)
+        scale = self.profiles[p.id].area_km * 0.5
+        speed = PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2)
+        legs = []
+        t, origin = self.now, sim.place
+        for _ in range(PATROL_LEGS_PER_ROUTE):
+            leg = Leg.between(t, origin, self._random_point(p, scale), speed)
+            legs.append(leg)
+            t, origin = leg.arrive_at + self.rng.uniform(60, 600), leg.target
+        sim.legs = tuple(legs)
         plan = sim.plan
-        self._at(leg.arrive_at + dwell, lambda: self._patrol(sim, plan))
+        self._at(t, lambda: self._patrol(sim, plan))
 
     def _en_route(self, unit: SimUnit, incident_id: str) -> None:
         if unit.unit.incident_id != incident_id or unit.unit.status is not UnitStatus.DISPATCHED:
@@ -617,27 +635,28 @@ class World:
     def _emit_fix(self, sim: SimUnit, *, forced: bool) -> None:
         """Send the unit's position now. A forced fix rides on the revision its status change already took."""
         t = self.now
-        moving = sim.moving_at(t)
-        at = sim.position_at(t)
-        speed = sim.leg.speed_kmh if moving and sim.leg is not None else 0.0
-        fix = PositionFix(round(at.lat, 6), round(at.lon, 6), round(sim.heading, 1), round(speed, 1), t)
+        leg = sim.leg_at(t)
+        if leg is None:
+            at, heading, speed = sim.place, sim.heading, 0.0
+        else:
+            at, heading, speed = leg.position(t), leg.heading, (leg.speed_kmh if t < leg.arrive_at else 0.0)
+        fix = PositionFix(round(at.lat, 6), round(at.lon, 6), round(heading, 1), round(speed, 1), t)
         sim.last_fix_at = t
-        sim.unit = replace(sim.unit, fix=fix) if forced else replace(sim.unit, rev=sim.unit.rev + 1, fix=fix)
+        u = sim.unit  # built directly: dataclasses.replace costs more than the rest of a fix (thousands per tick)
+        rev = u.rev if forced else u.rev + 1
+        sim.unit = Unit(u.id, rev, u.callsign, u.polres_id, u.kind, u.status, fix, u.incident_id)
         self.listener("units", sim.unit)
-        if self.live_units:
-            self._fix_due(sim, t + (FIX_INTERVAL_MOVING_S if moving else FIX_INTERVAL_STILL_S))
-
-    def _fix_due(self, sim: SimUnit, at: float) -> None:
-        sim.fix_token += 1
-        self._seq += 1
-        heapq.heappush(self._fixes_due, (at, self._seq, sim.unit.id, sim.fix_token))
 
     def _send_due_fixes(self) -> None:
-        due = self._fixes_due
-        while due and due[0][0] <= self.now:
-            _, _, unit_id, token = heapq.heappop(due)
-            sim = self.units[unit_id]
-            if token == sim.fix_token:
+        """A fix from every unit that has moved since its last one 10 s ago or more, or stood still for 60 s.
+
+        One pass over the units per tick (a few ms nationally), however long the tick."""
+        now = self.now
+        for sim in self.units.values():
+            since = now - sim.last_fix_at
+            if since >= FIX_INTERVAL_STILL_S or (
+                since >= FIX_INTERVAL_MOVING_S and sim.moved_between(sim.last_fix_at, now)
+            ):
                 self._emit_fix(sim, forced=False)
 
     # --- views ---------------------------------------------------------------------------------------------------
@@ -658,6 +677,5 @@ class World:
             return
         self.live_units = True
         for sim in self.units.values():
-            self._fix_due(sim, sim.last_fix_at + FIX_INTERVAL_STILL_S)
             if sim.unit.status is UnitStatus.AVAILABLE:
                 self._patrol_after(sim, self.rng.uniform(0, 60))
