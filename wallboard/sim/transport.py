@@ -111,8 +111,11 @@ def make_handler(
             # Malformed request lines, over-long headers and the like: a problem document too, not HTML.
             self.close_connection = True
             detail = explain or message or HTTPStatus(code).description
+            if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+                self.request_version = "HTTP/1.1"  # an unparsed request line: answer in HTTP/1.1, with headers
+            path = str(getattr(self, "path", "") or "/").split("?", 1)[0]
             try:
-                self._write(problem(code, detail, (self.path or "").split("?", 1)[0] or "/"))
+                self._write(problem(code, detail, path))
             except OSError:
                 pass
 
@@ -151,7 +154,7 @@ def make_handler(
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if self.command != "HEAD" and body:
+            if getattr(self, "command", None) != "HEAD" and body:
                 self.wfile.write(body)
 
         def _transport_fault(self, request: Request) -> bool:
