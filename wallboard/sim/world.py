@@ -60,7 +60,6 @@ KM_PER_DEG = 111.32
 MAX_SPEED_KMH = {UnitKind.R2: 80.0, UnitKind.R4: 100.0}
 PATROL_SPEED_KMH = {UnitKind.R2: 25.0, UnitKind.R4: 30.0}
 RESPONSE_SPEED_KMH = {UnitKind.R2: 45.0, UnitKind.R4: 55.0}
-ROAD_DETOUR = 1.3  # road distance / straight distance when responding
 FIX_INTERVAL_MOVING_S = 10.0
 FIX_INTERVAL_STILL_S = 60.0
 PATROL_LEGS_PER_ROUTE = 4
@@ -99,6 +98,7 @@ class PolresProfile:
     r4: int
     area_km: float  # typical distance of an incident from the HQ town
     dispatch_delay_s: float  # answer → unit dispatched, typical
+    detour: float = 1.3  # road distance / straight distance when responding
 
 
 KALTIM_PROFILES = {
@@ -129,16 +129,19 @@ def regency_profile(kind: str, area_km2: float) -> PolresProfile:
         calls = _clamp(1.0 + 0.3 * root, 1.5, 8.0)
         spread_km = _clamp(0.18 * root, 2.0, 6.0)
         dispatch_s = 45.0
+        detour = 1.3
     else:
         calls = _clamp(0.5 + 60.0 / root, 0.6, 4.0)
-        spread_km = _clamp(3.0 + 0.06 * root, 6.0, 22.0)
+        spread_km = _clamp(3.0 + 0.1 * root, 6.0, 25.0)
         dispatch_s = _clamp(55.0 + 0.15 * root, 60.0, 90.0)
+        detour = _clamp(1.3 + 0.004 * root, 1.3, 2.0)  # fewer roads, rivers and hills in the large ones
     return PolresProfile(
         calls_per_hour=round(calls, 2),
         r2=max(4, round(4 * calls)),
         r4=max(2, round(calls) + 1),
         area_km=round(spread_km, 1),
         dispatch_delay_s=round(dispatch_s),
+        detour=round(detour, 2),
     )
 
 
@@ -595,7 +598,7 @@ class World:
         if incident.en_route_at is None:
             self._set_incident(incident_id, en_route_at=self.now)
         speed = RESPONSE_SPEED_KMH[unit.unit.kind] * self.rng.uniform(0.8, 1.2)
-        leg = self._go(unit, incident.location, speed, ROAD_DETOUR)
+        leg = self._go(unit, incident.location, speed, self.profiles[unit.unit.polres_id].detour)
         self._set_unit(unit, status=UnitStatus.EN_ROUTE)
         plan = unit.plan
         self._at(leg.arrive_at, lambda: self._arrive(unit, plan))
