@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -47,10 +47,14 @@ def test_a_board_for_any_polda_gets_its_own_records(national: SimServer, polda: 
     assert len(units["items"]) == sum(u.unit.polres_id in polres for u in national.world.units.values())
 
 
-def sample_world(polres_ids: list[str], *, seed: int, live: bool, listener: object = None) -> World:
+def sample_world(
+    polres_ids: list[str], *, seed: int, live: bool, listener: Callable[[str, object], None] | None = None
+) -> World:
     reference, areas, profiles = national_world_inputs()
-    return World([reference.polres[p] for p in polres_ids], seed=seed, start_time=START, areas=areas,
-                 profiles=profiles, live_units=live, listener=listener)  # type: ignore[arg-type]  # fmt: skip
+    polres = [reference.polres[p] for p in polres_ids]
+    return World(
+        polres, seed=seed, start_time=START, areas=areas, profiles=profiles, live_units=live, listener=listener
+    )
 
 
 # Across the country: Jakarta, Java, Sumatra, islands, Kalimantan, Sulawesi, Papua highlands and coast.
