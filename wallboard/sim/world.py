@@ -19,13 +19,14 @@ No population, road or distance-to-capital data is used: none ships with the pro
 
 Movement costs nothing between events. A unit's motion is a route of *legs*: start time and point, target, road
 speed and arrival time; its position at any moment is interpolated on the leg (straight, with the detour factor for
-the roads when responding), so it is continuous and never faster than the vehicle. Events (a patrol route of a few
-legs ending, an arrival, a status change) are the only work; position fixes are computed for the moment they are
-sent: at each status change and, while units are live, at the ticks the caller advances by, when one is due (every
-10 s moving, 60 s still). So catching up N minutes costs the events in them plus one pass over the units per tick
-(one tick for a catch-up), not units × seconds. Patrol points, homes and incidents are drawn inside the Polres area
-(its regency polygon), in batches tested with numpy. Everything random comes from two seeded generators
-(``random.Random`` and numpy's for the batches of points), so a seed repeats a run.
+the roads when responding), so it is continuous and never faster than the vehicle. Patrol is a *beat*: a loop round
+a few points, repeated until the unit is called away, so patrolling costs no events at all; calls, dispatches,
+arrivals and returns are the only work. Position fixes are computed for the moment they are sent: at each status
+change and, while units are live, at the ticks the caller advances by, when one is due (every 10 s moving, 60 s
+still). So catching up N minutes costs the events in them plus one pass over the units per tick (one tick for a
+catch-up), not units × seconds. Patrol points, homes and incidents are drawn inside the Polres area (its regency
+polygon), in batches tested with numpy. Everything random comes from two seeded generators (``random.Random`` and
+numpy's for the batches of points), so a seed repeats a run.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ PATROL_SPEED_KMH = {UnitKind.R2: 25.0, UnitKind.R4: 30.0}
 RESPONSE_SPEED_KMH = {UnitKind.R2: 45.0, UnitKind.R4: 55.0}
 FIX_INTERVAL_MOVING_S = 10.0
 FIX_INTERVAL_STILL_S = 60.0
-PATROL_LEGS_PER_ROUTE = 4
+PATROL_BEAT_POINTS = 5
 POINT_BATCH = 64  # candidate points tested inside an area at once
 # Category shares of answered calls (prank + silent = 90 %).
 CATEGORY_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (
@@ -255,32 +256,73 @@ class Leg:
         return GeoPoint(o.lat + (g.lat - o.lat) * f, o.lon + (g.lon - o.lon) * f)
 
 
+@dataclass(frozen=True)
+class Beat:
+    """A patrol beat: legs through a few points near the HQ town, stopping a while at each, as a loop that repeats
+    every ``period`` seconds from ``legs[0].start_at`` until the unit is called away. Costs no events."""
+
+    legs: tuple[Leg, ...]  # the first round, in time order; the last leg ends where the first starts
+    period: float
+
+    @property
+    def start_at(self) -> float:
+        return self.legs[0].start_at
+
+    def round_start(self, t: float) -> float:
+        """Start of the round that ``t`` (at or after the beat's start) falls in."""
+        return self.start_at + math.floor((t - self.start_at) / self.period) * self.period
+
+
+def _latest_started(legs: tuple[Leg, ...], t: float) -> Leg | None:
+    found = None
+    for leg in legs:
+        if leg.start_at > t:
+            break
+        found = leg
+    return found
+
+
 @dataclass
 class SimUnit:
     unit: Unit
     home: GeoPoint
     place: GeoPoint  # where it stands before its first leg starts (where its last plan was cut or ended)
-    legs: tuple[Leg, ...] = ()  # the plan's route: legs in time order, standing still between them
+    legs: tuple[Leg, ...] = ()  # one-off legs in time order, standing still between them
+    beat: Beat | None = None  # after the one-off legs: a patrol loop
     heading: float = 0.0  # before the first leg
     plan: int = 0  # bumped whenever the unit's plan changes: movement events of an older plan are void
     last_fix_at: float = -math.inf
 
-    def leg_at(self, t: float) -> Leg | None:
-        """The latest leg started by ``t`` (the unit is on it, or stands at its end)."""
-        found = None
-        for leg in self.legs:
-            if leg.start_at > t:
-                break
-            found = leg
-        return found
+    def leg_at(self, t: float) -> tuple[Leg, float] | None:
+        """The latest leg started by ``t`` (the unit is on it, or stands at its end), and the time on that leg's
+        clock that ``t`` is (a beat's legs are those of its first round)."""
+        beat = self.beat
+        if beat is not None and t >= beat.start_at:
+            on_leg = t - (beat.round_start(t) - beat.start_at)
+            leg = _latest_started(beat.legs, on_leg)
+            return (leg, on_leg) if leg is not None else None
+        leg = _latest_started(self.legs, t)
+        return (leg, t) if leg is not None else None
 
     def position_at(self, t: float) -> GeoPoint:
-        leg = self.leg_at(t)
-        return self.place if leg is None else leg.position(t)
+        found = self.leg_at(t)
+        return self.place if found is None else found[0].position(found[1])
 
     def moved_between(self, t0: float, t1: float) -> bool:
         """Whether it was on the move at some time in (t0, t1]."""
-        return any(leg.start_at < t1 and leg.arrive_at > t0 for leg in self.legs)
+        if any(leg.start_at < t1 and leg.arrive_at > t0 for leg in self.legs):
+            return True
+        beat = self.beat
+        if beat is None or t1 <= beat.start_at:
+            return False
+        if t1 - t0 >= beat.period:
+            return True
+        first = beat.round_start(max(t0, beat.start_at)) - beat.start_at
+        return any(
+            leg.start_at + shift < t1 and leg.arrive_at + shift > t0
+            for shift in (first, first + beat.period)
+            for leg in beat.legs
+        )
 
 
 @dataclass
@@ -557,10 +599,11 @@ class World:
 
     def _stop(self, sim: SimUnit) -> None:
         """Cut the unit's route where it is now and void its pending movement events."""
-        leg = sim.leg_at(self.now)
-        if leg is not None:
-            sim.place, sim.heading = leg.position(self.now), leg.heading
-        sim.legs = ()
+        found = sim.leg_at(self.now)
+        if found is not None:
+            leg, on_leg = found
+            sim.place, sim.heading = leg.position(on_leg), leg.heading
+        sim.legs, sim.beat = (), None
         sim.plan += 1
 
     def _go(self, sim: SimUnit, target: GeoPoint, speed_kmh: float, detour: float = 1.0) -> Leg:
@@ -574,23 +617,24 @@ class World:
         self._at(self.now + delay_s, lambda: self._patrol(sim, plan))
 
     def _patrol(self, sim: SimUnit, plan: int) -> None:
-        """An available unit patrols: a route of a few legs to points near the HQ town at patrol speed, stopping a
-        while at each (one event per route, not per leg), then the next route."""
+        """An available unit goes on its beat: to the first of a few points near the HQ town, then round them at
+        patrol speed, stopping a while at each, until it is dispatched (no events while it patrols)."""
         if sim.plan != plan or not self.live_units or sim.unit.status is not UnitStatus.AVAILABLE:
             return
         self._stop(sim)
         p = self.polres[sim.unit.polres_id]
         scale = self.profiles[p.id].area_km * 0.5
         speed = PATROL_SPEED_KMH[sim.unit.kind] * self.rng.uniform(0.6, 1.2)
+        points = [self._random_point(p, scale) for _ in range(PATROL_BEAT_POINTS)]
+        approach = Leg.between(self.now, sim.place, points[0], speed)
+        t = approach.arrive_at + self.rng.uniform(60, 600)
         legs = []
-        t, origin = self.now, sim.place
-        for _ in range(PATROL_LEGS_PER_ROUTE):
-            leg = Leg.between(t, origin, self._random_point(p, scale), speed)
+        for origin, target in zip(points, points[1:] + points[:1], strict=True):
+            leg = Leg.between(t, origin, target, speed)
             legs.append(leg)
-            t, origin = leg.arrive_at + self.rng.uniform(60, 600), leg.target
-        sim.legs = tuple(legs)
-        plan = sim.plan
-        self._at(t, lambda: self._patrol(sim, plan))
+            t = leg.arrive_at + self.rng.uniform(60, 600)
+        sim.legs = (approach,)
+        sim.beat = Beat(tuple(legs), t - legs[0].start_at)
 
     def _en_route(self, unit: SimUnit, incident_id: str) -> None:
         if unit.unit.incident_id != incident_id or unit.unit.status is not UnitStatus.DISPATCHED:
@@ -640,11 +684,13 @@ class World:
     def _emit_fix(self, sim: SimUnit, *, forced: bool) -> None:
         """Send the unit's position now. A forced fix rides on the revision its status change already took."""
         t = self.now
-        leg = sim.leg_at(t)
-        if leg is None:
+        found = sim.leg_at(t)
+        if found is None:
             at, heading, speed = sim.place, sim.heading, 0.0
         else:
-            at, heading, speed = leg.position(t), leg.heading, (leg.speed_kmh if t < leg.arrive_at else 0.0)
+            leg, on_leg = found
+            at, heading = leg.position(on_leg), leg.heading
+            speed = leg.speed_kmh if on_leg < leg.arrive_at else 0.0
         fix = PositionFix(round(at.lat, 6), round(at.lon, 6), round(heading, 1), round(speed, 1), t)
         sim.last_fix_at = t
         u = sim.unit  # built directly: dataclasses.replace costs more than the rest of a fix (thousands per tick)
