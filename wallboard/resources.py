@@ -6,13 +6,14 @@ editable install they are read straight from the repository's ``resources/``. Ei
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import cache
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
-from wallboard.core.reference import ReferenceData, kaltim_from_json, poldas_from_json
+from wallboard.core.reference import ReferenceData, kaltim_from_json, national_from_json
 
 
 @cache
@@ -41,7 +42,40 @@ def kaltim_reference() -> ReferenceData:
 
 
 @cache
+def regencies() -> tuple[dict[str, Any], ...]:
+    """The 514 kabupaten/kota (``indonesia-regencies.json``): code, name, kind, province, a point inside, tz."""
+    return tuple(read_json("data", "indonesia-regencies.json"))
+
+
+@cache
 def all_poldas() -> ReferenceData:
-    """All 38 Polda (Kaltim with its Polres)."""
-    national = ReferenceData.of(poldas_from_json(read_json("data", "polda-indonesia.json")), [])
-    return national.merged(kaltim_reference())
+    """All 38 Polda, each with one Polres per regency of its area (Kaltim's 10 exactly as ``kaltim_reference``)."""
+    with resource_path("data", "polres-names.csv").open(encoding="utf-8", newline="") as names:
+        rows = list(csv.DictReader(names))
+    return national_from_json(
+        read_json("data", "polda-indonesia.json"), regencies(), rows, read_json("data", "kaltim-polres.json")
+    )
+
+
+@cache
+def _regency_features() -> tuple[dict[str, Any], ...]:
+    return tuple(read_json("data", "indonesia-regencies.geojson")["features"])
+
+
+def regency_boundaries(polda_id: str | None = None) -> dict[str, Any]:
+    """Boundaries of a Polda's regencies (every regency if ``polda_id`` is None) as a GeoJSON FeatureCollection.
+
+    Each feature's properties carry ``polres_id`` (the Polres whose area it is), ``polda_id`` and the regency's
+    ``code``, ``name`` and ``province_code``. Raises KeyError for an unknown Polda.
+    """
+    reference = all_poldas()
+    if polda_id is not None and polda_id not in reference.poldas:
+        raise KeyError(f"unknown Polda {polda_id!r}")
+    features = []
+    for feature in _regency_features():
+        polres = reference.polres.get(feature["properties"]["code"])
+        if polres is None or (polda_id is not None and polres.polda_id != polda_id):
+            continue
+        properties = {**feature["properties"], "polres_id": polres.id, "polda_id": polres.polda_id}
+        features.append({"type": "Feature", "properties": properties, "geometry": feature["geometry"]})
+    return {"type": "FeatureCollection", "features": features}
