@@ -33,22 +33,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "contact centre's calls (repeatable)")  # fmt: skip
 
 
-def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
+def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int | None, str], None], Callable[[], None]]:
     """A tqdm bar per phase on stderr when it is a terminal; nothing otherwise."""
     if not enabled:
-        return (lambda phase, done, total: None), (lambda: None)
+        return (lambda phase, done, total, unit: None), (lambda: None)
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
 
-    def update(phase: str, done: int, total: int | None) -> None:
+    def update(phase: str, done: int, total: int | None, unit: str) -> None:
         bar = bars.get(phase)
         if bar is None:
             for other in bars.values():
                 other.close()
-            unit = "B" if phase == "reading" and total and total > 10_000_000 else "it"
-            bar = bars[phase] = tqdm(total=total, desc=phase, unit=unit, unit_scale=True, leave=False,
-                                     file=sys.stderr, dynamic_ncols=True)  # fmt: skip
+            divisor = 1024 if unit == "B" else 1000
+            bar = bars[phase] = tqdm(total=total, desc=phase, unit=unit, unit_scale=True, unit_divisor=divisor,
+                                     leave=False, file=sys.stderr, dynamic_ncols=True)  # fmt: skip
         if total is not None and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)

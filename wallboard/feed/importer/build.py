@@ -45,7 +45,7 @@ from wallboard.feed.importer.values import RowProblem, TimeParser, TimeStats, co
 from wallboard.feed.ndjson import FeedWriter
 
 Report = Callable[[str], None]
-Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
+Progress = Callable[[str, int, int | None, str], None]  # (phase, done, total, unit: "B", "rows", "records")
 STREAM_OF_KIND = {"call": "calls", "incident": "incidents", "unit": "units"}
 _UNIT_STATUS = {
     "dispatched_at": UnitStatus.DISPATCHED,
@@ -185,7 +185,7 @@ class SortedOutput(AbstractContextManager["SortedOutput"]):
             batch_t = t
             batch.append(pickle.loads(data))
             if progress and done % 20000 == 0:
-                progress("writing", done, total)
+                progress("writing", done, total, "lines")
         if batch:
             writer.write(batch_t, batch)  # type: ignore[arg-type]
         return total
@@ -419,7 +419,7 @@ class RowImport:
                 db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
             if self.progress and self.summary.rows_read % 2000 == 0:
-                self.progress("reading", *self.source.progress())
+                self.progress("reading", *self.source.progress(), self.source.unit)
             while seen_problems < len(self.source.problems):
                 number, column, reason = self.source.problems[seen_problems]
                 self._problem(number, column, "unreadable row", reason)
@@ -431,7 +431,7 @@ class RowImport:
         if batch:
             db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
         if self.progress:
-            self.progress("reading", *self.source.progress())
+            self.progress("reading", *self.source.progress(), self.source.unit)
 
     def _groups(self, db: sqlite3.Connection, table: str, index: int
                 ) -> Iterator[tuple[str, list[tuple[int, tuple[Any, ...]]]]]:  # fmt: skip
@@ -493,7 +493,7 @@ class RowImport:
                     output.add(t, record, self.summary)
                 done += len(rows)
                 if self.progress and done % 20000 < len(rows):
-                    self.progress("building", done, total)
+                    self.progress("building", done, total, "rows")
 
 
 class Collector(Protocol):

@@ -290,7 +290,7 @@ class EidoImport:
                 summary.skip_reasons["bad document"] += 1
                 self.report(f"{where}: skipped: {exc}")
             if self.progress and summary.documents % 500 == 0:
-                self.progress("reading", summary.documents, None)
+                self.progress("reading", summary.documents, None, "documents")
         known = self.reference.polres
         for incident_id, merged in self.incidents.items():
             self._emit(incident_id, merged, output, known)

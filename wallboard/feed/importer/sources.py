@@ -35,6 +35,7 @@ class Row:
 class RowSource(Protocol):
     header: list[str]
     problems: list[tuple[int, str, str]]  # (row number, column or "", reason): rows the source itself could not read
+    unit: str  # what progress() counts: "B" (bytes) or "rows"
 
     def location(self, number: int) -> str:
         """How a message names a row: ``line 12`` or ``sheet 'Calls' row 12``."""
@@ -111,6 +112,7 @@ class CsvSource:
     problems: list[tuple[int, str, str]] = field(default_factory=list)
     encoding: str = ""
     delimiter: str = ""
+    unit: str = "B"
 
     def __post_init__(self) -> None:
         try:
@@ -197,6 +199,7 @@ class XlsxSource:
     needed: set[str]
     header: list[str] = field(default_factory=list)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
+    unit: str = "rows"
 
     def __post_init__(self) -> None:
         import zipfile

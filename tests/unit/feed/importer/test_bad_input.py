@@ -301,3 +301,30 @@ def test_quiet_mode_prints_nothing_and_keeps_the_exit_code(tmp_path: Path, capsy
     source.write_text(HEADER + "C2,kemarin,,BPN\n", encoding="utf-8")
     code, out, _err = run_import(capsys, source, mapping_file(tmp_path), "-q")
     assert code == 1 and out == ""
+
+
+def test_xlsx_sheet_by_number_and_a_time_from_a_date_and_a_time_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import time
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Catatan"
+    sheet = book.create_sheet("Data")
+    sheet.append(["judul laporan"])  # a title row above the header
+    sheet.append(["CallID", "Tanggal", "Jam", "Site"])
+    sheet.append(["C1", datetime(2026, 11, 22), time(13, 0, 5), "BPN"])
+    source = tmp_path / "calls.xlsx"
+    book.save(source)
+    mapping = tmp_path / "two-columns.toml"
+    mapping.write_text(
+        '[source]\nsheet = 2\nheader_row = 2\n[time]\ntz = "Asia/Makassar"\n[[record]]\nkind = "call"\n'
+        '[record.fields]\nid = "CallID"\nreceived_at = { columns = ["Tanggal", "Jam"] }\n'
+        'polres_id = { column = "Site", map = { "BPN" = "64.71" } }\n',
+        encoding="utf-8",
+    )
+    code, _out, err = run_import(capsys, source, mapping)
+    assert code == 0, err
+    assert calls_in(source.with_suffix(".ndjson"))["C1"].received_at == utc("2026-11-22 05:00:05")
