@@ -115,6 +115,9 @@ class BoardConfig:
     )
     unmask_caller_numbers: bool = opt(False, "Show caller numbers in full (authorised desks only)")
     gauges_per_page: int = opt(40, "Gauges on one page before the gauge view pages/rotates", min=4, max=80)
+    unit_forget_s: float = opt(
+        86400.0, "A unit the API has not sent for this long is forgotten (keeps memory bounded)", min=600
+    )
 
 
 @dataclass(frozen=True)
