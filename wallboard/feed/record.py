@@ -18,9 +18,13 @@ from wallboard.core.timeutil import Clock, SystemClock
 from wallboard.feed.auth import resolve_token
 from wallboard.feed.client import DispatchClient, FeedError
 from wallboard.feed.ndjson import FeedWriter, Record
-from wallboard.feed.sync import StreamSync
+from wallboard.feed.sync import StreamSync, cursor_scope_for
 
 log = logging.getLogger(__name__)
+
+
+class RecordingError(Exception):
+    """The recording itself cannot go on (the disk is full, the file went away)."""
 
 
 def record_feed(
@@ -54,10 +58,15 @@ def record_feed(
                 records.append(result.queue)
             records.extend(result.records)
             if records:
-                writer.write(clock.now(), records)
+                try:
+                    writer.write(clock.now(), records)
+                except OSError as exc:  # the disk, not a record: stop with a message
+                    raise RecordingError(f"cannot write {writer.path}: {exc.strerror or exc}") from None
             sync.commit(result.cursors)
             for reason in result.invalid[:5]:
                 log.warning("%s: invalid item skipped: %s", stream, reason)
+            for resource, reason in result.failures.items():
+                log.warning("%s: %s (nothing lost: the cursor resumes)", resource, reason)
             due[stream] = now + intervals[stream]
         stop.wait(max(0.05, min(due.values()) - time.monotonic()))
     return writer.count
@@ -97,17 +106,30 @@ def main(args: argparse.Namespace, config: Config) -> int:
     if sim is not None:
         sim.start()
         log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
-    sync = StreamSync(DispatchClient(base_url, config.api, token), polda, clock.now)
+    try:
+        client = DispatchClient(base_url, config.api, token)
+    except FeedError as exc:
+        print(f"wallboard record: {exc}", file=sys.stderr)
+        writer.close()
+        if sim is not None:
+            sim.stop()
+        return 2
+    sync = StreamSync(client, polda, clock.now, cursor_scope=cursor_scope_for(base_url),
+                      backoff_max_s=config.api.backoff_max_s)  # fmt: skip
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     until = None if args.minutes is None else time.monotonic() + args.minutes * 60
     try:
         count = record_feed(sync, writer, clock, config, stop, until)
+    except RecordingError as exc:
+        print(f"wallboard record: {exc}", file=sys.stderr)
+        return 1
     finally:
         writer.close()
         sync.client.close()
         if sim is not None:
             sim.stop()
-    print(f"recorded {count} records to {out}")
+    skipped = f" ({writer.skipped} that could not be written skipped)" if writer.skipped else ""
+    print(f"recorded {count} records to {out}{skipped}")
     return 0
