@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, help="stop after this many minutes (default: until interrupted)")
     _add_demo_options(p)
 
+    p = add("check-api", "wallboard.commands.check_api:run", "check a dispatch API against the contract")
+    from wallboard.commands.check_api import add_arguments as add_check_api_arguments
+
+    add_check_api_arguments(p)
+
     p = add("replay", "wallboard.app:run_replay", "show a recorded NDJSON feed on the board")
     p.add_argument("feed", metavar="FILE.ndjson")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = real time)")
