@@ -262,7 +262,7 @@ class DispatchClient:
             pass
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         status = response.status_code
-        what = {401: "not authorised (check the API token)", 403: "forbidden", 404: "not found",
+        what = {400: "bad request", 401: "not authorised (check the API token)", 403: "forbidden", 404: "not found",
                 429: "rate limited", 503: "service unavailable"}.get(status, "server error")  # fmt: skip
         message = f"{path}: HTTP {status} {what}" + (f": {detail}" if detail else "")
         if retry_after is not None:

@@ -215,9 +215,13 @@ class StreamSync:
             resources = STREAM_RESOURCES[stream]
             modified = False
             errors: list[FeedError] = []
+            now = self._monotonic()
+            waiting = {r for r in resources if now < self._failures.get(r, (0, 0.0))[1]}
+            if len(waiting) == len(resources):
+                waiting = set()  # nothing else to poll: the hub's back-off of the whole stream applies
             for resource in resources:
-                failures, not_before = self._failures.get(resource, (0, 0.0))
-                if len(resources) > 1 and self._monotonic() < not_before:
+                failures = self._failures.get(resource, (0, 0.0))[0]
+                if resource in waiting:
                     result.failures[resource] = "waiting to retry after failures"
                     continue
                 try:
@@ -235,9 +239,10 @@ class StreamSync:
                 else:
                     self._failures.pop(resource, None)
             if len(result.failures) == len(resources):
-                if errors:
-                    raise errors[0]
-                raise FeedError(f"{stream}: every resource is waiting to retry")
+                # Nothing came: the stream failed as a whole, and the hub backs it off as a whole.
+                for resource in resources:
+                    self._failures.pop(resource, None)
+                raise errors[0]
             result.not_modified = not modified
         return result
 
