@@ -291,25 +291,25 @@ _current = threading.local()
 
 class _Deadline:
     """One request's overall deadline. Sockets the request uses register here (from the connection classes below,
-    on the requesting thread); when the deadline passes they are shut down, which ends any blocked read at once."""
+    on the requesting thread); when the deadline passes the shared :class:`_Watchdog` shuts them down, which ends any
+    blocked read at once."""
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
+        self.at = time.monotonic() + seconds
         self._done = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> _Deadline:
         _current.deadline = self
-        self._timer.start()
+        _WATCHDOG.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
-        self._timer.cancel()
+        _WATCHDOG.remove(self)
         _current.deadline = None
 
     def watch(self, sock: socket.socket | None) -> None:
@@ -322,13 +322,51 @@ class _Deadline:
             if self.expired:
                 _shutdown(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             if self._done:
                 return
             self.expired = True
             for sock in self._sockets:
                 _shutdown(sock)
+
+
+class _Watchdog:
+    """One daemon thread for every request's deadline (not a timer thread per request: the board makes several
+    requests a second). Started on first use."""
+
+    def __init__(self) -> None:
+        self._pending: set[_Deadline] = set()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._wake:
+            self._pending.add(deadline)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def remove(self, deadline: _Deadline) -> None:
+        with self._wake:
+            self._pending.discard(deadline)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = [d for d in self._pending if d.at <= now]
+                self._pending.difference_update(due)
+                if not due:
+                    soonest = min((d.at for d in self._pending), default=now + 60.0)
+                    self._wake.wait(max(0.01, soonest - now))
+                    continue
+            for deadline in due:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shutdown(sock: socket.socket) -> None:
