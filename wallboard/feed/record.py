@@ -67,7 +67,7 @@ def record_feed(
                 log.warning("%s: invalid item skipped: %s", stream, reason)
             for resource, reason in result.failures.items():
                 log.warning("%s: %s (nothing lost: the cursor resumes)", resource, reason)
-            due[stream] = now + intervals[stream]
+            due[stream] = now if result.has_more else now + intervals[stream]  # a backlog: the rest at once
         stop.wait(max(0.05, min(due.values()) - time.monotonic()))
     return writer.count
 
