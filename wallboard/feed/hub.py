@@ -177,7 +177,7 @@ class FeedHub(QObject):
         tolerance = SKEW_WARN_S * clock.rate
         sync = StreamSync(
             client, engine.polda_id, clock.now, skew_tolerance_s=tolerance, cursor_scope=cursor_scope_for(base_url),
-            backoff_max_s=config.api.backoff_max_s,
+            backoff_max_s=config.api.backoff_max_s, time_window_s=config.api.time_window_days * 86400,
         )  # fmt: skip
         return cls(config, engine, clock, sync, store)
 

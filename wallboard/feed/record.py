@@ -114,8 +114,10 @@ def main(args: argparse.Namespace, config: Config) -> int:
         if sim is not None:
             sim.stop()
         return 2
-    sync = StreamSync(client, polda, clock.now, cursor_scope=cursor_scope_for(base_url),
-                      backoff_max_s=config.api.backoff_max_s)  # fmt: skip
+    sync = StreamSync(
+        client, polda, clock.now, cursor_scope=cursor_scope_for(base_url), backoff_max_s=config.api.backoff_max_s,
+        time_window_s=config.api.time_window_days * 86400,
+    )  # fmt: skip
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
