@@ -171,6 +171,9 @@ class BoardConfig:
     )
     unmask_caller_numbers: bool = opt(False, "Show caller numbers in full (authorised desks only)")
     gauges_per_page: int = opt(40, "Gauges on one page before the gauge view pages/rotates", min=4, max=80)
+    unit_forget_s: float = opt(
+        86400.0, "A unit the API has not sent for this long is forgotten (keeps memory bounded)", min=600
+    )
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,9 @@ class ApiConfig:
     poll_reference_s: float = opt(3600.0, "Poll interval, reference data", min=10, max=86400)
     backoff_max_s: float = opt(60.0, "Longest wait between retries after failures", min=1, max=3600)
     stale_after_intervals: int = opt(3, "A stream is stale after this many poll intervals without success", min=1)
+    time_window_days: float = opt(
+        1826.0, "A record timestamp further than this from the server's clock is refused as broken", min=1, max=36500
+    )
 
 
 @dataclass(frozen=True)

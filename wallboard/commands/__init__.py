@@ -6,7 +6,7 @@ checks it in the test command). ``wiring`` holds what several commands build fro
 
 from __future__ import annotations
 
-from wallboard.commands import board, config_cmd, import_feed, metrics, record, replay, simulate, snapshot
+from wallboard.commands import board, check_api, config_cmd, import_feed, metrics, record, replay, simulate, snapshot
 from wallboard.commands.base import Command
 
 #: Every subcommand, in the order ``wallboard --help`` lists them.
@@ -20,6 +20,7 @@ ALL: tuple[Command, ...] = (
     import_feed.COMMAND,
     metrics.COMMAND,
     snapshot.COMMAND,
+    check_api.COMMAND,
     config_cmd.COMMAND,
 )
 DEFAULT = board.RUN

@@ -57,9 +57,12 @@ def render_text(s: BoardSnapshot) -> str:
 
 def run(args: argparse.Namespace, config: Config) -> int:
     try:
-        at = parse_rfc3339(args.at) if args.at else None
+        try:
+            at = parse_rfc3339(args.at) if args.at else None
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"--at: {exc}") from None
         engine, moment = engine_from_recording(config, Path(args.feed), at)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, OverflowError) as exc:
         print(f"wallboard metrics: {exc}", file=sys.stderr)
         return 2
     snapshot = engine.snapshot(moment, Window(args.window or config.board.response_window))

@@ -17,8 +17,8 @@ from wallboard.core.timeutil import Clock, SystemClock
 from wallboard.feed.auth import resolve_token
 from wallboard.feed.client import DispatchClient, FeedError
 from wallboard.feed.ndjson import FeedWriter
-from wallboard.feed.record import public_source, record_feed
-from wallboard.feed.sync import StreamSync
+from wallboard.feed.record import RecordingError, public_source, record_feed
+from wallboard.feed.sync import StreamSync, cursor_scope_for
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +55,32 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except FeedError as exc:
         print(f"wallboard record: {exc}", file=sys.stderr)
         writer.close()
+        if sim is not None:
+            sim.stop()
         return 2
     if sim is not None:
         sim.start()
         log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
-    sync = StreamSync(client, polda, clock.now)
+    sync = StreamSync(
+        client, polda, clock.now, cursor_scope=cursor_scope_for(base_url), backoff_max_s=config.api.backoff_max_s,
+        time_window_s=config.api.time_window_days * 86400,
+    )  # fmt: skip
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     until = None if args.minutes is None else time.monotonic() + args.minutes * 60
     try:
         count = record_feed(sync, writer, clock, config, stop, until)
+    except RecordingError as exc:
+        print(f"wallboard record: {exc}", file=sys.stderr)
+        return 1
     finally:
         writer.close()
         client.close()
         if sim is not None:
             sim.stop()
-    print(f"recorded {count} records to {out}")
+    skipped = f" ({writer.skipped} that could not be written skipped)" if writer.skipped else ""
+    print(f"recorded {count} records to {out}{skipped}")
     return 0
 
 

@@ -105,10 +105,13 @@ def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, flo
         engine = new_engine(config)
         sync = StreamSync(DispatchClient(sim.url, config.api), engine.polda_id)
         for stream in ("reference", "calls", "units", "queue"):
-            result = sync.fetch(stream)
-            for record in result.all_records():
-                records.apply(engine, record)
-            sync.commit(result.cursors)
+            more = True
+            while more:  # a fetch brings a bounded number of pages; the rest comes with the next one
+                result = sync.fetch(stream)
+                for record in result.all_records():
+                    records.apply(engine, record)
+                sync.commit(result.cursors)
+                more = result.has_more
         sync.client.close()
     finally:
         sim.stop()

@@ -427,6 +427,19 @@ class MetricsEngine:
             self._unit_status[key] = self._unit_status.get(key, 0) + 1
         return True
 
+    def forget_units(self, unit_ids: Iterable[str]) -> int:
+        """Forget these units (the feed has not sent them for a long time); returns how many were held. A later
+        revision of one is taken as a new unit."""
+        forgotten = 0
+        for unit_id in unit_ids:
+            unit = self._units.pop(unit_id, None)
+            if unit is None:
+                continue
+            forgotten += 1
+            if self.in_scope(unit.polres_id):
+                self._unit_status[unit.status.value] -= 1
+        return forgotten
+
     def set_queue(self, queue: QueueState) -> None:
         """The live-queue document; an older one than the one held is ignored."""
         if self._queue is None or queue.as_of >= self._queue.as_of:

@@ -247,6 +247,37 @@ def shift_times(value: Any, offset_s: float) -> Any:
     return out
 
 
+def check_times(value: Any, earliest: float, latest: float) -> None:
+    """Raise :class:`WireError` naming the first timestamp of a wire document (the keys :func:`shift_times` moves)
+    outside ``[earliest, latest]``: a year-0001 or year-9999 time is a broken record, never data. A value that does
+    not parse is left to the decoder to report."""
+    if isinstance(value, list):
+        for item in value:
+            check_times(item, earliest, latest)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        if isinstance(item, str) and isinstance(key, str) and (key in TIME_KEYS or key.endswith("_at")):
+            try:
+                t = parse_rfc3339(item)
+            except (ValueError, OverflowError):
+                continue
+            if not earliest <= t <= latest:
+                raise WireError(
+                    f"{key}: {item[:40]!r} is outside the accepted window ({_day(earliest)} to {_day(latest)})"
+                )
+        elif isinstance(item, (dict, list)):
+            check_times(item, earliest, latest)
+
+
+def _day(t: float) -> str:
+    try:
+        return format_rfc3339(t)[:10]
+    except (ValueError, OverflowError, OSError):
+        return f"{t:.0f} s"
+
+
 def _shift_one(text: str, offset_s: float) -> str:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -336,6 +367,9 @@ def incident_from_wire(value: Any) -> Incident:
         raise WireError("call_id: expected a string id or null")
     received = _time(rec, "call_received_at")
     assert received is not None
+    on_scene_at = _time(rec, "on_scene_at", optional=True)
+    if on_scene_at is not None and on_scene_at < received:
+        raise WireError("on_scene_at: before call_received_at (a response time cannot be negative)")
     return Incident(
         id=_ident(rec, "id"),
         rev=_int(rec, "rev"),
@@ -347,7 +381,7 @@ def incident_from_wire(value: Any) -> Incident:
         location=_point(rec.get("location"), "location"),
         dispatched_at=_time(rec, "dispatched_at", optional=True),
         en_route_at=_time(rec, "en_route_at", optional=True),
-        on_scene_at=_time(rec, "on_scene_at", optional=True),
+        on_scene_at=on_scene_at,
         closed_at=_time(rec, "closed_at", optional=True),
         unit_ids=tuple(unit_ids),
     )

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import requests.adapters
 import requests.auth
 import urllib3
+import urllib3.connection
+import urllib3.connectionpool
 
 from wallboard import __version__
 from wallboard.config import ApiConfig
@@ -31,6 +35,11 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 20 * 1024 * 1024
 CHUNK = 256 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The whole exchange (connect, status line, headers, body, success or error) must end within this many read
+#: timeouts: the read timeout alone is per socket read, and a server trickling a byte a second never trips it.
+DEADLINE_READ_TIMEOUTS = 3
+#: An error's problem document is read for its detail up to this size; the rest is not read.
+MAX_PROBLEM_BYTES = 16 * 1024
 
 
 class FeedError(Exception):
@@ -81,6 +90,11 @@ class ContractError(InvalidDocumentError):
     """JSON, but not the shape the dispatch API contract promises (raised by the sync layer)."""
 
 
+class RedirectError(HttpStatusError):
+    """The API answered with a redirect. Never followed (the token must not go to another host, and data from
+    elsewhere must not show as LIVE): a configuration problem, reported with the target."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     """One GET: the decoded document, and whether it came from the ETag cache because the server said 304."""
@@ -102,6 +116,10 @@ class DispatchClient:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"wallboard/{__version__}"
         self._session.headers["Accept"] = "application/json"
+        adapter = _DeadlineAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self.deadline_s = api.read_timeout_s * DEADLINE_READ_TIMEOUTS
         if token:
             _check_token(token)
             register_secret(token)
@@ -132,7 +150,21 @@ class DispatchClient:
         return self.fetch(path, params, use_etag=use_etag).document
 
     def fetch(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Fetched:
-        """GET ``path`` and decode it. Raises a :class:`FeedError` subclass on every kind of failure."""
+        """GET ``path`` and decode it. Raises a :class:`FeedError` subclass on every kind of failure.
+
+        The whole exchange runs under one overall deadline (:data:`DEADLINE_READ_TIMEOUTS` read timeouts): when it
+        passes, the request's socket is shut down, whatever is being read (headers, a body, an error's detail)."""
+        with _Deadline(self.deadline_s) as deadline:
+            try:
+                return self._fetch(path, params, use_etag=use_etag)
+            except FeedError as exc:
+                if not deadline.expired or isinstance(exc, HttpStatusError):
+                    raise
+                raise FeedTimeoutError(
+                    f"{path}: answer too slow to arrive (not complete within {self.deadline_s:g} s)"
+                ) from None
+
+    def _fetch(self, path: str, params: dict[str, str] | None, *, use_etag: bool) -> Fetched:
         url = f"{self.base_url}{path}"
         query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
         headers = {}
@@ -152,6 +184,7 @@ class DispatchClient:
                 timeout=(self.api.connect_timeout_s, self.api.read_timeout_s),
                 stream=True,
                 verify=self._verify,
+                allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
             raise TlsError(
@@ -171,6 +204,8 @@ class DispatchClient:
                 if cached is None:
                     raise ContractError(f"{path}: HTTP 304 to a request without If-None-Match")
                 return Fetched(cached[2], True, cached[1])
+            if 300 <= response.status_code < 400:
+                raise _redirect_error(path, response)
             if response.status_code >= 400:
                 raise self._status_error(path, response)
             if response.status_code != 200:
@@ -218,7 +253,7 @@ class DispatchClient:
         detail = ""
         try:
             if response.headers.get("Content-Type", "").startswith("application/problem+json"):
-                problem = json.loads(response.raw.read(65536, decode_content=True))
+                problem = json.loads(response.raw.read(MAX_PROBLEM_BYTES, decode_content=True))
                 if isinstance(problem, dict):
                     detail = _printable(str(problem.get("detail") or problem.get("title") or ""))[:200]
         except (ValueError, OSError, AttributeError, RecursionError, requests.exceptions.RequestException):
@@ -227,13 +262,155 @@ class DispatchClient:
             pass
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         status = response.status_code
-        what = {401: "not authorised (check the API token)", 403: "forbidden", 404: "not found",
+        what = {400: "bad request", 401: "not authorised (check the API token)", 403: "forbidden", 404: "not found",
                 429: "rate limited", 503: "service unavailable"}.get(status, "server error")  # fmt: skip
         message = f"{path}: HTTP {status} {what}" + (f": {detail}" if detail else "")
         if retry_after is not None:
             message += f" (retry after {retry_after:.0f} s)"
         kind = ServiceUnavailableError if status in (429, 503) else HttpStatusError
         return kind(status, message, retry_after_s=retry_after)
+
+
+def _redirect_error(path: str, response: requests.Response) -> RedirectError:
+    target = _printable(response.headers.get("Location", ""))
+    parts = urlsplit(target)
+    if parts.scheme and parts.netloc:  # never the query: it may hold anything
+        target = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    target = target[:200] or "(no Location header)"
+    return RedirectError(
+        response.status_code,
+        f"{path}: HTTP {response.status_code} redirect to {target}: redirects are not followed; "
+        "set api.url to the address the API really answers at (configuration problem)",
+    )
+
+
+# --- the overall deadline ---------------------------------------------------------------------------------------
+
+_current = threading.local()
+
+
+class _Deadline:
+    """One request's overall deadline. Sockets the request uses register here (from the connection classes below,
+    on the requesting thread); when the deadline passes the shared :class:`_Watchdog` shuts them down, which ends any
+    blocked read at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self.at = time.monotonic() + seconds
+        self._done = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Deadline:
+        _current.deadline = self
+        _WATCHDOG.add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._done = True
+        _WATCHDOG.remove(self)
+        _current.deadline = None
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if self._done:
+                return
+            self._sockets.append(sock)
+            if self.expired:
+                _shutdown(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+
+class _Watchdog:
+    """One daemon thread for every request's deadline (not a timer thread per request: the board makes several
+    requests a second). Started on first use."""
+
+    def __init__(self) -> None:
+        self._pending: set[_Deadline] = set()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._wake:
+            self._pending.add(deadline)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def remove(self, deadline: _Deadline) -> None:
+        with self._wake:
+            self._pending.discard(deadline)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                due = [d for d in self._pending if d.at <= now]
+                self._pending.difference_update(due)
+                if not due:
+                    soonest = min((d.at for d in self._pending), default=now + 60.0)
+                    self._wake.wait(max(0.01, soonest - now))
+                    continue
+            for deadline in due:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watch_current(sock: socket.socket | None) -> None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.watch(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch_current(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch_current(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with connections whose sockets the current request's :class:`_Deadline` can shut down."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool,
+        }
 
 
 class _BearerAuth(requests.auth.AuthBase):

@@ -33,7 +33,7 @@ from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import Clock, local_day_start
 from wallboard.feed.client import FeedError
-from wallboard.feed.sync import SKEW_WARN_S, FeedClient, StreamSync, SyncResult
+from wallboard.feed.sync import SKEW_WARN_S, FeedClient, StreamSync, SyncResult, cursor_scope_for
 from wallboard.feed.tasks import Workers
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ MAX_INVALID_LOGGED = 5
 #: A snapshot goes out at least this often even when no data changed, so ages and "waiting for" figures move.
 SNAPSHOT_REFRESH_S = 5.0
 WORKERS = 4
+#: How often (real seconds) units not seen for ``board.unit_forget_s`` are looked for and forgotten.
+UNIT_FORGET_CHECK_S = 60.0
 
 
 class SinkStatus(Protocol):
@@ -121,6 +123,7 @@ class FeedHub(QObject):
     problemReported = Signal(str, str)  # (stream, message)
     referenceChanged = Signal(object)  # ReferenceData
     alertsChanged = Signal(object)  # list[Alert], evaluated once per snapshot or freshness change, for every view
+    unitsForgotten = Signal(object)  # list[str]: ids of units not sent for board.unit_forget_s, dropped from memory
 
     def __init__(
         self,
@@ -177,6 +180,8 @@ class FeedHub(QObject):
         self._history_reason = ""
         self._history_lost = 0
         self.response_window = Window(config.board.response_window)
+        self._unit_seen: dict[str, float] = {}  # unit id -> board time its latest revision arrived
+        self._next_forget_real = monotonic() + UNIT_FORGET_CHECK_S
         self.last_snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
         self._thresholds = alert_thresholds(config)
@@ -198,9 +203,11 @@ class FeedHub(QObject):
         client = DispatchClient(base_url, config.api, resolve_token(config.api))
         # A simulated clock at ×N turns a second of latency into N seconds of apparent skew.
         tolerance = SKEW_WARN_S * clock.rate
-        return cls(
-            config, engine, clock, StreamSync(client, engine.polda_id, clock.now, skew_tolerance_s=tolerance), store
-        )
+        sync = StreamSync(
+            client, engine.polda_id, clock.now, skew_tolerance_s=tolerance, cursor_scope=cursor_scope_for(base_url),
+            backoff_max_s=config.api.backoff_max_s, time_window_s=config.api.time_window_days * 86400,
+        )  # fmt: skip
+        return cls(config, engine, clock, sync, store)
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -244,8 +251,10 @@ class FeedHub(QObject):
             self.engine.ingest_call(c)
         for i in history.incidents:
             self.engine.ingest_incident(i)
+        loaded_at = self.clock.now()
         for u in history.units:
             self.engine.ingest_unit(u)
+            self._unit_seen[u.id] = max(loaded_at - self.config.board.unit_forget_s / 2, u.fix.at if u.fix else 0.0)
         if self.sync is not None:
             self.sync.restore_cursors(history.cursors)
         log.info(
@@ -336,6 +345,11 @@ class FeedHub(QObject):
         if self._stopping:
             return PollOutcome(False)
         self._apply(result)
+        if result.failures:
+            # Part of the stream failed (calls, say) while the rest came (incidents): applied, and reported; the
+            # failed part waits out its own back-off in the sync while the rest keeps its interval.
+            self._failure(stream, "; ".join(result.failures.values()))
+            return PollOutcome(True, more=result.has_more)
         if tracker.success(real=self._monotonic(), board=self.clock.now()):
             log.info("%s: recovered", stream)
             self.problemReported.emit(stream, "recovered")
@@ -385,7 +399,10 @@ class FeedHub(QObject):
         new. Entities go through the engine's revision check, so duplicates and older revisions change nothing."""
         changed: dict[str, list[Any]] = {"units": [], "incidents": []}
         accepted: list[Entity] = []
+        now = self.clock.now()
         for r in batch:
+            if isinstance(r, Unit):
+                self._unit_seen[r.id] = now
             try:
                 if not records.apply(self.engine, r):
                     continue
@@ -425,6 +442,9 @@ class FeedHub(QObject):
                 tracker.success(real=now_real, board=self.clock.now())
         self._update_health()
         self._check_history()
+        if self._replay is None and self._monotonic() >= self._next_forget_real:
+            self._next_forget_real = self._monotonic() + UNIT_FORGET_CHECK_S
+            self.forget_units()
         if self._dirty or self._monotonic() - self._last_emit_real >= SNAPSHOT_REFRESH_S:
             self._emit_snapshot()
 
@@ -456,6 +476,19 @@ class FeedHub(QObject):
                 f"{status.dropped} dropped while the disk failed); the wall shows them"
             )  # fmt: skip
             self._history_lost = lost
+
+    def forget_units(self) -> list[str]:
+        """Drop the units the API has not sent for ``board.unit_forget_s``: a server inventing units (or a fleet
+        renumbered) must not grow the board's memory forever. Returns (and signals) their ids."""
+        horizon = self.clock.now() - self.config.board.unit_forget_s
+        stale = [unit_id for unit_id, seen in self._unit_seen.items() if seen < horizon]
+        for unit_id in stale:
+            del self._unit_seen[unit_id]
+        if stale and self.engine.forget_units(stale):
+            log.info("%d unit(s) not sent for %.0f s forgotten", len(stale), self.config.board.unit_forget_s)
+            self._dirty = True
+            self.unitsForgotten.emit(stale)
+        return stale
 
     def _emit_snapshot(self) -> None:
         self._dirty = False

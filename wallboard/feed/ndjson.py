@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 from wallboard.core import records
 from wallboard.core.records import STREAMS, Record
 from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
-from wallboard.core.wire import WireError
+from wallboard.core.wire import WireError, check_times
 
 if TYPE_CHECKING:
     from wallboard.core.metrics import MetricsEngine
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FORMAT = "wallboard-feed"
 VERSION = 1
+#: Arrival times outside these years (2000–2199) are a broken line, not a recording.
+PLAUSIBLE_ARRIVAL = (946_684_800.0, 7_258_118_400.0)
+#: A record's own timestamps must lie within this many seconds of its arrival time (about five years each way).
+RECORD_TIME_WINDOW_S = 5 * 365.25 * 86400
 __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]
 
 
@@ -42,14 +46,25 @@ class FeedWriter:
         header = {"format": FORMAT, "version": VERSION, "tz": tz, "polda_id": polda_id, "source": source}
         self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
         self.count = 0
+        self.skipped = 0
 
     def write(self, arrived_at: float, batch: Iterable[Record]) -> None:
         """One batch that arrived at ``arrived_at`` (POSIX seconds)."""
         stamp = format_rfc3339(arrived_at, self.tz)
         lines = []
         for record in batch:
-            stream, wire = records.to_wire(record, self.tz)
-            lines.append(json.dumps({"t": stamp, "stream": stream, "record": wire}, ensure_ascii=False) + "\n")
+            # One record that cannot be written (a lone surrogate in an id, a time no calendar holds) is skipped
+            # and logged; the rest of the batch, and the recording, go on.
+            try:
+                stream, wire = records.to_wire(record, self.tz)
+                text = json.dumps({"t": stamp, "stream": stream, "record": wire}, ensure_ascii=False) + "\n"
+                text.encode("utf-8")
+            except (ValueError, TypeError, OverflowError, OSError) as exc:  # UnicodeEncodeError is a ValueError
+                self.skipped += 1
+                if self.skipped <= 20:
+                    log.warning("%s: a record could not be written and was skipped: %s", self.path, str(exc)[:200])
+                continue
+            lines.append(text)
         self._file.write("".join(lines))
         self._file.flush()
         self.count += len(lines)
@@ -157,11 +172,14 @@ def _decode_line(doc: Any, number: int) -> FeedLine:
         t = parse_rfc3339(doc["t"])
     except ValueError as exc:
         raise WireError(f"t: {exc}") from None
+    if not PLAUSIBLE_ARRIVAL[0] <= t < PLAUSIBLE_ARRIVAL[1]:
+        raise WireError(f"t: {doc['t'][:40]!r} is not a plausible arrival time (years 2000 to 2199)")
     stream = doc.get("stream")
     if not isinstance(stream, str):
         raise WireError(f"stream: expected one of {', '.join(STREAMS)}")
     if "record" not in doc:
         raise WireError("record: missing")
+    check_times(doc["record"], t - RECORD_TIME_WINDOW_S, t + RECORD_TIME_WINDOW_S)
     return FeedLine(t, stream, records.from_wire(stream, doc["record"]), number)
 
 
@@ -172,13 +190,30 @@ def feed_engine_from_recording(engine: MetricsEngine, path: Path, at: float | No
         raise OSError(f"{path}: no such recording")
     reader = FeedReader(path)
     # Stable sort by arrival: a converted export need not be in order, and lines with the same time keep theirs.
-    lines = sorted((line for line in reader if at is None or line.t <= at), key=lambda line: line.t)
-    for line in lines:
-        records.apply(engine, line.record)
+    every = sorted(reader, key=lambda line: line.t)
     if reader.problems:
         log.warning("%s: %d line(s) skipped", path, len(reader.problems))
-    if at is not None:
-        return at
-    if not lines:
+    if not every:
         raise ValueError(f"{path}: the recording holds no records")
-    return lines[-1].t
+    first, last = every[0].t, every[-1].t
+    if at is not None and not first - AT_MARGIN_S <= at <= last + AT_MARGIN_S:
+        raise ValueError(
+            f"--at {_moment(at)} is outside the recording (its records arrived from {_moment(first)} to "
+            f"{_moment(last)})"
+        )
+    for line in every:
+        if at is not None and line.t > at:
+            break
+        records.apply(engine, line.record)
+    return last if at is None else at
+
+
+#: ``--at`` may lie this far before the first or after the last record (a day: the board at the end of a shift).
+AT_MARGIN_S = 86400.0
+
+
+def _moment(t: float) -> str:
+    try:
+        return format_rfc3339(t)
+    except (ValueError, OverflowError, OSError):
+        return f"{t:.0f} s after 1970"

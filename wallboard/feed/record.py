@@ -18,6 +18,10 @@ from wallboard.feed.sync import StreamSync
 log = logging.getLogger(__name__)
 
 
+class RecordingError(Exception):
+    """The recording itself cannot go on (the disk is full, the file went away)."""
+
+
 def record_feed(
     sync: StreamSync, writer: FeedWriter, clock: Clock, config: Config, stop: threading.Event, until: float | None
 ) -> int:
@@ -49,11 +53,16 @@ def record_feed(
                 records.append(result.queue)
             records.extend(result.records)
             if records:
-                writer.write(clock.now(), records)
+                try:
+                    writer.write(clock.now(), records)
+                except OSError as exc:  # the disk, not a record: stop with a message
+                    raise RecordingError(f"cannot write {writer.path}: {exc.strerror or exc}") from None
             sync.commit(result.cursors)
             for reason in result.invalid[:5]:
                 log.warning("%s: invalid item skipped: %s", stream, reason)
-            due[stream] = now + intervals[stream]
+            for resource, reason in result.failures.items():
+                log.warning("%s: %s (nothing lost: the cursor resumes)", resource, reason)
+            due[stream] = now if result.has_more else now + intervals[stream]  # a backlog: the rest at once
         stop.wait(max(0.05, min(due.values()) - time.monotonic()))
     return writer.count
 

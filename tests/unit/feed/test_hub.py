@@ -422,3 +422,41 @@ def test_a_failing_history_is_reported_once_with_time_and_reason_and_its_recover
     assert problems[-2:] == [("history", "recovered"), ("history", problems[-1][1])]
     assert "2 record(s) could not be saved" in problems[-1][1] and hub.history_problem is None
     hub.stop_sync()
+
+
+def test_units_not_sent_for_a_long_time_are_forgotten(qapp: Any) -> None:
+    hub = make_hub(ScriptedSync())
+    clock = hub.clock
+    assert isinstance(clock, ManualClock)
+    forgotten: list[list[str]] = []
+    hub.unitsForgotten.connect(forgotten.append)
+    hub.apply_records("units", [a_unit(1), a_unit(2)])
+    clock.advance(hub.config.board.unit_forget_s - 10)
+    hub.apply_records("units", [a_unit(2, rev=2)])  # u2 is still being sent, u1 is not
+    assert hub.forget_units() == []
+    clock.advance(20)
+    assert hub.forget_units() == ["u1"]
+    assert set(hub.engine.units) == {"u2"} and forgotten == [["u1"]]
+    assert hub.engine.snapshot(clock.now()).units_by_status == {"available": 1}, "the counts follow"
+    hub.apply_records("units", [a_unit(1)])
+    assert set(hub.engine.units) == {"u1", "u2"}, "a forgotten unit that comes back is a unit again"
+    hub.stop_sync()
+
+
+def test_a_partly_failed_stream_applies_what_came_and_reports_what_failed(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    partial = SyncResult("calls", records=[an_incident(1)], cursors={"incidents": "1"},
+                         failures={"calls": "/api/v1/calls: HTTP 500 server error"})  # fmt: skip
+    sync.script["calls"] = [partial, partial, partial]
+    hub = make_hub(sync)
+    problems: list[tuple[str, str]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: "i1" in hub.engine.incidents and len(sync.committed) >= 2)
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert ("calls", "/api/v1/calls: HTTP 500 server error") in problems
+    assert hub._trackers["calls"].consecutive_failures >= 2, "no success while calls fail: the stream goes stale"

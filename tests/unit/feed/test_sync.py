@@ -88,7 +88,9 @@ def test_pages_until_has_more_is_false_and_commits_only_when_told() -> None:
 def test_an_outage_in_the_middle_of_paging_resumes_without_gaps() -> None:
     api = FakeApi()
     api.streams["calls"] = [call(n) for n in range(2500)]
-    sync = StreamSync(api, None)
+    api.streams["units"] = [call(n) for n in range(3)]
+    now = [0.0]
+    sync = StreamSync(api, None, monotonic=lambda: now[0])
     sync.commit(sync.fetch("calls").cursors)
     api.streams["calls"] += [call(n) for n in range(2500, 5000)]
 
@@ -97,13 +99,19 @@ def test_an_outage_in_the_middle_of_paging_resumes_without_gaps() -> None:
             raise TransportError("/api/v1/calls: cannot connect (Connection refused)")
 
     api.fail = second_page_breaks
-    with pytest.raises(TransportError):
-        sync.fetch("calls")
-    assert sync.cursors()["calls"] == "2500", "a failed fetch moves no cursor"
+    partial = sync.fetch("calls")
+    assert "calls" in partial.failures
+    assert ids(partial.records) == [f"c{n}" for n in range(2500, 3500)], "the pages that came are used"
+    assert partial.cursors == {"calls": "3500", "incidents": "0"}, "the cursor moves past them, not further"
+    sync.commit(partial.cursors)
     api.fail = None
     result = sync.fetch("calls")
-    assert ids(result.records) == [f"c{n}" for n in range(2500, 5000)], "every call missed, once, in order"
+    assert result.failures == {"calls": "waiting to retry after failures"}, "calls wait out their own back-off"
+    now[0] += 120
+    result = sync.fetch("calls")
+    assert ids(result.records) == [f"c{n}" for n in range(3500, 5000)], "every call missed, once, in order"
     assert "polda" not in api.requests[-1][1], "a national board asks for every Polda"
+    assert not result.failures
 
 
 def test_saved_cursors_resume_after_a_restart() -> None:
@@ -139,7 +147,7 @@ def test_invalid_items_are_skipped_counted_with_reasons_and_the_rest_applied() -
     assert result.invalid[1].startswith("calls[2]: ")
     assert "received_at" in result.invalid[2] and hostile in result.invalid[2], "the reason names the item"
     assert "polres_id" in result.invalid[3]
-    assert result.cursors == {"calls": "0", "incidents": "0"}, "the page with bad items is asked for again"
+    assert result.cursors == {"incidents": "0"}, "the first page had bad items: asked for again, from no cursor"
 
 
 def test_transiently_bad_items_are_fetched_again_and_heal() -> None:
@@ -165,8 +173,9 @@ def test_a_permanently_bad_item_cannot_pin_the_cursor() -> None:
     for _ in range(sync_module.INVALID_PAGE_RETRIES + 2):
         result = sync.fetch("calls")
         sync.commit(result.cursors)
-        cursors.append(sync.cursors()["calls"])
-    assert cursors[: sync_module.INVALID_PAGE_RETRIES] == ["0"] * sync_module.INVALID_PAGE_RETRIES
+        cursors.append(sync.cursors().get("calls"))
+        assert "cursor" not in api.requests[-2][1] or cursors[-1] == "3", "no cursor the server did not give"
+    assert cursors[: sync_module.INVALID_PAGE_RETRIES] == [None] * sync_module.INVALID_PAGE_RETRIES
     assert cursors[-2:] == ["3", "3"], "given up after the retries; the feed moves on"
     assert sync.fetch("calls").records == []
 
@@ -188,9 +197,13 @@ def test_an_invalid_document_fails_the_fetch_and_moves_no_cursor(document: Any, 
     sync = StreamSync(api, "kaltim")
     sync.commit(sync.fetch("calls").cursors)
     api.documents["/api/v1/calls"] = document
-    with pytest.raises(ContractError, match=reason):
-        sync.fetch("calls")
+    result = sync.fetch("calls")
+    assert reason in result.failures["calls"] and "calls" not in result.cursors, "incidents still came"
+    sync.commit(result.cursors)
     assert sync.cursors() == {"calls": "1", "incidents": "0"}
+    api.documents["/api/v1/incidents"] = document
+    with pytest.raises(ContractError, match=reason):
+        StreamSync(api, "kaltim").fetch("calls")
 
 
 def test_the_page_budget_leaves_a_backlog_for_the_next_poll(monkeypatch: pytest.MonkeyPatch) -> None:

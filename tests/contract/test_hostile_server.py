@@ -1,0 +1,222 @@
+"""Each defect the hostile server of issue 13 found, as a test against that server (tests/contract/hostile_server.py).
+
+The board must stay bounded and honest whatever the server does: a deadline per request, no redirects, no page
+larger than asked for, a bounded number of pages per poll, no cursor it was not given, no endless retry of a refused
+cursor, one failing resource never stopping another, and `record` surviving any record.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.contract.hostile_server import Hostile, hostile_server, page, redirect, send, slow_error_body, slow_headers
+from wallboard.config import ApiConfig, load_config
+from wallboard.core.model import Call, CallCategory, Tier
+from wallboard.core.timeutil import SystemClock
+from wallboard.core.wire import call_to_wire
+from wallboard.feed import sync as sync_module
+from wallboard.feed.client import (
+    ContractError,
+    DispatchClient,
+    FeedTimeoutError,
+    HttpStatusError,
+    RedirectError,
+    ServiceUnavailableError,
+)
+from wallboard.feed.ndjson import FeedReader, FeedWriter
+from wallboard.feed.record import record_feed
+from wallboard.feed.sync import PAGE_LIMIT, StreamSync, cursor_scope_for
+
+FAST = ApiConfig(connect_timeout_s=0.5, read_timeout_s=0.5)  # overall deadline: 3 × 0.5 s
+TOKEN = "hostile-test-7d1f0c"
+
+
+@pytest.fixture
+def hostile() -> Iterator[Hostile]:
+    with hostile_server() as server:
+        yield server
+
+
+def unit(n: int) -> dict[str, Any]:
+    return {"id": f"u{n}", "rev": 1, "callsign": f"U{n}", "polres_id": "64.71", "kind": "R2", "status": "available",
+            "fix": None, "incident_id": None}  # fmt: skip
+
+
+def call(n: int, **fields: Any) -> dict[str, Any]:
+    c = Call(f"c{n}", 1, "64.71", time.time() - 600 + n, Tier.POLRES, (), None, None, None, CallCategory.UNKNOWN)
+    return {**call_to_wire(c), **fields}
+
+
+# --- slow answers: one overall deadline, success or error ---------------------------------------------------------
+
+
+def test_slowly_trickled_headers_hit_the_overall_deadline(hostile: Hostile) -> None:
+    hostile.routes["/api/v1/queue"] = slow_headers(every_s=0.05)  # 450 bytes at 20 a second: 22 s
+    started = time.monotonic()
+    with pytest.raises(FeedTimeoutError, match="too slow"):
+        DispatchClient(hostile.url, FAST).fetch("/api/v1/queue")
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_slowly_trickled_error_body_cannot_hold_the_poll(hostile: Hostile) -> None:
+    hostile.routes["/api/v1/queue"] = slow_error_body(503, every_s=0.05)  # 2 KB at 20 bytes a second: 100 s
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailableError) as caught:
+        DispatchClient(hostile.url, FAST).fetch("/api/v1/queue")
+    assert time.monotonic() - started < 3.0
+    assert caught.value.status == 503 and caught.value.retry_after_s == 1.0, "the status still counts"
+
+
+# --- redirects -----------------------------------------------------------------------------------------------------
+
+
+def test_a_redirect_is_reported_with_its_target_and_never_followed(hostile: Hostile) -> None:
+    with hostile_server() as elsewhere:
+        elsewhere.routes["/api/v1/queue"] = lambda h, q: send(h, 200, {"as_of": "2026-11-22T10:00:00Z", "entries": []})
+        hostile.routes["/api/v1/queue"] = redirect(f"{elsewhere.url}/api/v1/queue?secret=1")
+        with pytest.raises(RedirectError) as caught:
+            DispatchClient(hostile.url, FAST, TOKEN).fetch("/api/v1/queue")
+        assert elsewhere.seen == [], "the other host is never asked, so it never sees the token"
+    message = str(caught.value)
+    assert "302" in message and elsewhere.url in message and "api.url" in message
+    assert "secret" not in message, "the target's query is not repeated"
+
+
+# --- oversized and endless pages ----------------------------------------------------------------------------------
+
+
+def test_a_page_larger_than_the_limit_asked_for_is_a_protocol_error_and_not_stored(hostile: Hostile) -> None:
+    hostile.routes["/api/v1/units"] = page([unit(n) for n in range(PAGE_LIMIT + 1)])
+    sync = StreamSync(DispatchClient(hostile.url, FAST), None, time.time)
+    with pytest.raises(ContractError, match=f"{PAGE_LIMIT + 1} items on a page asked for at most {PAGE_LIMIT}"):
+        sync.fetch("units")
+    assert sync.cursors() == {}
+
+
+def test_endless_pages_are_fetched_a_bounded_number_per_poll(hostile: Hostile) -> None:
+    counter = iter(range(10**6))
+
+    def endless(h: Any, query: dict[str, str]) -> None:
+        n = next(counter)
+        page([call(n * 10 + k) for k in range(10)], next_cursor=f"p{n}", has_more=True)(h, query)
+
+    hostile.routes["/api/v1/calls"] = endless
+    hostile.routes["/api/v1/incidents"] = page([])
+    sync = StreamSync(DispatchClient(hostile.url, FAST), None, time.time)
+    result = sync.fetch("calls")
+    assert len(hostile.queries("/api/v1/calls")) == sync_module.MAX_PAGES_PER_FETCH
+    assert result.has_more, "the rest comes on the next poll, at once: the GUI applies each poll in between"
+    assert len(result.records) == 10 * sync_module.MAX_PAGES_PER_FETCH
+
+
+# --- cursors ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_first_request_carries_no_cursor_and_only_given_cursors_are_sent_back(hostile: Hostile) -> None:
+    hostile.routes["/api/v1/calls"] = page([call(1)], next_cursor="opaque-Zx9")
+    hostile.routes["/api/v1/incidents"] = page([], next_cursor="inc-A")
+    sync = StreamSync(DispatchClient(hostile.url, FAST), None, time.time)
+    sync.commit(sync.fetch("calls").cursors)
+    sync.fetch("calls")
+    calls = hostile.queries("/api/v1/calls")
+    assert "cursor" not in calls[0], "no cursor=0: the contract says an absent cursor means from the beginning"
+    assert calls[1]["cursor"] == "opaque-Zx9"
+    assert [q.get("cursor") for q in hostile.queries("/api/v1/incidents")] == [None, "inc-A"]
+
+
+def test_a_refused_cursor_restarts_from_none_once_never_a_loop(
+    hostile: Hostile, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse_cursors(h: Any, query: dict[str, str]) -> None:
+        if "cursor" in query:
+            send(h, 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                          "detail": "cursor expired"}, content_type="application/problem+json")  # fmt: skip
+        else:
+            page([unit(1)], next_cursor="fresh")(h, query)
+
+    hostile.routes["/api/v1/units"] = refuse_cursors
+    sync = StreamSync(DispatchClient(hostile.url, FAST), None, time.time, cursor_scope="s")
+    sync.restore_cursors({"s:units": "stale-cursor"})
+    result = sync.fetch("units")
+    assert [q.get("cursor") for q in hostile.queries("/api/v1/units")] == ["stale-cursor", None]
+    assert result.cursors == {"units": "fresh"} and len(result.records) == 1
+    assert "refused our cursor" in caplog.text and "starting again from the beginning" in caplog.text
+
+    problem = {"type": "about:blank", "title": "Bad Request", "status": 400}
+    hostile.routes["/api/v1/units"] = lambda h, q: send(h, 400, problem, content_type="application/problem+json")
+    hostile.seen.clear()
+    sync.commit(result.cursors)
+    with pytest.raises(HttpStatusError, match="HTTP 400"):  # reported, not retried
+        sync.fetch("units")
+    assert len(hostile.queries("/api/v1/units")) == 2, "one retry without the cursor, no loop"
+
+
+def test_cursors_are_kept_per_api_url() -> None:
+    a, b = cursor_scope_for("https://cad-a.example"), cursor_scope_for("https://cad-b.example/")
+    assert a != b and a == cursor_scope_for("https://cad-a.example/")
+    first = StreamSync(DispatchClient("https://cad-a.example", FAST), None, cursor_scope=a)
+    first.commit({"calls": "A-41"})
+    saved = first.cursors()
+    assert list(saved) == [f"{a}:calls"]
+    other = StreamSync(DispatchClient("https://cad-b.example", FAST), None, cursor_scope=b)
+    other.restore_cursors(saved)
+    assert other.cursors() == {}, "a board pointed at another server starts clean"
+    same = StreamSync(DispatchClient("https://cad-a.example", FAST), None, cursor_scope=a)
+    same.restore_cursors(saved)
+    assert same.cursors() == saved
+
+
+# --- one stream failing never stops another -------------------------------------------------------------------------
+
+
+def test_failing_calls_never_stop_incidents_being_polled(hostile: Hostile) -> None:
+    hostile.routes["/api/v1/calls"] = lambda h, q: send(h, 500, {"title": "boom", "status": 500, "type": "about:blank"},
+                                                        content_type="application/problem+json")  # fmt: skip
+    incident = {"id": "i1", "rev": 1, "polres_id": "64.71", "call_id": None, "priority": 1, "kind": "KDRT",
+                "call_received_at": "2026-11-22T10:00:00Z", "location": None, "dispatched_at": None,
+                "en_route_at": None, "on_scene_at": None, "closed_at": None, "unit_ids": []}  # fmt: skip
+    hostile.routes["/api/v1/incidents"] = page([incident], next_cursor="i-1")
+    sync = StreamSync(DispatchClient(hostile.url, FAST), None)
+    for _ in range(3):
+        result = sync.fetch("calls")
+        assert "HTTP 500" in result.failures["calls"] or "waiting" in result.failures["calls"]
+        sync.commit(result.cursors)
+    assert len(hostile.queries("/api/v1/incidents")) == 3, "incidents polled every time"
+    assert len(hostile.queries("/api/v1/calls")) == 1, "calls wait out their own back-off meanwhile"
+    assert sync.cursors() == {"incidents": "i-1"}
+
+
+# --- hostile records ------------------------------------------------------------------------------------------------
+
+
+def test_record_survives_hostile_records(hostile: Hostile, tmp_path: Path) -> None:
+    hostile.routes["/api/v1/calls"] = page([
+        call(1, rev=2**63),            # beyond SQLite's integer
+        call(2, id="c\ud800"),         # a lone surrogate: no UTF-8 can hold it
+        call(3, received_at="0001-01-01T00:00:00+08:00"),
+        call(4, received_at="9999-12-31T00:00:00+08:00"),
+        call(5),
+    ], next_cursor="c-5")  # fmt: skip
+    hostile.routes["/api/v1/incidents"] = page([])
+    hostile.routes["/api/v1/units"] = page([])
+    hostile.routes["/api/v1/queue"] = lambda h, q: send(h, 200, {"as_of": "2026-11-22T10:00:00Z", "entries": []})
+    hostile.routes["/api/v1/reference"] = lambda h, q: send(h, 404, None)
+    config = load_config(overrides={"api.poll_calls_s": "0.2", "api.poll_units_s": "0.2", "api.poll_queue_s": "0.2"})
+    sync = StreamSync(DispatchClient(hostile.url, config.api), None, time.time)
+    out = tmp_path / "hostile.ndjson"
+    writer = FeedWriter(out, tz="Asia/Makassar", polda_id=None, source=hostile.url)
+    stop = threading.Event()
+    try:
+        record_feed(sync, writer, SystemClock(), config, stop, time.monotonic() + 1.0)
+    finally:
+        writer.close()
+    ids = {line.record.id for line in FeedReader(out) if line.stream == "calls"}  # type: ignore[union-attr]
+    assert "c5" in ids, "the good record is recorded"
+    assert "c3" not in ids and "c4" not in ids, "year 0001 and 9999 are refused at the wire"
+    assert "c\ud800" not in ids

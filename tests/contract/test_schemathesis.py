@@ -1,0 +1,66 @@
+"""A third-party API fuzzer against the simulator: Schemathesis generates requests from the OpenAPI document (valid
+and invalid parameters, headers) and checks every answer against the same document. Bounded: a few dozen examples
+per operation, so the whole file stays well under a minute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from wallboard.resources import resource_path
+from wallboard.sim.server import SimServer
+
+START = 1_795_300_000.0
+DOCUMENT = resource_path("openapi", "dispatch-api.yaml")
+#: Documented operations only: methods the API does not serve (TRACE, PUT...) are the second test's business.
+schema = schemathesis.openapi.from_path(
+    DOCUMENT, config=schemathesis.Config.from_dict({"phases": {"coverage": {"unexpected-methods": []}}})
+)
+#: Everything Schemathesis tries by default, unexpected methods and invalid data included.
+full_schema = schemathesis.openapi.from_path(DOCUMENT)
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,  # the same examples every run: a failure here is reproducible, never a flake
+)
+
+
+@pytest.fixture(scope="module")
+def sim_url() -> Iterator[str]:
+    server = SimServer(region="kaltim", seed=7, speed=0, history_hours=2, start_time=START)
+    server.start()
+    server.advance(600)
+    yield server.url
+    server.stop()
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_server_error_and_every_answer_conforms(case: schemathesis.Case, sim_url: str) -> None:
+    case.call_and_validate(
+        base_url=sim_url,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+                response_headers_conformance],
+    )  # fmt: skip
+
+
+@full_schema.parametrize()
+@FUZZ
+@pytest.mark.xfail(
+    strict=False,
+    reason="simulator fix lands with the sim branch (strict integers, bounded cursor length, 405 with Allow)",
+)
+def test_every_default_check_of_schemathesis(case: schemathesis.Case, sim_url: str) -> None:
+    case.call_and_validate(base_url=sim_url)

@@ -1,0 +1,648 @@
+"""`wallboard check-api`: does a dispatch API honour the contract? The checker a CAD vendor runs before calling us.
+
+It talks to the API as a board would, and as a board never does on purpose (bad cursors, bad limits, no token,
+methods the API does not serve), and reports one line per check with the evidence:
+
+- every response against the shipped OpenAPI document (``resources/openapi/dispatch-api.yaml``);
+- each stream paged from no cursor to the end, twice: page size within the limit asked, ``has_more`` and
+  ``next_cursor`` rules, no duplicates within a pass, no gaps between passes, revisions never going back, and a
+  resume from the last cursor that brings nothing old;
+- ``ETag`` on every answer and ``304`` for ``If-None-Match``;
+- problem documents for a bad cursor, a bad limit, an unknown Polda, a missing token (``401`` with
+  ``WWW-Authenticate``), an unknown path and a method the API does not serve (``405`` with ``Allow``);
+- an offset on every timestamp, the server clock against ours, response times;
+- the caching rules (``Cache-Control`` per endpoint, ``Vary: Authorization``, ``Date``).
+
+Plain ``requests``; redirects are not followed (a board does not follow them either).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from wallboard import __version__
+from wallboard.resources import resource_path
+
+STREAMS = ("calls", "incidents", "units")
+ENDPOINTS = ("health", "reference", "calls", "incidents", "units", "queue")
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+#: Cache-Control the contract asks for, per kind of answer (directives compared as a set, case-insensitively).
+CACHE_RULES: dict[str, str] = {
+    "streams": "max-age=0, s-maxage=1, stale-while-revalidate=1",
+    "reference": "max-age=0, s-maxage=60",
+    "health": "no-store",
+    "errors": "no-store",
+}
+#: "Answer within 2 s" (docs/dispatch-api.md, Load and polling).
+SLOW_S = 2.0
+MAX_BODY_BYTES = 20 * 1024 * 1024
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+TIME_KEYS = frozenset({"at", "as_of", "server_time"})
+BAD_CURSOR = "@@not-a-cursor-this-server-gave@@"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # PASS, FAIL or SKIP
+    evidence: str
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as the checks see it."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    status: int  # 0: no answer (the error is in ``error``)
+    headers: requests.structures.CaseInsensitiveDict[str]
+    body: bytes
+    elapsed_s: float
+    received_at: float  # our clock when the answer was complete
+    error: str = ""
+    document: Any = None
+
+    @property
+    def label(self) -> str:
+        query = "&".join(f"{k}={v[:40]}" for k, v in self.params.items())
+        return f"{self.method} {self.path}{'?' + query if query else ''}"
+
+
+@dataclass
+class Report:
+    url: str
+    checks: list[CheckResult] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.status != FAIL for c in self.checks)
+
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if c.status == FAIL]
+
+    def summary(self) -> dict[str, int]:
+        return {s.lower(): sum(1 for c in self.checks if c.status == s) for s in (PASS, FAIL, SKIP)}
+
+    def to_text(self) -> str:
+        width = max((len(c.name) for c in self.checks), default=10)
+        lines = [f"wallboard {__version__} check-api {self.url}"]
+        lines += [f"{c.status}  {c.name:<{width}}  {c.evidence}" for c in self.checks]
+        s = self.summary()
+        verdict = "conforms" if self.passed else "does NOT conform"
+        lines.append(
+            f"{len(self.checks)} checks: {s['pass']} passed, {s['fail']} failed, {s['skip']} skipped "
+            f"({self.requests} requests): the API {verdict}"
+        )
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        doc = {"url": self.url, "passed": self.passed, "summary": self.summary(), "requests": self.requests,
+               "checks": [asdict(c) for c in self.checks]}  # fmt: skip
+        return json.dumps(doc, indent=1, ensure_ascii=False)
+
+
+class ContractSchemas:
+    """The OpenAPI document's response schemas as JSON Schema 2020-12 validators."""
+
+    def __init__(self, spec: dict[str, Any] | None = None) -> None:
+        import jsonschema  # type: ignore[import-untyped]
+        import yaml
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        if spec is None:
+            spec = yaml.safe_load(resource_path("openapi", "dispatch-api.yaml").read_text(encoding="utf-8"))
+        assert spec is not None
+        self.spec = spec
+        self._registry = Registry().with_resource(
+            "urn:dispatch-api", Resource.from_contents(spec, default_specification=DRAFT202012)
+        )
+        self._jsonschema = jsonschema
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def response(self, path: str, status: int) -> tuple[str, Any] | None:
+        """(content type, validator) the document gives for ``status`` at ``path``; None if it documents none."""
+        key = (path, str(status))
+        if key in self._cache:
+            return self._cache[key]
+        operation = self.spec.get("paths", {}).get(path, {}).get("get", {})
+        response = operation.get("responses", {}).get(str(status))
+        found = None
+        if isinstance(response, dict):
+            if "$ref" in response:
+                response = self.spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            content = response.get("content") or {}
+            for content_type, media in content.items():
+                pointer = _pointer_to(self.spec, media.get("schema"))
+                schema = {"$ref": f"urn:dispatch-api#{pointer}"} if pointer else _rewrite(media.get("schema") or {})
+                validator = self._jsonschema.Draft202012Validator(
+                    schema, registry=self._registry, format_checker=self._jsonschema.FormatChecker()
+                )
+                found = (content_type, validator)
+                break
+            if not content:
+                found = ("", None)
+        self._cache[key] = found
+        return found
+
+    def problem(self) -> Any:
+        return self._jsonschema.Draft202012Validator(
+            {"$ref": "urn:dispatch-api#/components/schemas/Problem"}, registry=self._registry
+        )
+
+    def documented(self, path: str) -> set[str]:
+        return set(self.spec.get("paths", {}).get(path, {}).get("get", {}).get("responses", {}))
+
+
+def _pointer_to(spec: dict[str, Any], schema: Any) -> str | None:
+    if isinstance(schema, dict) and set(schema) == {"$ref"} and str(schema["$ref"]).startswith("#"):
+        return str(schema["$ref"])[1:]
+    return None
+
+
+def _rewrite(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: (f"urn:dispatch-api{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rewrite(v))
+                for k, v in node.items()}  # fmt: skip
+    if isinstance(node, list):
+        return [_rewrite(v) for v in node]
+    return node
+
+
+class Checker:
+    """Runs every check against one API. ``clock`` is our wall clock (tests move it to fake a skew)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        polda: str | None = None,
+        limit: int = 500,
+        max_pages: int = 2000,
+        skew_tolerance_s: float = 60.0,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        verify: str | bool = True,
+        clock: Callable[[], float] = time.time,
+        schemas: ContractSchemas | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.polda = polda
+        self.limit = limit
+        self.max_pages = max_pages
+        self.skew_tolerance_s = skew_tolerance_s
+        self.timeout = timeout
+        self.clock = clock
+        self.schemas = schemas or ContractSchemas()
+        self.session = requests.Session()
+        self.session.trust_env = False  # no ~/.netrc token, no proxy: exactly the API named
+        self.session.verify = verify
+        self.session.headers["User-Agent"] = f"wallboard-check-api/{__version__}"
+        self.session.headers["Accept"] = "application/json"
+        self.exchanges: list[Exchange] = []
+        self.report = Report(self.base_url)
+        self._schema_problems: dict[str, list[str]] = {}
+
+    # --- HTTP ---------------------------------------------------------------------------------------------------
+
+    def request(
+        self, path: str, params: dict[str, str] | None = None, *, headers: dict[str, str] | None = None,
+        auth: str | None = "token", method: str = "GET",
+    ) -> Exchange:  # fmt: skip
+        params = dict(params or {})
+        sent = dict(headers or {})
+        if auth == "token" and self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        elif auth not in (None, "token"):
+            sent["Authorization"] = auth
+        started = time.monotonic()
+        try:
+            with self.session.request(method, self.base_url + path, params=params, headers=sent, timeout=self.timeout,
+                                      allow_redirects=False, stream=True) as response:  # fmt: skip
+                body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+                status, response_headers = response.status_code, response.headers
+        except (requests.RequestException, OSError) as exc:
+            error = f"{exc.__class__.__name__}: {exc}"[:200]
+            ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
+                          time.monotonic() - started, self.clock(), error=error)  # fmt: skip
+            self.exchanges.append(ex)
+            return ex
+        ex = Exchange(method, path, params, status, response_headers, body, time.monotonic() - started, self.clock())
+        if len(body) > MAX_BODY_BYTES:
+            ex.error = f"body larger than {MAX_BODY_BYTES // 2**20} MB"
+        elif body and response_headers.get("Content-Type", "").split(";")[0].strip().endswith("json"):
+            try:
+                ex.document = json.loads(body)
+            except ValueError as exc:
+                ex.error = f"body is not JSON ({exc})"[:200]
+        self.exchanges.append(ex)
+        if method == "GET" and path.startswith("/api/v1/"):
+            self._validate(ex)
+        return ex
+
+    def _validate(self, ex: Exchange) -> None:
+        """Check one answer against the OpenAPI document; problems are collected under the endpoint's name."""
+        problems = self._schema_problems.setdefault(ex.path, [])
+        if ex.status == 0:
+            problems.append(f"{ex.label}: no answer ({ex.error})")
+            return
+        documented = self.schemas.documented(ex.path)
+        if not documented:
+            return  # an unknown path: the not-found check judges it
+        if str(ex.status) not in documented:
+            problems.append(f"{ex.label}: HTTP {ex.status} is not documented for this path")
+            return
+        expected = self.schemas.response(ex.path, ex.status)
+        if expected is None or expected[1] is None:
+            return
+        content_type, validator = expected
+        got = ex.headers.get("Content-Type", "").split(";")[0].strip()
+        if got != content_type:
+            problems.append(f"{ex.label}: Content-Type {got!r}, expected {content_type!r}")
+            return
+        if ex.error:
+            problems.append(f"{ex.label}: {ex.error}")
+            return
+        errors = sorted(validator.iter_errors(ex.document), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.absolute_path) or "(document)"
+            problems.append(f"{ex.label}: {len(errors)} schema error(s), first at {where}: {first.message[:160]}")
+
+    def get(self, path: str, params: dict[str, str] | None = None, **kwargs: Any) -> Exchange:
+        params = dict(params or {})
+        if self.polda and path not in ("/api/v1/health",) and "polda" not in params:
+            params["polda"] = self.polda
+        return self.request(path, params, **kwargs)
+
+    # --- checks -------------------------------------------------------------------------------------------------
+
+    def add(self, name: str, problems: list[str], evidence_ok: str, *, skip: str | None = None) -> None:
+        if skip is not None:
+            self.report.checks.append(CheckResult(name, SKIP, skip))
+        elif problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.report.checks.append(CheckResult(name, FAIL, problems[0][:300] + more))
+        else:
+            self.report.checks.append(CheckResult(name, PASS, evidence_ok))
+
+    def run(self) -> Report:
+        health = self.check_health()
+        if health.status == 0:
+            self.report.requests = len(self.exchanges)
+            return self.report
+        self.check_reference_and_queue()
+        for stream in STREAMS:
+            self.check_stream(stream)
+        self.check_etags()
+        self.check_problems()
+        self.check_schemas()
+        self.check_timestamps()
+        self.check_clock()
+        self.check_latency()
+        self.check_caching()
+        self.report.requests = len(self.exchanges)
+        return self.report
+
+    def check_health(self) -> Exchange:
+        ex = self.get("/api/v1/health")
+        problems = []
+        if ex.status == 0:
+            problems.append(f"no answer from {self.base_url}: {ex.error}")
+        elif 300 <= ex.status < 400:
+            problems.append(f"HTTP {ex.status} redirect to {ex.headers.get('Location', '?')[:200]}; check the URL")
+        elif ex.status != 200:
+            problems.append(f"HTTP {ex.status} {_detail(ex)}")
+        elif not isinstance(ex.document, dict) or ex.document.get("status") != "ok":
+            problems.append(f"status is {_get(ex.document, 'status')!r}, expected 'ok'")
+        version = _get(ex.document, "version")
+        self.add("health", problems, f"200 in {ex.elapsed_s * 1000:.0f} ms, status 'ok', version {version!r}")
+        return ex
+
+    def check_reference_and_queue(self) -> None:
+        for resource in ("reference", "queue"):
+            ex = self.get(f"/api/v1/{resource}")
+            problems = [] if ex.status == 200 else [f"{ex.label}: HTTP {ex.status} {_detail(ex)}"]
+            if resource == "reference" and ex.status == 200:
+                poldas = _get(ex.document, "poldas")
+                if not poldas:
+                    problems.append("no Polda in /reference: a board cannot show anything")
+                elif self.polda and not any(_get(p, "id") == self.polda for p in poldas):
+                    problems.append(f"Polda {self.polda!r} is not in /reference")
+            count = len(_get(ex.document, "polres") or _get(ex.document, "entries") or [])
+            what = "Polres" if resource == "reference" else "calls waiting"
+            self.add(f"get:{resource}", problems, f"200, {count} {what}")
+
+    def page_through(self, stream: str) -> tuple[list[tuple[str, int]], str | None, list[str], int]:
+        """One pass from no cursor to ``has_more: false``: ((id, rev) in order, final cursor, problems, pages)."""
+        path = f"/api/v1/{stream}"
+        cursor: str | None = None
+        seen: list[tuple[str, int]] = []
+        problems: list[str] = []
+        for pages in range(1, self.max_pages + 1):
+            params = {"limit": str(self.limit)} if cursor is None else {"cursor": cursor, "limit": str(self.limit)}
+            ex = self.get(path, params)
+            if ex.status != 200 or not isinstance(ex.document, dict):
+                problems.append(f"{ex.label}: HTTP {ex.status} {_detail(ex)}")
+                return seen, cursor, problems, pages
+            doc = ex.document
+            items, next_cursor, has_more = doc.get("items"), doc.get("next_cursor"), doc.get("has_more")
+            if not isinstance(items, list) or not isinstance(next_cursor, str) or not isinstance(has_more, bool):
+                problems.append(f"{ex.label}: items, next_cursor or has_more missing or of the wrong type")
+                return seen, cursor, problems, pages
+            if len(items) > self.limit:
+                problems.append(f"{ex.label}: {len(items)} items on a page asked for at most {self.limit}")
+            if not next_cursor or len(next_cursor) > 200:
+                problems.append(f"{ex.label}: next_cursor must be 1 to 200 characters, got {len(next_cursor)}")
+            if has_more and not items:
+                problems.append(f"{ex.label}: has_more is true on an empty page")
+            if has_more and next_cursor == cursor:
+                problems.append(f"{ex.label}: has_more is true but next_cursor did not move: paging would loop")
+                return seen, cursor, problems, pages
+            seen.extend((str(_get(i, "id")), _rev(i)) for i in items)
+            cursor = next_cursor
+            if not has_more:
+                return seen, cursor, problems, pages
+        problems.append(f"{path}: still has_more after {self.max_pages} pages of {self.limit}")
+        return seen, cursor, problems, self.max_pages
+
+    def check_stream(self, stream: str) -> None:
+        first, _, paging1, pages1 = self.page_through(stream)
+        second, final_cursor, paging2, pages2 = self.page_through(stream)
+        self.add(f"paging:{stream}", paging1 + paging2,
+                 f"{len(first)} and {len(second)} records in {pages1} and {pages2} pages of at most {self.limit}, "
+                 "has_more/next_cursor consistent")  # fmt: skip
+        duplicates = []
+        for number, records in ((1, first), (2, second)):
+            best: dict[str, int] = {}
+            for record_id, rev in records:
+                if record_id in best and rev <= best[record_id]:
+                    duplicates.append(f"pass {number}: {stream} {record_id!r} rev {rev} listed twice in one pass")
+                best[record_id] = max(rev, best.get(record_id, -1))
+        self.add(f"duplicates:{stream}", duplicates, "no record listed twice at the same revision within a pass")
+        latest1, latest2 = _latest(first), _latest(second)
+        missing = sorted(set(latest1) - set(latest2))
+        gaps = (
+            [f"{len(missing)} {stream} of the first pass missing from the second, e.g. {missing[0]!r}"]
+            if missing
+            else []
+        )
+        if not first and not second:
+            gaps.append(f"/api/v1/{stream} returned no records at all: nothing to check paging with")
+        self.add(f"gaps:{stream}", gaps, f"all {len(latest1)} ids of the first pass are in the second")
+        backwards = [f"{stream} {i!r}: rev {latest1[i]} in the first pass, {latest2[i]} in the second"
+                     for i in latest1 if i in latest2 and latest2[i] < latest1[i]]  # fmt: skip
+        negative = [f"{stream} {i!r}: rev {r} is not a non-negative integer" for i, r in (*first, *second) if r < 0]
+        self.add(f"revisions:{stream}", backwards + negative, "no revision went back between passes")
+        resume: list[str] = []
+        if final_cursor is not None and not paging2:
+            ex = self.get(f"/api/v1/{stream}", {"cursor": final_cursor, "limit": str(self.limit)})
+            items = _get(ex.document, "items")
+            if ex.status != 200 or not isinstance(items, list):
+                resume.append(f"{ex.label}: the last next_cursor was not accepted back: HTTP {ex.status} {_detail(ex)}")
+            else:
+                old = [(str(_get(i, "id")), _rev(i)) for i in items]
+                stale = [(i, r) for i, r in old if i in latest2 and r <= latest2[i]]
+                if stale:
+                    resume.append(f"resuming from the last cursor re-sent {len(stale)} record(s) at a revision "
+                                  f"already seen, e.g. {stale[0][0]!r} rev {stale[0][1]}: "
+                                  "the cursor went back")  # fmt: skip
+        self.add(f"resume:{stream}", resume, "the last next_cursor resumes with nothing already seen")
+
+    def check_etags(self) -> None:
+        problems = []
+        answered = [ex for ex in self.exchanges if ex.method == "GET" and ex.status == 200]
+        without = [ex for ex in answered if not ex.headers.get("ETag")]
+        if without:
+            problems.append(f"{len(without)} of {len(answered)} answers without an ETag, e.g. {without[0].label}")
+        checked = []
+        for path, params in (("/api/v1/reference", {}), ("/api/v1/queue", {}), ("/api/v1/calls", {"limit": "1"})):
+            first = self.get(path, params)
+            etag = first.headers.get("ETag")
+            if first.status != 200 or not etag:
+                continue
+            again = self.get(path, params, headers={"If-None-Match": etag})
+            if again.status == 304:
+                if again.body:
+                    problems.append(f"{again.label}: 304 with a body")
+                checked.append(f"{path} 304")
+            elif again.status == 200 and again.headers.get("ETag") == etag:
+                problems.append(f"{again.label}: If-None-Match {etag[:60]} answered 200 with the same ETag, not 304")
+            elif path == "/api/v1/reference":
+                problems.append(f"{again.label}: unchanged reference answered HTTP {again.status}, not 304")
+            else:
+                checked.append(f"{path} changed")
+        self.add("etag", problems, f"ETag on all {len(answered)} answers; If-None-Match: {', '.join(checked)}")
+
+    def _problem(self, ex: Exchange, status: int, what: str) -> list[str]:
+        if ex.status != status:
+            return [f"{what}: {ex.label} answered HTTP {ex.status}, expected {status} {_detail(ex)}".rstrip()]
+        content_type = ex.headers.get("Content-Type", "").split(";")[0].strip()
+        if content_type != "application/problem+json":
+            return [f"{what}: {ex.label} Content-Type {content_type!r}, expected 'application/problem+json'"]
+        errors = list(self.schemas.problem().iter_errors(ex.document))
+        if errors:
+            return [f"{what}: {ex.label} problem document invalid: {errors[0].message[:160]}"]
+        if _get(ex.document, "status") != status:
+            return [f"{what}: {ex.label} problem 'status' {_get(ex.document, 'status')!r} differs from HTTP {status}"]
+        return []
+
+    def check_problems(self) -> None:
+        calls = "/api/v1/calls"
+        ex = self.get(calls, {"cursor": BAD_CURSOR})
+        self.add("problem:bad-cursor", self._problem(ex, 400, "a cursor the server never gave"),
+                 f"400 problem+json: {_detail(ex)}")  # fmt: skip
+        ex = self.get(calls, {"cursor": "9" * 201})
+        self.add("problem:long-cursor", self._problem(ex, 400, "a 201-character cursor"),
+                 f"400 problem+json: {_detail(ex)}")  # fmt: skip
+        problems = []
+        for value in ("0", "5001", "ten", "-1"):
+            problems += self._problem(self.get(calls, {"limit": value}), 400, f"limit={value}")
+        self.add("problem:bad-limit", problems, "limit 0, 5001, ten and -1 each answered 400 problem+json")
+        problems = []
+        for value in ("1_0", "+10", "1e1"):
+            problems += self._problem(self.get(calls, {"limit": value}), 400, f"limit={value}")
+        self.add("problem:strict-integer", problems, "limit 1_0, +10 and 1e1 each answered 400 problem+json")
+        ex = self.request(calls, {"polda": "no-such-polda-zz"})
+        self.add(
+            "problem:unknown-polda", self._problem(ex, 400, "an unknown Polda"), f"400 problem+json: {_detail(ex)}"
+        )
+        ex = self.get("/api/v1/no-such-endpoint")
+        self.add("problem:not-found", self._problem(ex, 404, "an unknown path"), "404 problem+json")
+        ex = self.request(calls, method="POST")
+        problems = self._problem(ex, 405, "POST")
+        allow = ex.headers.get("Allow", "")
+        if not problems and "GET" not in {m.strip().upper() for m in allow.split(",")}:
+            problems.append(f"POST {calls}: 405 without an Allow header naming GET (Allow: {allow!r})")
+        self.add("problem:method-not-allowed", problems, f"405 problem+json, Allow: {allow}")
+        if not self.token:
+            self.add("problem:missing-token", [], "", skip="no --token given: cannot tell whether the API wants one")
+            return
+        problems = []
+        for label, auth in (("no token", None), ("a wrong token", "Bearer wrong-" + "x" * 12)):
+            ex = self.get(calls, auth=auth)
+            found = self._problem(ex, 401, label)
+            challenge = ex.headers.get("WWW-Authenticate", "")
+            if not found and not challenge.lower().startswith("bearer"):
+                found.append(f"{label}: 401 without a 'WWW-Authenticate: Bearer ...' header (got {challenge!r})")
+            problems += found
+        self.add("problem:missing-token", problems, "no token and a wrong token: 401 problem+json, WWW-Authenticate "
+                 "Bearer")  # fmt: skip
+
+    def check_schemas(self) -> None:
+        for endpoint in ENDPOINTS:
+            path = f"/api/v1/{endpoint}"
+            answered = [ex for ex in self.exchanges if ex.path == path and ex.method == "GET"]
+            self.add(f"schema:{endpoint}", self._schema_problems.get(path, []),
+                     f"{len(answered)} answer(s) valid against dispatch-api.yaml")  # fmt: skip
+
+    def check_timestamps(self) -> None:
+        problems, count = [], 0
+        for ex in self.exchanges:
+            if ex.status != 200 or ex.document is None:
+                continue
+            for key, value in _timestamps(ex.document):
+                count += 1
+                if not isinstance(value, str) or not RFC3339.match(value):
+                    problems.append(f"{ex.label}: {key} {str(value)[:40]!r} is not RFC 3339 with an offset")
+        self.add("timestamps", problems, f"all {count} timestamps RFC 3339 with an explicit offset")
+
+    def check_clock(self) -> None:
+        skews = []
+        for ex in self.exchanges:
+            server_time = _get(ex.document, "server_time") if ex.status == 200 else None
+            if isinstance(server_time, str):
+                try:
+                    from wallboard.core.timeutil import parse_rfc3339
+
+                    # The server stamped its answer between our request and its arrival: take the middle.
+                    skews.append(parse_rfc3339(server_time) - (ex.received_at - ex.elapsed_s / 2))
+                except (ValueError, OverflowError):
+                    continue
+        if not skews:
+            self.add("clock", ["no server_time in any answer"], "")
+            return
+        worst = max(skews, key=abs)
+        side = "ahead of" if worst > 0 else "behind"
+        evidence = f"server clock {abs(worst):.1f} s {side} ours at worst ({len(skews)} answers)"
+        problems = [] if abs(worst) <= self.skew_tolerance_s else [f"{evidence}; keep it on NTP (tolerance "
+                                                                   f"{self.skew_tolerance_s:g} s)"]  # fmt: skip
+        self.add("clock", problems, evidence)
+
+    def check_latency(self) -> None:
+        answered = [ex for ex in self.exchanges if ex.status]
+        if not answered:
+            return
+        times = sorted(ex.elapsed_s for ex in answered)
+        slowest = max(answered, key=lambda ex: ex.elapsed_s)
+        p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+        evidence = (f"median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
+                    f"{slowest.elapsed_s * 1000:.0f} ms ({slowest.label})")  # fmt: skip
+        problems = [f"{evidence}: answer within {SLOW_S:g} s"] if slowest.elapsed_s > SLOW_S else []
+        self.add("latency", problems, evidence)
+
+    def check_caching(self) -> None:
+        kinds: dict[str, list[Exchange]] = {k: [] for k in CACHE_RULES}
+        for ex in self.exchanges:
+            if not ex.status or not ex.path.startswith("/api/v1/"):
+                continue
+            if ex.status >= 400:
+                kinds["errors"].append(ex)
+            elif ex.status == 200:
+                endpoint = ex.path.removeprefix("/api/v1/")
+                kind = "streams" if endpoint in (*STREAMS, "queue") else endpoint
+                if kind in kinds:
+                    kinds[kind].append(ex)
+        for kind, exchanges in kinds.items():
+            want = _directives(CACHE_RULES[kind])
+            wrong = [ex for ex in exchanges if _directives(ex.headers.get("Cache-Control", "")) != want]
+            problems = [f"{len(wrong)} of {len(exchanges)} answers, e.g. {wrong[0].label} HTTP {wrong[0].status}: "
+                        f"Cache-Control {wrong[0].headers.get('Cache-Control')!r}, expected {CACHE_RULES[kind]!r}"
+                        ] if wrong else []  # fmt: skip
+            self.add(f"caching:{kind}", problems, f"Cache-Control: {CACHE_RULES[kind]} on {len(exchanges)} answers")
+        answered = [ex for ex in self.exchanges if ex.status and ex.path.startswith("/api/v1/")]
+        no_vary = [ex for ex in answered if "authorization" not in _directives(ex.headers.get("Vary", ""))]
+        self.add("caching:vary", [f"{len(no_vary)} of {len(answered)} answers without Vary: Authorization, e.g. "
+                                  f"{no_vary[0].label} HTTP {no_vary[0].status}"] if no_vary else [],
+                 f"Vary: Authorization on all {len(answered)} answers")  # fmt: skip
+        no_date = [ex for ex in answered if not _http_date(ex.headers.get("Date"))]
+        self.add("caching:date", [f"{len(no_date)} of {len(answered)} answers without a valid Date, e.g. "
+                                  f"{no_date[0].label}"] if no_date else [],
+                 f"Date on all {len(answered)} answers")  # fmt: skip
+
+
+def check_api(base_url: str, token: str | None = None, **options: Any) -> Report:
+    """Run every check against the API at ``base_url``; see :class:`Checker` for the options."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{base_url[:200]!r} is not an http(s) URL")
+    checker = Checker(base_url, token, **options)
+    try:
+        return checker.run()
+    finally:
+        checker.session.close()
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _get(document: Any, key: str) -> Any:
+    return document.get(key) if isinstance(document, dict) else None
+
+
+def _rev(item: Any) -> int:
+    rev = _get(item, "rev")
+    return rev if isinstance(rev, int) and not isinstance(rev, bool) else -1
+
+
+def _latest(records: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for record_id, rev in records:
+        out[record_id] = max(rev, out.get(record_id, -1))
+    return out
+
+
+def _detail(ex: Exchange) -> str:
+    if ex.status == 0:
+        return ex.error
+    text = _get(ex.document, "detail") or _get(ex.document, "title") or ex.error
+    return "".join(c if c.isprintable() else " " for c in str(text or ""))[:160]
+
+
+def _timestamps(node: Any, key: str = "") -> Iterable[tuple[str, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _timestamps(item, key)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(k, str) and (k in TIME_KEYS or k.endswith("_at")) and v is not None:
+                yield k, v
+            elif isinstance(v, (dict, list)):
+                yield from _timestamps(v, k)
+
+
+def _directives(header: str) -> set[str]:
+    return {d.strip().lower().replace(" ", "") for d in header.split(",") if d.strip()}
+
+
+def _http_date(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return True
