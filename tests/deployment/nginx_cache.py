@@ -207,7 +207,8 @@ class HttpConnection:
 
     async def get(self, target: str, headers: dict[str, str], timeout_s: float = 10.0) -> Answer:
         try:
-            return await asyncio.wait_for(self._get(target, headers), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                return await self._get(target, headers)
         except BaseException:
             self.close()
             raise
@@ -340,13 +341,16 @@ async def run_pollers(
     per_room: int = 4,
     server_time_of: Any = None,
     seed: int = 1,
+    first: int = 0,
+    stop_at: float | None = None,
 ) -> PollStats:
-    """``n`` pollers for ``duration_s``; each room of ``per_room`` boards polls from its own loopback address."""
+    """``n`` pollers (numbered from ``first``) for ``duration_s`` or until ``stop_at`` (POSIX seconds); each room of
+    ``per_room`` boards polls from its own loopback address."""
     stats = PollStats()
-    stop_at = time.time() + duration_s
+    stop_at = time.time() + duration_s if stop_at is None else stop_at
     rng = random.Random(seed)
     conns = [HttpConnection(url_host, port, source=f"127.0.{1 + i // per_room // 250}.{1 + i // per_room % 250}")
-             for i in range(n)]  # fmt: skip
+             for i in range(first, first + n)]  # fmt: skip
     try:
         await asyncio.gather(
             *(
