@@ -126,15 +126,16 @@ def main() -> int:
     sim = start_simulator(sim_port)
     rows = []
     with tempfile.TemporaryDirectory(prefix="wallboard-bench-cache-") as work:
-        cache = NginxCache(Path(work), f"127.0.0.1:{sim_port}").start()
+        cache = NginxCache(Path(work), f"127.0.0.1:{sim_port}", workers="auto").start()
         try:
             for n in args.pollers:
                 for mode in ("direct", "cache"):
                     cursors = up_to_date_cursors(f"http://127.0.0.1:{sim_port}")
                     before = len(cache.cad_requests())
-                    started = time.monotonic()
+                    started, cpu_before = time.monotonic(), cache.cpu_seconds()
                     stats = one_run(sim_port if mode == "direct" else cache.port, n, args.seconds, cursors)
                     elapsed = time.monotonic() - started
+                    nginx_cpu = (cache.cpu_seconds() - cpu_before) / args.seconds
                     answered = sum(stats.statuses.values())
                     upstream = answered if mode == "direct" else len(cache.cad_requests()) - before
                     lag = stats.page_lag_s
@@ -145,14 +146,15 @@ def main() -> int:
                         "lag_median": statistics.median(lag) if lag else float("nan"),
                         "lag_p95": percentile(lag, 0.95), "lag_max": max(lag) if lag else float("nan"),
                         "age_max": max(stats.ages) if stats.ages else 0.0, "statuses": dict(stats.statuses),
-                        "errors": dict(stats.errors),
+                        "errors": dict(stats.errors), "nginx_cpu": nginx_cpu,
                     }  # fmt: skip
                     rows.append(row)
                     print(
                         f"{n:5d} {mode:6s} {elapsed:5.1f} s: {stats.requests} requests ({row['expected']:.0f} by the "
                         f"rules), {upstream} to the CAD ({row['upstream_per_s']:.1f}/s); page lag median "
                         f"{row['lag_median']:.2f} s p95 {row['lag_p95']:.2f} s max {row['lag_max']:.2f} s; "
-                        f"Age max {row['age_max']:.0f}; {row['statuses']} {row['errors'] or ''}",
+                        f"Age max {row['age_max']:.0f}; nginx {100 * nginx_cpu:.0f} % of a core; "
+                        f"{row['statuses']} {row['errors'] or ''}",
                         flush=True,
                     )
                     time.sleep(2)

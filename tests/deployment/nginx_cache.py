@@ -84,6 +84,7 @@ class NginxCache:
 
     workdir: Path
     cad_addr: str
+    workers: str = "1"  # worker_processes ("auto": one per core)
     port: int = 0
     stamp_port: int = 0
     process: subprocess.Popen[bytes] | None = None
@@ -128,7 +129,7 @@ class NginxCache:
                 f"load_module {module};" if module else "",
                 # As root, workers would run as "nobody" and could not enter a test's private temp directory.
                 "user root root;" if os.geteuid() == 0 else "",
-                "worker_processes 1;",
+                f"worker_processes {self.workers};",
                 "worker_rlimit_nofile 16384;",
                 "events { worker_connections 8192; }",
                 "http {",
@@ -172,6 +173,22 @@ class NginxCache:
         if self.process is not None and self.process.stderr is not None:
             self.process.stderr.close()
         self.process = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by nginx's master and workers (Linux /proc)."""
+        if self.process is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.process.pid in (pid, ppid):
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
 
     def cad_requests(self) -> list[str]:
         """The request lines that reached the CAD, from the inner server's log."""
