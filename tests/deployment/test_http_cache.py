@@ -157,7 +157,7 @@ def test_many_boards_cost_the_cad_what_the_cache_lifetime_allows(
     assert not stats.errors, f"transport errors: {stats.errors}"
     assert set(stats.statuses) <= {200, 304}, f"the limits must not refuse boards that poll by the rules: {stats}"
     expected = POLLERS * POLL_SECONDS * (1 / 1.0 + 3 / 2.0)  # queue each second, three streams each 2 s
-    assert stats.requests >= 0.7 * expected, f"the pollers did poll: {stats.requests} of ~{expected:.0f}"
+    assert stats.requests >= 0.5 * expected, f"the pollers did poll: {stats.requests} of ~{expected:.0f}"
     # What one cache entry may cost: one fetch per lifetime (the lock holds back every other board), plus a
     # refresh already under way at either end of the run.
     per_target = max(upstream.values())
@@ -320,7 +320,7 @@ def test_the_wall_turns_stale_when_the_api_behind_the_cache_stops(
             health = hub.health()["queue"]
             assert health.state is Freshness.STALE, "stale first (the last good figures stay, marked as such)"
             assert health.consecutive_failures == 0, "every poll was answered — by the cache, with an older copy"
-            assert took <= threshold + 3
+            assert took <= threshold + 4
             run_until(lambda: states()["calls"] is not Freshness.LIVE and states()["units"] is not Freshness.LIVE, 15)
 
             sim.set_online(True)
