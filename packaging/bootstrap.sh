@@ -28,6 +28,10 @@ APT_PACKAGES=(
   libasound2 xvfb xauth x11-utils x11-xserver-utils imagemagick fonts-dejavu-core fonts-noto-core
 )
 
+# Only for `test`: nginx and its njs module, for the HTTP cache tests (tests/deployment/) that run the shipped
+# packaging/nginx configuration in front of the simulator. The demo does not need them.
+TEST_APT_PACKAGES=(nginx libnginx-mod-http-js)
+
 say() { printf '\033[1m[wallboard]\033[0m %s\n' "$*"; }
 
 install_system_packages() {
@@ -36,6 +40,11 @@ install_system_packages() {
   for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
+  if [ "$mode" = test ]; then
+    # Any nginx flavour will do (nginx, nginx-light, nginx-full...): only install one when there is none.
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=("${TEST_APT_PACKAGES[0]}")
+    dpkg -s "${TEST_APT_PACKAGES[1]}" >/dev/null 2>&1 || missing+=("${TEST_APT_PACKAGES[1]}")
+  fi
   if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv python3-pip)
   fi
@@ -46,8 +55,17 @@ install_system_packages() {
     sudo=(sudo)
   fi
   say "installing system packages: ${missing[*]}"
+  # The tests run nginx as their own child process; the package must not start it as a system service on port 80.
+  local no_services=0
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+    no_services=1
+  fi
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { [ "$no_services" -eq 0 ] || "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ "$no_services" -eq 0 ] || "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
 }
 
 # What a mode installs: the runtime, plus the test tools for `test`.

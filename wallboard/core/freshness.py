@@ -4,6 +4,11 @@ A stream is *live* while its last success is at most ``stale_after_intervals`` p
 that (the numbers on the wall are the last good ones and say so), and *down* when it has failed several times in a
 row and has had no success for longer than that, or has had none for ``down_after_intervals`` intervals.
 
+Through a shared cache a success is not proof of fresh data: the cache may answer from a copy while the API
+behind it is down. So a success counts from when its data was fresh — the moment it arrived, less its ``Age``
+beyond what the contract lets a cache add (``CACHE_AGE_ALLOWANCE_S``) — and a cache serving an ever older copy turns
+the stream stale after the usual threshold, as a failing API would.
+
 Ages are measured on a monotonic "real" clock, not the board clock: a replay at ×60 must not make a live feed look
 stale, and a board clock corrected by NTP must not make it look down. The times *shown* (last success, last
 attempt, next attempt) are board-clock POSIX seconds, because that is the clock on the wall.
@@ -20,6 +25,9 @@ from enum import StrEnum
 #: The longest Retry-After honoured beyond ``backoff_max_s``. A proxy that answers "come back tomorrow" must not
 #: blind a 110 wall for a day; five minutes is long enough for any planned restart of the dispatch API.
 RETRY_AFTER_MAX_S = 300.0
+#: How old a shared cache's copy may be before it counts against freshness: the contract's shared lifetime for the
+#: queue and stream pages (``s-maxage=1``) plus its ``stale-while-revalidate=1``.
+CACHE_AGE_ALLOWANCE_S = 2.0
 #: The shortest wait between attempts, so full jitter (which may draw ~0) never turns into a busy loop.
 MIN_DELAY_S = 0.1
 
@@ -110,13 +118,18 @@ class FreshnessTracker:
         self.last_attempt_at = board
         self.next_attempt_at = None
 
-    def success(self, *, real: float, board: float) -> bool:
-        """Record a success. True if it ends a run of failures (the stream recovered)."""
+    def success(self, *, real: float, board: float, age_s: float = 0.0, rate: float = 1.0) -> bool:
+        """Record a success whose data was ``age_s`` old on arrival (its ``Age`` from a shared cache; ``rate``: board
+        seconds per real second). The stream counts as fresh as of when the data was, less the cache allowance, and
+        never moves back. True if it ends a run of failures (the stream recovered)."""
         recovered = self.consecutive_failures > 0
         self.consecutive_failures = 0
         self.last_error = None
-        self.last_success_real = real
-        self.last_success_at = board
+        late = cache_lateness(age_s)
+        fresh_real, fresh_board = real - late, board - late * rate
+        if self.last_success_real is None or fresh_real > self.last_success_real:
+            self.last_success_real = fresh_real
+            self.last_success_at = fresh_board
         return recovered
 
     def failure(self, message: str, *, board: float | None = None) -> int:
@@ -158,6 +171,13 @@ class FreshnessTracker:
             interval_s=self.interval_s,
             next_attempt_at=self.next_attempt_at,
         )
+
+
+def cache_lateness(age_s: float) -> float:
+    """Seconds by which data ``age_s`` old (from a shared cache) is older than the contract lets a cache make it."""
+    if not age_s > 0:  # also NaN
+        return 0.0
+    return max(0.0, age_s - CACHE_AGE_ALLOWANCE_S)
 
 
 def backoff_delay(

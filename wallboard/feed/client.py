@@ -33,6 +33,9 @@ from wallboard.logsetup import redact, register_secret
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+#: The largest ``Age`` believed. A shared cache serving a copy older than a day is broken, not "a day late"; beyond
+#: this the board treats the copy as this old (stale on the wall) rather than trusting an absurd number.
+MAX_AGE_S = 86_400.0
 CHUNK = 256 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The whole exchange (connect, status line, headers, body, success or error) must end within this many read
@@ -97,11 +100,16 @@ class RedirectError(HttpStatusError):
 
 @dataclass(frozen=True)
 class Fetched:
-    """One GET: the decoded document, and whether it came from the ETag cache because the server said 304."""
+    """One GET: the decoded document, and whether it came from the ETag cache because the server said 304.
+
+    ``age_s`` is how long the answer had already spent in shared caches (the ``Age`` header; 0 straight from the
+    API): its ``server_time`` is that much older than the moment it was read.
+    """
 
     document: Any
     not_modified: bool
     etag: str | None
+    age_s: float = 0.0
 
 
 class DispatchClient:
@@ -203,7 +211,7 @@ class DispatchClient:
             if response.status_code == 304:
                 if cached is None:
                     raise ContractError(f"{path}: HTTP 304 to a request without If-None-Match")
-                return Fetched(cached[2], True, cached[1])
+                return Fetched(cached[2], True, cached[1], parse_age(response.headers.get("Age")))
             if 300 <= response.status_code < 400:
                 raise _redirect_error(path, response)
             if response.status_code >= 400:
@@ -219,7 +227,7 @@ class DispatchClient:
         if use_etag and etag and len(etag) <= 200:
             with self._lock:
                 self._etags[path] = (query, etag, document)
-        return Fetched(document, False, etag)
+        return Fetched(document, False, etag, parse_age(response.headers.get("Age")))
 
     def _read_capped(self, path: str, response: requests.Response) -> bytes:
         limit_mb = MAX_BODY_BYTES // 2**20
@@ -423,6 +431,20 @@ class _BearerAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_BearerAuth([REDACTED])"
+
+
+def parse_age(value: str | None) -> float:
+    """The ``Age`` header as seconds, bounded to ``MAX_AGE_S``; 0 when absent or not delta-seconds (RFC 9111 §5.1).
+
+    Several caches in a row each replace the header, so one value is the norm; a list (a broken proxy repeating
+    it) counts as its largest value, the cautious reading.
+    """
+    if not value:
+        return 0.0
+    ages = [part.strip() for part in value.split(",")]
+    if not all(part.isascii() and part.isdigit() for part in ages):
+        return 0.0
+    return min(MAX_AGE_S, float(max(int(part[:12]) for part in ages)))
 
 
 def _check_token(token: str) -> None:

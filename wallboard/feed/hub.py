@@ -350,7 +350,9 @@ class FeedHub(QObject):
             # failed part waits out its own back-off in the sync while the rest keeps its interval.
             self._failure(stream, "; ".join(result.failures.values()))
             return PollOutcome(True, more=result.has_more)
-        if tracker.success(real=self._monotonic(), board=self.clock.now()):
+        # Judged by the data's age, not by an answer having come: a cache may serve an old copy while the API is down.
+        now_real, now_board = self._monotonic(), self.clock.now()
+        if tracker.success(real=now_real, board=now_board, age_s=result.age_s, rate=self.clock.rate):
             log.info("%s: recovered", stream)
             self.problemReported.emit(stream, "recovered")
         self._update_health()

@@ -98,6 +98,7 @@ class SyncResult:
     not_modified: bool = False  # every document came from the ETag cache (HTTP 304)
     failures: dict[str, str] = field(default_factory=dict)  # resource -> why it failed (others of the stream worked)
     retry_after_s: float | None = None  # the server's wish for a failed resource
+    age_s: float = 0.0  # the oldest Age among the documents: how old this data already was when it arrived
 
     def all_records(self) -> list[Record]:
         """Everything this fetch brought, reference and queue first (the engine needs its Polres before records)."""
@@ -203,7 +204,7 @@ class StreamSync:
             self._fetch_reference(result)
         elif stream == "queue":
             fetched = self.client.fetch("/api/v1/queue", self._params())
-            result.pages, result.not_modified = 1, fetched.not_modified
+            result.pages, result.not_modified, result.age_s = 1, fetched.not_modified, fetched.age_s
             try:
                 bounds = self._time_bounds()
                 if bounds is not None:
@@ -249,7 +250,7 @@ class StreamSync:
     def _fetch_reference(self, result: SyncResult) -> None:
         path = "/api/v1/reference"
         fetched = self.client.fetch(path, self._params())
-        result.pages, result.not_modified = 1, fetched.not_modified
+        result.pages, result.not_modified, result.age_s = 1, fetched.not_modified, fetched.age_s
         try:
             result.reference = reference_from_wire(fetched.document, invalid=result.invalid)
         except ITEM_ERRORS as exc:
@@ -287,6 +288,7 @@ class StreamSync:
             params = self._params(limit=str(limit)) if cursor is None else self._params(cursor=cursor, limit=str(limit))
             fetched = self.client.fetch(path, params, use_etag=resource not in self._held)
             result.pages += 1
+            result.age_s = max(result.age_s, fetched.age_s)
             modified |= not fetched.not_modified
             items, next_cursor, has_more, server_time = _page_fields(path, fetched.document)
             if len(items) > limit:
@@ -294,7 +296,9 @@ class StreamSync:
                     f"{path}: {len(items)} items on a page asked for at most {limit} (protocol error; page not used)"
                 )
             if server_time is not None and self._clock is not None and not fetched.not_modified:
-                skew = server_time - self._clock()
+                # A page from a shared cache was written ``age_s`` ago: its server_time is that much behind the
+                # server's clock now, which is not skew.
+                skew = server_time + fetched.age_s - self._clock()
                 result.clock_skew_s = skew
                 self._server_time = skew
                 self.time_correction_s = float(round(skew)) if abs(skew) > self.skew_tolerance_s else 0.0

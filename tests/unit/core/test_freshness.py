@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wallboard.core.freshness import (
+    CACHE_AGE_ALLOWANCE_S,
     MIN_DELAY_S,
     RETRY_AFTER_MAX_S,
     Freshness,
@@ -141,3 +142,32 @@ def test_retry_after_forms() -> None:
 def test_retry_after_never_raises(value: str) -> None:
     result = parse_retry_after(value, 1_795_300_000.0)
     assert result is None or result >= 0.0
+
+
+def test_a_cache_serving_an_ever_older_copy_turns_the_stream_stale_then_down() -> None:
+    tracker = FreshnessTracker("queue", 1.0, started_real=0.0)
+    # A healthy micro-cache: every poll answered, copies up to the contract's allowance old: live throughout.
+    for t in range(1, 30):
+        tracker.success(real=float(t), board=1000.0 + t, age_s=CACHE_AGE_ALLOWANCE_S)
+        assert tracker.state(t + 0.9) is Freshness.LIVE
+    assert tracker.last_success_at == 1029.0
+    # The API behind it stops at t=29; the cache keeps answering 200 from its copy, with a growing Age.
+    states = {}
+    for t in range(30, 50):
+        assert not tracker.success(real=float(t), board=1000.0 + t, age_s=float(t - 29))
+        states[t] = tracker.state(float(t))
+    assert states[31] is Freshness.LIVE, "within the cache allowance"
+    assert states[35] is Freshness.STALE, "3 intervals past the allowance: stale although every poll succeeded"
+    assert states[49] is Freshness.DOWN
+    assert tracker.last_success_at == pytest.approx(1000.0 + 29 + CACHE_AGE_ALLOWANCE_S), "shown: when data was fresh"
+
+
+def test_an_older_copy_never_moves_the_last_success_back() -> None:
+    tracker = FreshnessTracker("calls", 2.0, started_real=0.0)
+    tracker.success(real=10.0, board=110.0)
+    tracker.success(real=11.0, board=111.0, age_s=60.0)  # another cache node with an old copy
+    assert (tracker.last_success_real, tracker.last_success_at) == (10.0, 110.0)
+    tracker.success(real=12.0, board=112.0, age_s=float("nan"))  # garbage counts as no age
+    assert tracker.last_success_real == 12.0
+    tracker.success(real=20.0, board=200.0, age_s=4.0, rate=60.0)  # a demo clock at x60
+    assert (tracker.last_success_real, tracker.last_success_at) == (18.0, 80.0)

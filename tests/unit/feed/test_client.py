@@ -30,6 +30,7 @@ from wallboard.feed.client import (
     ServiceUnavailableError,
     TlsError,
     TransportError,
+    parse_age,
 )
 from wallboard.logsetup import RedactingFormatter, register_secret
 
@@ -154,6 +155,36 @@ def test_304_without_a_cached_copy_is_a_contract_error(api: Scripted) -> None:
     api.routes["/api/v1/queue"] = lambda h: send(h, 304)
     with pytest.raises(ContractError, match="304"):
         DispatchClient(api.url, FAST).fetch("/api/v1/queue")
+
+
+# --- shared caches ------------------------------------------------------------------------------------------------
+
+
+def test_age_from_a_shared_cache_is_reported_on_200_and_304(api: Scripted) -> None:
+    ages = iter(["3", "17"])
+
+    def queue(h: http.server.BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"q1"':
+            send(h, 304, ETag='"q1"', Age=next(ages))
+        else:
+            send(h, 200, b'{"entries": []}', ETag='"q1"', Age=next(ages))
+
+    api.routes["/api/v1/queue"] = queue
+    client = DispatchClient(api.url, FAST)
+    assert client.fetch("/api/v1/queue").age_s == 3.0
+    second = client.fetch("/api/v1/queue")
+    assert (second.not_modified, second.age_s) == (True, 17.0), "a cache's 304 says how old its copy is, too"
+    api.routes["/api/v1/queue"] = lambda h: send(h, 200, b"{}")
+    assert client.fetch("/api/v1/queue", use_etag=False).age_s == 0.0, "straight from the API: no age"
+
+
+@pytest.mark.parametrize(
+    ("header", "age"),
+    [(None, 0.0), ("", 0.0), ("0", 0.0), ("12", 12.0), (" 5 ", 5.0), ("-4", 0.0), ("1.5", 0.0), ("abc", 0.0),
+     ("\u0661\u0662", 0.0), ("2, 9", 9.0), ("99999999999999999999", 86_400.0), ("3,", 0.0)],
+)  # fmt: skip
+def test_age_header_is_validated_and_bounded(header: str | None, age: float) -> None:
+    assert parse_age(header) == age
 
 
 # --- HTTP errors --------------------------------------------------------------------------------------------------

@@ -249,6 +249,25 @@ def test_failures_go_stale_then_down_and_recover_on_their_own(loop: qasync.QEven
     assert states.index(Freshness.DOWN) < len(states) - 1 - states[::-1].index(Freshness.LIVE)
 
 
+def test_answers_from_a_cache_with_an_ever_older_copy_turn_the_stream_stale(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    sync.script["queue"] = [SyncResult("queue", queue=QueueState(NOW, ()), age_s=1.0)]
+    hub = make_hub(sync)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: hub.health()["queue"].state is Freshness.LIVE)
+            # The API behind the cache stops: every poll is still answered, from a copy 10 s old and older.
+            sync.script["queue"] = [SyncResult("queue", queue=QueueState(NOW, ()), age_s=10.0)]
+            run_until(loop, lambda: hub.health()["queue"].state is not Freshness.LIVE)
+            health = hub.health()["queue"]
+            assert health.consecutive_failures == 0, "no request failed: only the data's age says it is stale"
+            assert hub.health()["calls"].state is Freshness.LIVE
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+
+
 def test_invalid_items_and_clock_skew_are_reported_once_each(loop: qasync.QEventLoop) -> None:
     sync = ScriptedSync()
     sync.script["units"] = [

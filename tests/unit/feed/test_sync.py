@@ -271,6 +271,36 @@ def test_clock_skew_is_measured_and_reported_over_a_minute() -> None:
     assert StreamSync(api, "kaltim").fetch("units").clock_skew_s is None, "no board clock, no measurement"
 
 
+@dataclass
+class CachedApi:
+    """A shared cache in front of :class:`FakeApi`: every answer is ``age_s`` old, its server_time that much behind."""
+
+    api: FakeApi
+    age_s: float = 0.0
+
+    def fetch(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Fetched:
+        fetched = self.api.fetch(path, params, use_etag=use_etag)
+        return Fetched(fetched.document, fetched.not_modified, fetched.etag, self.age_s)
+
+    def close(self) -> None:
+        self.api.close()
+
+
+def test_a_cached_copy_is_not_mistaken_for_clock_skew() -> None:
+    cached = CachedApi(FakeApi(server_time=NOW - 120), age_s=120)  # the copy was made 2 min ago by an agreeing clock
+    cached.api.streams["incidents"] = [{"not": "an incident"}]
+    sync = StreamSync(cached, "kaltim", lambda: NOW)
+    result = sync.fetch("calls")
+    assert result.clock_skew_s == pytest.approx(0) and result.skew_problem() is None
+    assert sync.time_correction_s == 0.0, "times of a cached copy are not shifted"
+    assert result.age_s == 120, "the stream's data is as old as its oldest document"
+    cached.age_s = 1
+    cached.api.server_time = NOW + 599  # a truly skewed server, through a cache: still seen
+    assert sync.fetch("units").clock_skew_s == pytest.approx(600)
+    cached.api.documents["/api/v1/queue"] = queue_to_wire(QueueState(NOW, ()))
+    assert sync.fetch("queue").age_s == 1
+
+
 def test_a_skewed_server_clock_is_corrected_in_records_and_queue() -> None:
     api = FakeApi(server_time=NOW + 600)
     api.streams["calls"] = [call_to_wire(replace_call(a, 600)) for a in (0, 1)]
