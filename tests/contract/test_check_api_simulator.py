@@ -16,20 +16,18 @@ from wallboard.sim.server import SimServer
 
 TOKEN = "sim-check-4f0a2c"
 START = 1_795_300_000.0
-PENDING_SIM = pytest.mark.xfail(strict=False, reason="simulator fix lands with the sim branch")
 CHECKS = [
     "health", "get:reference", "get:queue",
     *(f"{check}:{stream}" for stream in ("calls", "incidents", "units")
       for check in ("paging", "duplicates", "gaps", "revisions", "resume")),
     "etag", "problem:bad-cursor", "problem:long-cursor", "problem:bad-limit",
-    pytest.param("problem:strict-integer", marks=PENDING_SIM),  # limit=1_0 is read as 10
+    "problem:strict-integer",
     "problem:unknown-polda", "problem:not-found",
-    pytest.param("problem:method-not-allowed", marks=PENDING_SIM),  # 405 without Allow
+    "problem:method-not-allowed",
     "problem:missing-token",
     *(f"schema:{e}" for e in ("health", "reference", "calls", "incidents", "units", "queue")),
     "timestamps", "clock", "latency",
-    *(pytest.param(f"caching:{kind}", marks=PENDING_SIM) for kind in ("streams", "reference", "health", "errors",
-                                                                       "vary")),
+    *(f"caching:{kind}" for kind in ("streams", "reference", "health", "errors", "vary")),
     "caching:date",
 ]  # fmt: skip
 

@@ -194,6 +194,7 @@ class FakeHub(QObject):
     incidentsChanged = Signal(object)
     referenceChanged = Signal(object)
     alertsChanged = Signal(object)
+    problemReported = Signal(str, str)
 
     def __init__(self, clock: ManualClock, engine: MetricsEngine) -> None:
         super().__init__()
@@ -202,6 +203,7 @@ class FakeHub(QObject):
         self.alerts: list[object] = []
         self.last_snapshot: BoardSnapshot | None = None
         self.watched: list[str] = []
+        self.history_failure: tuple[float, str] | None = None
 
     def watch_detail(self, unit_id: str) -> None:
         self.watched.append(unit_id)
@@ -238,6 +240,10 @@ def test_one_process_drives_several_screens_with_real_views(
         assert polres_view.snapshot is snapshot
         gauges = windows[0].views[0]
         assert isinstance(gauges, BoardView) and gauges.snapshot is snapshot
+        hub.history_failure = (NOW - 300, "disk full")
+        hub.problemReported.emit("history", "history not saved")
+        assert gauges.header.history_failure == (NOW - 300, "disk full"), "every screen says the history stopped"
+        assert polres_view.header.history_failure == (NOW - 300, "disk full")
         windows[0].pin_prompt = lambda: ("2468", True)
         assert windows[0].ask_pin()
         assert not any(w.isVisible() for w in windows), "one PIN unlocks every screen of the process"

@@ -164,7 +164,7 @@ def test_a_pin_exit_leaves_with_its_own_exit_status(
 
     monkeypatch.delenv("DISPLAY", raising=False)
     config = Config(kiosk=KioskConfig(screens=["0:gauges"], pin_hash=PIN_HASH))
-    windows = build_kiosk_windows(app, config, FakeHub(clock), engine)  # type: ignore[arg-type]
+    windows = build_kiosk_windows(app, config, FakeHub(clock, engine), engine)  # type: ignore[arg-type]
     for window in windows:
         qtbot.addWidget(window)
     try:

@@ -58,7 +58,6 @@ class SimServer:
         if region not in REGIONS:
             raise ValueError(f"unknown region {region!r} (kaltim or indonesia)")
         self.region = region
-        self.token = token
         self._faults = parse_faults(faults)
         self._faults_lock = threading.Lock()
         self._stop = threading.Event()
@@ -89,6 +88,15 @@ class SimServer:
     def world(self) -> World:
         """The simulated world (read it only while the simulator is not advancing, e.g. at speed 0)."""
         return self.state.world
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token the API requires (None: any); changing it takes effect at the next request."""
+        return self.routes.token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self.routes.token = value
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 

@@ -159,6 +159,9 @@ class UnavailableView(QLabel):
     def set_reference(self, reference: ReferenceData) -> None:
         del reference
 
+    def update_history(self, failure: tuple[float, str] | None) -> None:
+        del failure
+
     def detail_ids(self) -> list[str]:
         return []
 
@@ -463,6 +466,13 @@ def connect_views(window: KioskWindow, hub: FeedHub) -> None:
     hub.incidentsChanged.connect(lambda i: window.deliver("incidents", lambda v: v.update_incidents(i)))
     hub.referenceChanged.connect(lambda r: window.deliver("reference", lambda v: v.set_reference(r)))
     hub.alertsChanged.connect(window.on_alerts)
+
+    def on_problem(stream: str, _message: str) -> None:
+        if stream == "history":  # "history not saved since HH:MM: disk full" on every screen's header
+            failure = hub.history_failure
+            window.deliver("history", lambda v: v.update_history(failure))
+
+    hub.problemReported.connect(on_problem)
     if hub.last_snapshot is not None:
         snapshot = hub.last_snapshot
         window.deliver("snapshot", lambda v: v.update_snapshot(snapshot))

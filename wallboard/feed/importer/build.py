@@ -105,8 +105,8 @@ class Summary:
             end = datetime.fromtimestamp(self.last_t, zone)
             lines.append(f"  time span: {start:%Y-%m-%d %H:%M:%S} – {end:%Y-%m-%d %H:%M:%S} {self.tz}")
         lines.append(
-            f"  response times: {self.negative_responses} negative, {self.long_responses} longer than "
-            f"{self.max_response_s / 3600:g} h (kept, counted)"
+            f"  response times: {self.negative_responses} negative (not written: on scene before the call), "
+            f"{self.long_responses} longer than {self.max_response_s / 3600:g} h (kept, counted)"
         )
         if self.negative_answer_waits:
             lines.append(f"  calls answered before they were received: {self.negative_answer_waits} (kept)")
@@ -300,7 +300,11 @@ def _incident_revisions(spec: RecordSpec, s: dict[str, Any], summary: Summary) -
     )  # fmt: skip
     response = final.response_time_s
     if response is not None and response < 0:
+        # The feed contract refuses an incident on scene before its call (every reader would skip it): count it,
+        # say why, and write nothing for it.
         summary.negative_responses += 1
+        summary.skip_reasons["on scene before the call"] += 1
+        return []
     elif response is not None and response > spec.max_response_s:
         summary.long_responses += 1
     moments = {received} | {s[n] for n in _INCIDENT_TIMES if n in spec.emit and s.get(n) is not None}
