@@ -163,6 +163,7 @@ def test_a_pin_exit_leaves_with_its_own_exit_status(
     from .test_kiosk import FakeHub
 
     monkeypatch.delenv("DISPLAY", raising=False)
+    app.setProperty(EXIT_STATUS_PROPERTY, None)  # an earlier test's PIN exit in this process set it
     config = Config(kiosk=KioskConfig(screens=["0:gauges"], pin_hash=PIN_HASH))
     windows = build_kiosk_windows(app, config, FakeHub(clock, engine), engine)  # type: ignore[arg-type]
     for window in windows:
