@@ -21,6 +21,8 @@ from typing import Any, TypeVar, get_type_hints
 
 import platformdirs
 
+from wallboard.core.reference import ReferenceData
+
 APP_NAME = "wallboard"
 ENV_CONFIG_PATH = "WALLBOARD_CONFIG"
 ENV_PREFIX = "WALLBOARD__"
@@ -64,6 +66,8 @@ def _check_url(value: str) -> str | None:
 def _check_tz(value: str) -> str | None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    if value == "":
+        return None  # the board's Polda's zone, from the reference data
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -105,7 +109,11 @@ def _check_chord(value: str) -> str | None:
 @dataclass(frozen=True)
 class BoardConfig:
     polda_id: str = opt("kaltim", "Polda whose board this is (id from the reference data, e.g. kaltim)")
-    tz: str = opt("Asia/Makassar", "Board time zone (IANA); 'today' is this zone's calendar day", check=_check_tz)
+    tz: str = opt(
+        "",
+        "Board time zone (IANA); 'today' is this zone's calendar day; empty: the Polda's zone (WIB/WITA/WIT)",
+        check=_check_tz,
+    )
     lang: str = opt("id", "UI language: id (Bahasa Indonesia) or en (English)", choices=("id", "en"))
     answer_threshold_s: float = opt(10.0, "Answer within this many seconds or the call escalates", min=1, max=120)
     target_s: float = opt(600.0, "Response-time promise: officers on scene within this (seconds)", min=60, max=7200)
@@ -115,6 +123,10 @@ class BoardConfig:
     )
     unmask_caller_numbers: bool = opt(False, "Show caller numbers in full (authorised desks only)")
     gauges_per_page: int = opt(40, "Gauges on one page before the gauge view pages/rotates", min=4, max=80)
+    min_sample: int = opt(
+        5, "Fewer response times than this: a gauge shows the count and 'small sample', no p90, no p90 alert", min=1,
+        max=1000,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -215,6 +227,16 @@ class Config:
 
 
 S = TypeVar("S")
+#: The zone of a board whose Polda is not in the reference (the national room: Jakarta, where Mabes is).
+NATIONAL_TZ = "Asia/Jakarta"
+
+
+def board_zone(board: BoardConfig, reference: ReferenceData) -> str:
+    """The board's zone: ``board.tz`` when set, else its Polda's zone from the reference (WIB / WITA / WIT)."""
+    if board.tz:
+        return board.tz
+    polda = reference.poldas.get(board.polda_id)
+    return polda.tz if polda is not None and polda.tz else NATIONAL_TZ
 
 
 def default_config_path() -> Path:

@@ -14,10 +14,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
-from wallboard.config import Config
+from wallboard.config import Config, board_zone
 from wallboard.core.alerts import Alert
 from wallboard.core.freshness import StreamHealth
 from wallboard.core.model import Incident, Unit
+from wallboard.core.provenance import LIVE, Provenance
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
@@ -26,6 +27,7 @@ from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.provenance import ProvenanceBand
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.volume import VolumePanel
 
@@ -64,7 +66,8 @@ def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget 
         log.warning("map unavailable: %s", exc)
         return None
     polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
-    return MapView(reference, polda, config.map, config.board.tz, clock, target_s=config.board.target_s)
+    zone = board_zone(config.board, reference)
+    return MapView(reference, polda, config.map, zone, clock, target_s=config.board.target_s)
 
 
 class BoardView(QWidget):
@@ -90,13 +93,16 @@ class BoardView(QWidget):
         self.config = config
         self.clock = clock
         self.reference = reference
+        self.zone = board_zone(config.board, reference)
         polda = reference.poldas.get(config.board.polda_id)
         title = polda.name if polda else tr("Indonesia — all Polda")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        self.header = HeaderPanel(title, config.board.tz, clock)
+        self.header = HeaderPanel(title, self.zone, clock)
         layout.addWidget(self.header, 0)
+        self.provenance_band = ProvenanceBand(self.zone, clock)
+        layout.addWidget(self.provenance_band, 0)
         self.body = QGridLayout()
         self.body.setSpacing(8)
         layout.addLayout(self.body, 1)
@@ -106,7 +112,7 @@ class BoardView(QWidget):
         self.detail: PolresDetailView | None = None
         self.map: Any = None
         if name == "overview":
-            self.volume = VolumePanel(config.board.tz)
+            self.volume = VolumePanel(self.zone)
             self.tiers = TiersPanel()
             self.gauges = GaugesPanel(config.board.gauges_per_page)
             self.map = new_map(config, reference, clock)
@@ -141,6 +147,7 @@ class BoardView(QWidget):
         if self.gauges is not None:
             self.gauges.polresActivated.connect(self.polresActivated)
         self.health: dict[str, StreamHealth] = {}
+        self.provenance = LIVE
         self.snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
         self.header.ticker.sound = config.alerts.sound
@@ -168,6 +175,15 @@ class BoardView(QWidget):
     def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
         self.health = dict(health)
         self.header.update_freshness(health)
+        for panel in self.panels():
+            panel.update_health(health, self.zone)
+
+    def set_provenance(self, provenance: Provenance) -> None:
+        """Where the numbers come from: a watermark band unless live, and the streams' words in the header."""
+        self.provenance = provenance
+        self.provenance_band.set_provenance(provenance)
+        self.header.source = provenance.source
+        self.header.update_freshness(self.health)
 
     def update_alerts(self, alerts: list[Alert]) -> None:
         """The hub's alerts (evaluated once upstream): the ticker shows them."""
@@ -201,6 +217,7 @@ class BoardView(QWidget):
         hub.incidentsChanged.connect(self.update_incidents)
         hub.referenceChanged.connect(self.set_reference)
         hub.alertsChanged.connect(self.update_alerts)
+        self.set_provenance(hub.provenance)
         for unit_id in self.detail_ids():
             hub.watch_detail(unit_id)
         if hub.last_snapshot is not None:
@@ -233,6 +250,7 @@ class BoardView(QWidget):
         self.scale = unit
         self.scaleChanged.emit(unit)
         self.header.set_scale(unit)
+        self.provenance_band.set_scale(unit)
         for panel in self.panels():
             panel.set_scale(unit)
         web = getattr(self.map, "view", None)

@@ -318,6 +318,7 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
 
         def factory(name: str, cfg: Config = board_config) -> QWidget:
             view = create_view(name, cfg, engine.reference, hub.clock)
+            view.set_provenance(hub.provenance)  # SIMULASI / REKAMAN on every screen of the room
             for unit_id in view.detail_ids():  # a Polres page: the hub's snapshots carry its drill-down
                 hub.watch_detail(unit_id)
             return view
