@@ -342,7 +342,7 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
                 for g in CallKindGroup
             }
             for w in Window
-        },  # fmt: skip
+        },
         response_window=s.window,
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
