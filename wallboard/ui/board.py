@@ -217,7 +217,7 @@ class BoardView(QWidget):
         hub.incidentsChanged.connect(self.update_incidents)
         hub.referenceChanged.connect(self.set_reference)
         hub.alertsChanged.connect(self.update_alerts)
-        self.set_provenance(hub.provenance)
+        self.set_provenance(getattr(hub, "provenance", LIVE))
         for unit_id in self.detail_ids():
             hub.watch_detail(unit_id)
         if hub.last_snapshot is not None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -69,6 +69,22 @@ def stream_state_text(health: StreamHealth, tz: str) -> tuple[str, str, str]:
     if health.state is Freshness.STALE:
         return "▲", tr("STALE") + since, theme.ORANGE
     return "■", tr("DOWN") + since, theme.VERMILLION
+
+
+class WrappedLabel(TextLabel):
+    """A plain-text label that wraps to its width: its size hint is what it needs at the width it has."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        width = self.width()
+        if width <= 1:
+            return hint
+        return QSize(min(hint.width(), width), self.heightForWidth(width))
 
 
 class StaleVeil(QWidget):

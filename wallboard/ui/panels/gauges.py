@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 from wallboard.core.snapshot import STATUS_RULE, BoardSnapshot, ResponseStats
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_int, fmt_num, fmt_pct, tr
-from wallboard.ui.panels.base import Panel, TextLabel, plain_tooltip
+from wallboard.ui.panels.base import Panel, WrappedLabel, plain_tooltip
 
 SCALE_MAX_S = 20 * 60
 START_DEG = 210.0
@@ -243,8 +243,7 @@ class GaugesPanel(Panel):
         self.grid = QGridLayout()
         self.grid.setSpacing(6)
         self.outer.addLayout(self.grid, 1)
-        self.rule = TextLabel(status_rule(None))  # what makes a tile SESUAI TARGET / WASPADA / LEWAT TARGET
-        self.rule.setWordWrap(True)
+        self.rule = WrappedLabel(status_rule(None))  # what makes a tile SESUAI TARGET / WASPADA / LEWAT TARGET
         self.outer.addWidget(self.rule)
         self.gauges: list[GaugeWidget] = []
         self.page = 0

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QPen, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from wallboard.core.snapshot import BoardSnapshot, VolumeSeries, Window
@@ -247,7 +247,7 @@ class VolumePanel(Panel):
             self.last_week_curve.setData([], [])
         brushes = [pg.mkBrush(theme.GENUINE_COLOUR)] * max(0, n - 1)
         if n:  # the bar of the bin still filling: hatched, not solid
-            brushes.append(pg.mkBrush(QColor(theme.GENUINE_COLOUR), Qt.BrushStyle.BDiagPattern))
+            brushes.append(QBrush(QColor(theme.GENUINE_COLOUR), Qt.BrushStyle.BDiagPattern))
         self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8, brushes=brushes)
         self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
         self.top.setXRange(end - 24 * 3600, end, padding=0.01)
