@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
@@ -25,6 +25,7 @@ from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
+from wallboard.ui.panels.base import StaleVeil, veil_lines
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
 from wallboard.ui.panels.provenance import ProvenanceBand
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 VIEWS = ("overview", "gauges", "map")
+MAP_STREAMS = ("units", "calls")  # the map's units, and its incidents (they come with the calls stream)
 #: Builds the map panel, or returns None to leave its slot empty.
 ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
@@ -146,6 +148,11 @@ class BoardView(QWidget):
             raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)}, polres:<id>)")
         if self.gauges is not None:
             self.gauges.polresActivated.connect(self.polresActivated)
+        # The map draws units and incidents: aged like a panel while those streams are not live. The veil is laid
+        # over it from the view (the map is a web page; it does not host child widgets of ours).
+        self.map_veil = StaleVeil(self)
+        if self.map is not None:
+            self.map.installEventFilter(self)
         self.health: dict[str, StreamHealth] = {}
         self.provenance = LIVE
         self.snapshot: BoardSnapshot | None = None
@@ -177,6 +184,20 @@ class BoardView(QWidget):
         self.header.update_freshness(health)
         for panel in self.panels():
             panel.update_health(health, self.zone)
+        if self.map is not None:
+            self.map_veil.set_lines(veil_lines(MAP_STREAMS, health, self.zone))
+            self._place_map_veil()
+
+    def _place_map_veil(self) -> None:
+        if self.map is not None:
+            self.map_veil.setGeometry(QRect(self.map.mapTo(self, QPoint(0, 0)), self.map.size()))
+            if self.map_veil.lines:
+                self.map_veil.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.map and event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self._place_map_veil()
+        return super().eventFilter(watched, event)
 
     def set_provenance(self, provenance: Provenance) -> None:
         """Where the numbers come from: a watermark band unless live, and the streams' words in the header."""
@@ -251,6 +272,7 @@ class BoardView(QWidget):
         self.scaleChanged.emit(unit)
         self.header.set_scale(unit)
         self.provenance_band.set_scale(unit)
+        self.map_veil.unit = unit
         for panel in self.panels():
             panel.set_scale(unit)
         web = getattr(self.map, "view", None)

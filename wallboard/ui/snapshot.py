@@ -71,6 +71,11 @@ def render(
     image = view.grab()
     if map_view is not None and map_view.is_loaded:
         map_view.paint_into(image)
+        veil = view.map_veil
+        if veil.isVisible():  # the map's page is painted over the view: lay its stale veil on top again
+            from PySide6.QtWidgets import QWidget
+
+            veil.render(image, veil.pos(), renderFlags=QWidget.RenderFlag.DrawChildren)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(out)):
         raise OSError(f"cannot write {out}")

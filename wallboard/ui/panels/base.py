@@ -71,6 +71,18 @@ def stream_state_text(health: StreamHealth, tz: str) -> tuple[str, str, str]:
     return "■", tr("DOWN") + since, theme.VERMILLION
 
 
+def veil_lines(streams: tuple[str, ...], health: Mapping[str, StreamHealth], tz: str) -> list[tuple[str, str]]:
+    """(text, colour) for each of ``streams`` that is not live: what a panel drawing from them says on its band."""
+    lines = []
+    for name in streams:
+        h = health.get(name)
+        if h is None or h.state is Freshness.LIVE:
+            continue
+        symbol, state, colour = stream_state_text(h, tz)
+        lines.append((f"{symbol} {tr(STREAM_LABELS.get(name, name))}: {state}", colour))
+    return lines
+
+
 class WrappedLabel(TextLabel):
     """A plain-text label that wraps to its width: its size hint is what it needs at the width it has."""
 
@@ -156,14 +168,7 @@ class Panel(QFrame):
 
     def update_health(self, health: Mapping[str, StreamHealth], tz: str) -> None:
         """Age the panel while a stream it draws from is not live (TERTUNDA / PUTUS / TOKEN DITOLAK sejak ...)."""
-        lines = []
-        for name in self.streams:
-            h = health.get(name)
-            if h is None or h.state is Freshness.LIVE:
-                continue
-            symbol, state, colour = stream_state_text(h, tz)
-            lines.append((f"{symbol} {tr(STREAM_LABELS.get(name, name))}: {state}", colour))
-        self.veil.set_lines(lines)
+        self.veil.set_lines(veil_lines(self.streams, health, tz))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
