@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
@@ -126,17 +126,22 @@ class StaleVeil(QWidget):
             return
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(11, 14, 19, 120))  # aged: dimmed, still readable
-        size = theme.px(theme.LABEL + 3, self.unit)
-        band_h = size * 1.7 * len(self.lines)
-        colour = QColor(self.lines[0][1])
-        band = QColor(colour)
+        # One line across the top, over the panel's title row only: the figures under it stay in view.
+        size = theme.px(theme.LABEL + 1, self.unit)
+        band_h = round(size * 1.5)
+        band = QColor(self.lines[0][1])
         band.setAlpha(235)
         p.fillRect(QRectF(0, 0, self.width(), band_h), band)
-        p.setFont(theme.font(size, True))
+        text = "   ".join(line for line, _ in self.lines)
+        margin = theme.px(10, self.unit)
+        width = self.width() - 2 * margin
+        font = theme.font(size, True)
+        metrics = QFontMetricsF(font)
+        if metrics.horizontalAdvance(text) > width > 0:  # several streams on a narrow panel: smaller, never cut
+            font = theme.font(max(9, int(size * width / metrics.horizontalAdvance(text))), True)
+        p.setFont(font)
         p.setPen(QColor(theme.BACKGROUND))
-        for i, (text, _) in enumerate(self.lines):
-            row = QRectF(theme.px(10, self.unit), i * size * 1.7, self.width() - theme.px(20, self.unit), size * 1.7)
-            p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        p.drawText(QRectF(margin, 0, width, band_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         p.end()
 
 
