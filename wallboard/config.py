@@ -59,7 +59,7 @@ def opt(
 
 def _check_url(value: str) -> str | None:
     if value and not re.match(r"^https?://[^\s/]+", value):
-        return "must be an http:// or https:// URL, or empty for the embedded simulator"
+        return "must be an http:// or https:// URL (or empty: no dispatch API; `wallboard demo` is the simulator)"
     return None
 
 
@@ -131,7 +131,9 @@ class BoardConfig:
 
 @dataclass(frozen=True)
 class ApiConfig:
-    url: str = opt("", "Dispatch API base URL; empty runs the embedded simulator", check=_check_url)
+    url: str = opt(
+        "", "Dispatch API base URL; required by run and kiosk (the simulator is `wallboard demo`)", check=_check_url
+    )
     token_env: str = opt("WALLBOARD_API_TOKEN", "Environment variable that holds the bearer token")
     keyring_service: str = opt("wallboard", "OS keyring service name to look the token up in")
     ca_bundle: str = opt("", "PEM file with the CA(s) to trust for the API (internal CA); empty: system store")
