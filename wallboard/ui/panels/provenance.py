@@ -28,7 +28,7 @@ class ProvenanceBand(QFrame):
         self.clock = clock
         self.provenance = LIVE
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 2, 12, 2)
+        layout.setContentsMargins(12, 0, 12, 0)
         self.word = TextLabel("")
         self.detail = TextLabel("")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -80,7 +80,7 @@ class ProvenanceBand(QFrame):
         self.word.setText(word)
         self.detail.setText(detail)
         self.setAccessibleName(f"{word} {detail}")
-        size = theme.px(theme.BIG, self.unit)
+        size = theme.px(theme.BIG - 4, self.unit)  # as big as the room needs, as thin as the panels can spare
         self.word.set_style(size, bold=True, colour=theme.BACKGROUND)
         self.detail.set_style(theme.px(theme.LABEL + 4, self.unit), bold=True, colour=theme.BACKGROUND)
         set_style_sheet(self, f"QFrame#provenance {{ background: {colour}; border-radius: 4px; }}")
