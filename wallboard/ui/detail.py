@@ -21,7 +21,7 @@ from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
-from wallboard.ui.panels.base import Panel, TextLabel
+from wallboard.ui.panels.base import Panel, TextLabel, set_style_sheet
 from wallboard.ui.panels.gauges import short_name
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
@@ -149,6 +149,12 @@ class PolresDetailView(Panel):
             table.setFont(font)
             table.horizontalHeader().setFont(theme.font(theme.px(theme.SMALL, unit), bold=True))
             table.verticalHeader().setDefaultSectionSize(round(size * 1.6))  # rows grow with the type
+            # Through the style sheet too (the theme's sheet would otherwise keep the header at desk size), and a
+            # gap between columns that grows with the wall, so sized-to-content columns do not run into each other.
+            pad = theme.px(8, unit)
+            set_style_sheet(table, f"QHeaderView::section {{ font-size: {theme.px(theme.SMALL, unit)}px; "
+                                   f"font-weight: bold; padding: 0 {pad}px; }} "
+                                   f"QTableWidget::item {{ padding: 0 {pad}px; }}")  # fmt: skip
 
 
 class PolresDetailDialog(QDialog):
