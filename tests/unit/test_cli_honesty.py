@@ -118,3 +118,18 @@ def test_the_board_zone_is_its_poldas_unless_set() -> None:
     assert board_zone(BoardConfig(polda_id="jawa-timur", tz="Asia/Makassar"), ref) == "Asia/Makassar"  # set: kept
     result = cli("--set", "board.polda_id=jawa-timur", "config", "--show")
     assert re.search(r'tz = "Asia/Jakarta"', result.stdout), result.stdout
+
+
+def test_a_snapshot_of_a_recording_is_labelled_with_its_name_and_span(example: Path) -> None:
+    from wallboard.commands.snapshot import check_view
+    from wallboard.commands.wiring import recording_provenance
+    from wallboard.core.provenance import Source
+
+    provenance = recording_provenance(example)
+    assert provenance.source is Source.RECORDING and provenance.name == "example.ndjson"
+    assert provenance.recorded_start == datetime.fromisoformat("2026-11-22T13:00:00+08:00").timestamp()
+    assert provenance.recorded_end == datetime.fromisoformat("2026-11-22T13:40:00+08:00").timestamp()
+    assert provenance.ended(provenance.recorded_end) and not provenance.ended(provenance.recorded_end - 1)
+    ref = all_poldas()
+    assert check_view("polres:64.71", ref) is None and check_view("polres:kaltim", ref) is None
+    assert check_view("gauges", ref) is None
