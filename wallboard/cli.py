@@ -99,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallboard.logsetup import setup_logging
 
     setup_logging(config.log, console=True, kind=f"wallboard-{args.command or commands.DEFAULT.name}")
+    from wallboard.commands.wiring import unknown_polda, with_board_zone
+
+    problem = unknown_polda(config)
+    if problem and getattr(args, "command", None) != "config":  # `config --check` reports it in its own words
+        print(f"wallboard: configuration error: {problem}", file=sys.stderr)
+        return 2
+    config = with_board_zone(config)
     run: Runner = args.command_run
     try:
         return run(args, config)

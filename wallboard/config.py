@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from wallboard.core.reference import ReferenceData
+
 APP_NAME = "wallboard"
 ENV_CONFIG_PATH = "WALLBOARD_CONFIG"
 ENV_PREFIX = "WALLBOARD__"
@@ -87,7 +89,8 @@ def _check_url(value: str) -> str | None:
         return None
     problem = url_problem(value)
     return (
-        f"{problem}; give one http:// or https:// URL, or leave it empty for the embedded simulator"
+        f"{problem}; give one http:// or https:// URL (or leave it empty: no dispatch API; `wallboard demo` is "
+        "the simulator)"
         if problem
         else None
     )
@@ -116,6 +119,8 @@ def _check_ca_bundle(value: str) -> str | None:
 def _check_tz(value: str) -> str | None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    if value == "":
+        return None  # the board's Polda's zone, from the reference data
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -161,7 +166,11 @@ def _check_chord(value: str) -> str | None:
 @dataclass(frozen=True)
 class BoardConfig:
     polda_id: str = opt("kaltim", "Polda whose board this is (id from the reference data, e.g. kaltim)")
-    tz: str = opt("Asia/Makassar", "Board time zone (IANA); 'today' is this zone's calendar day", check=_check_tz)
+    tz: str = opt(
+        "",
+        "Board time zone (IANA); 'today' is this zone's calendar day; empty: the Polda's zone (WIB/WITA/WIT)",
+        check=_check_tz,
+    )
     lang: str = opt("id", "UI language: id (Bahasa Indonesia) or en (English)", choices=("id", "en"))
     answer_threshold_s: float = opt(10.0, "Answer within this many seconds or the call escalates", min=1, max=120)
     target_s: float = opt(600.0, "Response-time promise: officers on scene within this (seconds)", min=60, max=7200)
@@ -174,11 +183,17 @@ class BoardConfig:
     unit_forget_s: float = opt(
         86400.0, "A unit the API has not sent for this long is forgotten (keeps memory bounded)", min=600
     )
+    min_sample: int = opt(
+        5, "Fewer response times than this: a gauge shows the count and 'small sample', no p90, no p90 alert", min=1,
+        max=1000,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ApiConfig:
-    url: str = opt("", "Dispatch API base URL; empty runs the embedded simulator", check=_check_url)
+    url: str = opt(
+        "", "Dispatch API base URL; required by run and kiosk (the simulator is `wallboard demo`)", check=_check_url
+    )
     token_env: str = opt("WALLBOARD_API_TOKEN", "Environment variable that holds the bearer token")
     keyring_service: str = opt("wallboard", "OS keyring service name to look the token up in")
     ca_bundle: str = opt(
@@ -281,6 +296,16 @@ class Config:
 
 
 S = TypeVar("S")
+#: The zone of a board whose Polda is not in the reference (the national room: Jakarta, where Mabes is).
+NATIONAL_TZ = "Asia/Jakarta"
+
+
+def board_zone(board: BoardConfig, reference: ReferenceData) -> str:
+    """The board's zone: ``board.tz`` when set, else its Polda's zone from the reference (WIB / WITA / WIT)."""
+    if board.tz:
+        return board.tz
+    polda = reference.poldas.get(board.polda_id)
+    return polda.tz if polda is not None and polda.tz else NATIONAL_TZ
 
 
 def default_config_path() -> Path:

@@ -463,6 +463,83 @@
       <source>last week, same day</source>
       <translation>minggu lalu, hari sama</translation>
     </message>
+    <!-- issue 14: provenance, staleness, small samples -->
+    <message>
+      <source>NO API TOKEN</source>
+      <translation>TOKEN API TIDAK ADA</translation>
+    </message>
+    <message>
+      <source>Polres</source>
+      <translation>Polres</translation>
+    </message>
+    <message>
+      <source>RECORDING</source>
+      <translation>REKAMAN</translation>
+    </message>
+    <message>
+      <source>RECORDING ENDED</source>
+      <translation>REKAMAN BERAKHIR</translation>
+    </message>
+    <message>
+      <source>SIMULATED</source>
+      <translation>SIMULASI</translation>
+    </message>
+    <message>
+      <source>SIMULATION</source>
+      <translation>SIMULASI</translation>
+    </message>
+    <message>
+      <source>SMALL SAMPLE</source>
+      <translation>SAMPEL KECIL</translation>
+    </message>
+    <message>
+      <source>TOKEN REJECTED</source>
+      <translation>TOKEN DITOLAK</translation>
+    </message>
+    <message>
+      <source>not live</source>
+      <translation>bukan siaran langsung</translation>
+    </message>
+    <message>
+      <source>recorded</source>
+      <translation>direkam</translation>
+    </message>
+    <message>
+      <source>set $WALLBOARD_API_TOKEN or the OS keyring</source>
+      <translation>atur $WALLBOARD_API_TOKEN atau keyring OS</translation>
+    </message>
+    <message>
+      <source>shaded: current 5 min, still filling</source>
+      <translation>arsiran: 5 menit berjalan, belum lengkap</translation>
+    </message>
+    <message>
+      <source>simulated dispatch feed: these are not real calls</source>
+      <translation>umpan dispatch simulasi: ini bukan panggilan nyata</translation>
+    </message>
+    <message>
+      <source>small sample</source>
+      <translation>sampel kecil</translation>
+    </message>
+    <message>
+      <source>the wall is frozen</source>
+      <translation>layar dibekukan</translation>
+    </message>
+    <message>
+      <source>{stream} feed is delayed</source>
+      <translation>umpan {stream} tertunda</translation>
+    </message>
+    <message>
+      <source>{stream} feed is down</source>
+      <translation>umpan {stream} putus</translation>
+    </message>
+    <message>
+      <source>{stream} feed: API token rejected</source>
+      <translation>umpan {stream}: token API ditolak</translation>
+    </message>
+    <message>
+      <source>Status from p90 (90% of responses): ON TARGET ≤ {aspiration} min · WATCH ≤ {target} min · OVER TARGET &gt; {target} min or an incident overdue · SMALL SAMPLE &lt; {n} responses · NO DATA: none</source>
+      <translation>Status dari p90 (90% respons): SESUAI TARGET ≤ {aspiration} mnt · WASPADA ≤ {target} mnt · LEWAT TARGET &gt; {target} mnt atau ada kejadian terlambat · SAMPEL KECIL &lt; {n} respons · BELUM ADA DATA: belum ada</translation>
+    </message>
   </context>
   <context>
     <name>MapView</name>

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from wallboard.commands.base import Command, add_demo_options
 from wallboard.commands.wiring import demo_store_config, new_engine, open_store, reference, simulator
 from wallboard.config import Config
+from wallboard.core import provenance as prov
 from wallboard.core.metrics import MetricsEngine
+from wallboard.core.provenance import LIVE, Provenance, Source
 from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import Clock, SystemClock
 
@@ -38,6 +40,7 @@ class DataSource:
     clock: Clock
     reference: ReferenceData
     sim: SimServer | None = None
+    provenance: Provenance = LIVE  # what the wall says about where its numbers come from
 
     def close(self) -> None:
         if self.sim is not None:
@@ -45,7 +48,12 @@ class DataSource:
 
 
 def api_source(config: Config) -> DataSource:
-    return DataSource(api_url=config.api.url, clock=SystemClock(), reference=reference())
+    from wallboard.feed.auth import resolve_token
+
+    # Said on the wall at start, not only in a log: a board without a token will show every stream refused.
+    missing = resolve_token(config.api) is None
+    return DataSource(api_url=config.api.url, clock=SystemClock(), reference=reference(),
+                      provenance=Provenance(Source.LIVE, token_missing=missing))  # fmt: skip
 
 
 def simulated_source(config: Config) -> DataSource:
@@ -53,7 +61,7 @@ def simulated_source(config: Config) -> DataSource:
     sim.start()
     log.info("embedded simulator (%s, seed %d, speed ×%g) at %s", config.demo.region, config.demo.seed,
              config.demo.speed, sim.url)  # fmt: skip
-    return DataSource(api_url=sim.url, clock=sim.clock, reference=reference(), sim=sim)
+    return DataSource(api_url=sim.url, clock=sim.clock, reference=reference(), sim=sim, provenance=prov.DEMO)
 
 
 def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, use_store: bool = True) -> int:
@@ -83,6 +91,7 @@ def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, u
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         hub = FeedHub.for_api(config, engine, source.clock, base_url=source.api_url, store=store)
+        hub.provenance = source.provenance
         windows = make_windows(hub, engine)
         closed = asyncio.Event()
         # We end the loop ourselves, after the hub is shut down (see serve()).
@@ -173,14 +182,27 @@ def kiosk_windows(config: Config) -> WindowFactory:
 
 
 def add_api_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api-url", help="dispatch API base URL (api.url); empty: embedded simulator")
+    p.add_argument("--api-url", help="dispatch API base URL (api.url); required (the simulator is `wallboard demo`)")
+
+
+NO_API = (
+    "wallboard {command}: no dispatch API is configured, and a command-room board never shows invented calls as "
+    'live.\nSet api.url: in the configuration file ([api] url = "https://cad.example"), with '
+    "WALLBOARD__API__URL=https://cad.example, or with --api-url URL; the token goes in $WALLBOARD_API_TOKEN or the "
+    "OS keyring.\nTo run the board on the simulated dispatch feed, use `wallboard demo`{kiosk}."
+)
+
+
+def refuse_without_api(command: str) -> int:
+    kiosk = " (or `wallboard kiosk --demo`)" if command == "kiosk" else ""
+    print(NO_API.format(command=command, kiosk=kiosk), file=sys.stderr)
+    return 2
 
 
 def run_board(args: argparse.Namespace, config: Config) -> int:
-    """`wallboard run`: the supervisor board on the configured API (the embedded simulator if none)."""
+    """`wallboard run`: the supervisor board on the configured dispatch API; without one it refuses to start."""
     if not config.api.url:
-        log.info("no api.url configured: using the embedded simulator")
-        return run_demo(args, config)
+        return refuse_without_api("run")
     return run_qt(config, api_source(config), supervisor_windows(config))
 
 
@@ -202,7 +224,9 @@ def add_kiosk_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_kiosk(args: argparse.Namespace, config: Config) -> int:
     """`wallboard kiosk`: unattended full-screen board(s)."""
-    if args.demo or not config.api.url:
+    if not args.demo and not config.api.url:
+        return refuse_without_api("kiosk")
+    if args.demo:
         config = demo_store_config(config)
         source = simulated_source(config)
     else:

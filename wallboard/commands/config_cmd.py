@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from wallboard.commands.base import Command
-from wallboard.config import Config, defaults_toml, format_effective, resolve_config_path
+from wallboard.commands.wiring import reference, unknown_polda
+from wallboard.config import Config, board_zone, defaults_toml, format_effective, resolve_config_path
 from wallboard.pin import hash_pin
 
 
@@ -31,7 +32,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.show:
         sys.stdout.write(format_effective(config))
         return 0
-    print(f"configuration OK: {resolve_config_path(args.config)}")
+    return check(args, config)
+
+
+def check(args: argparse.Namespace, config: Config) -> int:
+    """`config --check`: the file exists and is valid, and its Polda is one the reference data knows."""
+    path = resolve_config_path(args.config)
+    problems = []
+    if not path.is_file():
+        problems.append(f"{path}: configuration file not found (the board runs on the defaults)")
+    polda_id = config.board.polda_id
+    ref = reference()
+    unknown = unknown_polda(config)
+    if unknown:
+        problems.append(unknown)
+    for problem in problems:
+        print(f"wallboard config: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    print(f"configuration OK: {path} (Polda {polda_id}, zone {config.board.tz or board_zone(config.board, ref)})")
     return 0
 
 

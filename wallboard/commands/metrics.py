@@ -15,7 +15,7 @@ from wallboard.commands.wiring import engine_from_recording
 from wallboard.config import Config, option_choices
 from wallboard.core.model import TIERS_IN_ORDER
 from wallboard.core.snapshot import BoardSnapshot, Window, to_jsonable
-from wallboard.core.timeutil import parse_rfc3339
+from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
 
 # An array of plain numbers (the per-minute volume series) on one line instead of one number per line.
 _NUMBER_ARRAY = re.compile(r"\[\s*(?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*\s*\]")
@@ -29,7 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def render_json(snapshot: BoardSnapshot) -> str:
-    text = json.dumps(to_jsonable(snapshot), indent=1, ensure_ascii=False)
+    doc = to_jsonable(snapshot)
+    # The moment in the same form --at takes (RFC 3339 with the board's offset), and as POSIX seconds beside it.
+    doc["as_of"] = format_rfc3339(snapshot.as_of, snapshot.tz)
+    doc["as_of_epoch"] = snapshot.as_of
+    text = json.dumps(doc, indent=1, ensure_ascii=False)
     return _NUMBER_ARRAY.sub(lambda m: re.sub(r"\s+", "", m.group(0)).replace(",", ", "), text)
 
 

@@ -12,9 +12,26 @@ from wallboard.commands.board import DataSource, kiosk_windows, run_qt, supervis
 from wallboard.commands.wiring import demo_store_config, reference
 from wallboard.config import Config
 from wallboard.core.metrics import MetricsEngine
+from wallboard.core.provenance import Provenance, Source
+from wallboard.core.timeutil import Clock
 
 if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
+
+
+class EndingClock:
+    """A replay's clock that stops at the recording's last record."""
+
+    def __init__(self, inner: Clock, end: float) -> None:
+        self.inner = inner
+        self.end = end
+
+    @property
+    def rate(self) -> float:
+        return self.inner.rate
+
+    def now(self) -> float:
+        return min(self.inner.now(), self.end)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,7 +48,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except (OSError, ValueError) as exc:
         print(f"wallboard replay: {exc}", file=sys.stderr)
         return 2
-    source = DataSource(api_url="", clock=replay.clock, reference=reference())
+    # The wall's clock is the recording's, and it stops at the recording's end: the wall says the recording ended
+    # and freezes there rather than ticking on into times the recording knows nothing about.
+    clock = EndingClock(replay.clock, replay.end_time)
+    provenance = Provenance(Source.RECORDING, Path(args.feed).name, replay.start_time, replay.end_time)
+    source = DataSource(api_url="", clock=clock, reference=reference(), provenance=provenance)
     config = demo_store_config(config)
     make = kiosk_windows(config) if args.kiosk else supervisor_windows(config)
 

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from wallboard.commands.base import Command, add_demo_options
-from wallboard.commands.wiring import engine_from_demo, engine_from_recording
+from wallboard.commands.wiring import engine_from_demo, engine_from_recording, recording_provenance, reference
 from wallboard.config import Config
+from wallboard.core.provenance import DEMO
+from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import parse_rfc3339
 
 
@@ -32,7 +34,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_demo_options(p)
 
 
+def check_view(name: str, ref: ReferenceData) -> str | None:
+    """Why ``name`` is not a view of this board (None: it is one)."""
+    known = ("overview", "map", "gauges")
+    if name in known:
+        return None
+    if name.startswith("polres:"):
+        unit_id = name.removeprefix("polres:")
+        if unit_id in ref.polres or unit_id in ref.poldas:
+            return None
+        return f"unknown Polres or Polda {unit_id!r} in --view {name!r}"
+    return f"unknown view {name!r} (known: {', '.join(known)}, polres:<id>)"
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
+    problem = check_view(args.view, reference())
+    if problem:
+        print(f"wallboard snapshot: {problem}", file=sys.stderr)
+        return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from wallboard.ui.runtime import qt_application
     from wallboard.ui.snapshot import render
@@ -42,12 +61,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
             if args.feed:
                 moment = parse_rfc3339(args.at) if args.at else None
                 engine, now = engine_from_recording(config, Path(args.feed), moment)
+                provenance = recording_provenance(Path(args.feed))
             else:
                 engine, now = engine_from_demo(config, args.demo_minutes if args.demo_minutes is not None else 30.0)
+                provenance = DEMO
         except (OSError, ValueError) as exc:
             print(f"wallboard snapshot: {exc}", file=sys.stderr)
             return 2
-        out = render(config, engine, now, Path(args.out), args.size, args.view)
+        out = render(config, engine, now, Path(args.out), args.size, args.view, provenance=provenance)
     print(f"wrote {out} ({args.size[0]}x{args.size[1]})")
     return 0
 

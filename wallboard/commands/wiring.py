@@ -10,10 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wallboard.config import Config
+from wallboard.config import Config, board_zone
 from wallboard.core import records
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
+from wallboard.core.provenance import Provenance, Source
 from wallboard.core.reference import ReferenceData
+from wallboard.core.timeutil import format_rfc3339
 from wallboard.resources import all_poldas
 
 if TYPE_CHECKING:
@@ -29,9 +31,31 @@ def board_polda(config: Config) -> str | None:
     return None if config.board.polda_id in NATIONAL_IDS else config.board.polda_id
 
 
+def unknown_polda(config: Config) -> str | None:
+    """Why ``board.polda_id`` names no Polda of the reference data (None: it names one, or the national board)."""
+    from difflib import get_close_matches
+
+    polda_id = config.board.polda_id
+    known = reference().poldas
+    if polda_id in NATIONAL_IDS or polda_id in known:
+        return None
+    near = get_close_matches(polda_id, list(known), n=3)
+    hint = f" Did you mean {' or '.join(near)}?" if near else ""
+    return (f"board.polda_id: unknown Polda {polda_id!r} (not in the reference data).{hint} "
+            f"Known: {', '.join(sorted(known))}, or 'national'.")  # fmt: skip
+
+
+def with_board_zone(config: Config) -> Config:
+    """The configuration with ``board.tz`` filled in: as set, or the board's Polda's zone from the reference."""
+    if config.board.tz:
+        return config
+    return replace(config, board=replace(config.board, tz=board_zone(config.board, reference())))
+
+
 def metrics_settings(config: Config) -> MetricsSettings:
     return MetricsSettings(
-        tz=config.board.tz,
+        tz=board_zone(config.board, reference()),
+        min_sample=config.board.min_sample,
         answer_threshold_s=config.board.answer_threshold_s,
         target_s=config.board.target_s,
         aspiration_s=config.board.aspiration_s,
@@ -83,10 +107,42 @@ def open_store(config: Config) -> HistoryStore:
     return HistoryStore.open(config.store.path or None, retention_days=config.store.retention_days)
 
 
+def recording_span(path: Path) -> tuple[float, float]:
+    """The first and last arrival times of a recording (ValueError if it holds no records, OSError if unreadable)."""
+    from wallboard.feed.ndjson import FeedReader
+
+    if not path.is_file():
+        raise OSError(f"{path}: no such recording")
+    first = last = None
+    for line in FeedReader(path):
+        first = line.t if first is None else min(first, line.t)
+        last = line.t if last is None else max(last, line.t)
+    if first is None or last is None:
+        raise ValueError(f"{path}: the recording holds no records")
+    return first, last
+
+
+def recording_provenance(path: Path) -> Provenance:
+    first, last = recording_span(path)
+    return Provenance(Source.RECORDING, path.name, first, last)
+
+
 def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple[MetricsEngine, float]:
-    """An engine fed with every record of a recording that had arrived by ``at`` (default: its end), and that moment."""
+    """An engine fed with every record of a recording that had arrived by ``at`` (default: its end), and that moment.
+
+    A moment outside the recording is an error that names the recording's span: before it the board would show
+    zeros as if nothing had happened, after it numbers that no longer move, both as if they were true then.
+    """
     from wallboard.feed.ndjson import feed_engine_from_recording
 
+    if at is not None:
+        first, last = recording_span(path)
+        if not first <= at <= last:
+            tz = board_zone(config.board, reference())
+            raise ValueError(
+                f"--at {format_rfc3339(at, tz)} is outside the recording {path.name}, which runs from "
+                f"{format_rfc3339(first, tz)} to {format_rfc3339(last, tz)}"
+            )
     engine = new_engine(config)
     return engine, feed_engine_from_recording(engine, path, at)
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
 from wallboard.core.model import Tier
 from wallboard.core.snapshot import BoardSnapshot, Window
 
@@ -19,10 +19,13 @@ LONGEST_WAIT = "a call has waited {s} s"
 MABES = "{n} calls escalated to Mabes in 60 min"
 P90 = "{name}: 90% of responses within {m} min (target {target})"
 OVERDUE = "{name}: {n} incident(s) overdue, no unit on scene"
-STREAM_DOWN = "feed '{stream}' is down"
-STREAM_STALE = "feed '{stream}' is stale"
+STREAM_DOWN = "{stream} feed is down"
+STREAM_STALE = "{stream} feed is delayed"
+TOKEN_REJECTED = "{stream} feed: API token rejected"
 #: Every alert text, for the translation catalogue (the UI translates the template, then fills it in).
-TEMPLATES = (WAITING, LONGEST_WAIT, MABES, P90, OVERDUE, STREAM_DOWN, STREAM_STALE)
+TEMPLATES = (WAITING, LONGEST_WAIT, MABES, P90, OVERDUE, STREAM_DOWN, STREAM_STALE, TOKEN_REJECTED)
+#: Arguments whose value is itself a source string to translate (a stream's name), not data to show as it is.
+TRANSLATED_ARGS = frozenset({"stream"})
 
 
 class Severity(StrEnum):
@@ -55,7 +58,8 @@ class Alert:
 
     def text(self, translate: object = None) -> str:
         template = translate(self.template) if callable(translate) else self.template
-        return str(template).format(**dict(self.args))
+        args = {k: translate(v) if callable(translate) and k in TRANSLATED_ARGS else v for k, v in self.args}
+        return str(template).format(**args)
 
 
 def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: AlertThresholds) -> list[Alert]:
@@ -83,7 +87,9 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                 )
             )
     for r in snapshot.response_by_polres:
-        if r.p90_s is not None and r.p90_s > t.polres_p90_s:
+        # A p90 of a handful of incidents is not a percentile: below the minimum sample it is neither shown nor
+        # alerted on. Overdue incidents still alert (each one is a fact, not a statistic).
+        if r.p90_s is not None and not r.small_sample and r.p90_s > t.polres_p90_s:
             alerts.append(
                 Alert(
                     f"p90:{r.unit_id}",
@@ -105,11 +111,12 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
             )
     if t.stream_stale:
         for name, h in health.items():
-            if h.state is Freshness.DOWN:
-                alerts.append(Alert(f"stream:{name}", Severity.RED, STREAM_DOWN, (("stream", name),),
-                                    "overview"))  # fmt: skip
+            label = (("stream", STREAM_LABELS.get(name, name)),)
+            if h.state is not Freshness.LIVE and h.auth_rejected:
+                alerts.append(Alert(f"stream:{name}", Severity.RED, TOKEN_REJECTED, label, "overview"))
+            elif h.state is Freshness.DOWN:
+                alerts.append(Alert(f"stream:{name}", Severity.RED, STREAM_DOWN, label, "overview"))
             elif h.state is Freshness.STALE:
-                alerts.append(Alert(f"stream:{name}", Severity.AMBER, STREAM_STALE, (("stream", name),),
-                                    "overview"))  # fmt: skip
+                alerts.append(Alert(f"stream:{name}", Severity.AMBER, STREAM_STALE, label, "overview"))
     alerts.sort(key=lambda a: (a.severity is not Severity.RED, a.id))
     return alerts

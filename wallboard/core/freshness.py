@@ -32,6 +32,12 @@ CACHE_AGE_ALLOWANCE_S = 2.0
 MIN_DELAY_S = 0.1
 
 
+#: Each stream's name on the wall (English source strings; the UI translates them).
+STREAM_LABELS = {"reference": "Reference", "calls": "Calls", "units": "Units", "queue": "Queue"}
+#: The messages of a stream whose token the API rejected (HTTP 401) start with this: its own state on the wall.
+AUTH_REJECTED = "HTTP 401"
+
+
 class Freshness(StrEnum):
     LIVE = "live"
     STALE = "stale"
@@ -51,6 +57,16 @@ class StreamHealth:
     invalid_items_total: int
     interval_s: float
     next_attempt_at: float | None = None  # when the next poll is due (None: not scheduled, e.g. a replay)
+
+    @property
+    def auth_rejected(self) -> bool:
+        """The API refused our token (HTTP 401) on the last attempt: a configuration fault, not a network one."""
+        return self.consecutive_failures > 0 and AUTH_REJECTED in (self.last_error or "")
+
+    @property
+    def since(self) -> float | None:
+        """Since when the stream has not been live: its last success (None: it never had one)."""
+        return self.last_success_at
 
 
 def assess(

@@ -52,6 +52,7 @@ HOUR = 3600
 DAY = 86400
 SERIES_SPAN_S = DAY
 RATE_SPAN_S = 15 * MINUTE
+ALIGN_S = 5 * MINUTE  # the chart's bins: the volume series ends on a local 5-minute boundary
 
 # One bucket's counters are a flat list of ints (fast to update, fast to add up): one block of FIELDS counters per
 # kind of call (genuine, nuisance, other), so the supervisor's "only genuine calls" filter reads the same counters.
@@ -94,6 +95,7 @@ class MetricsSettings:
     aspiration_s: float = 300.0
     bucket_s: int = 60
     queue_max_age_s: float = 30.0  # an older queue document is ignored; waiting calls come from call records
+    min_sample: int = 5  # fewer response times than this: no p90 shown or alerted on ("small sample")
 
     def __post_init__(self) -> None:
         # The volume chart is read from per-minute counters: a bucket must be whole minutes that tile the 24 h span.
@@ -542,7 +544,11 @@ class MetricsEngine:
         if not _valid_bucket(bucket_s):
             raise ValueError(f"bucket_s must be a multiple of 60 that divides 86400, got {bucket_s!r}")
         n = SERIES_SPAN_S // bucket_s
-        start = (math.floor(now / bucket_s) + 1) * bucket_s - SERIES_SPAN_S
+        # End at the close of the local 5-minute bin (or of the bucket, if longer) that holds ``now``: the bins stay
+        # on the local clock's boundaries, so the day's curve does not change shape every minute.
+        align = max(bucket_s, ALIGN_S)
+        offset = self._utc_offset(now)
+        start = (math.floor((now + offset) / align) + 1) * align - offset - SERIES_SPAN_S
         genuine, nuisance, other = self._series(start, n, bucket_s)
         previous_day = same_weekday = None
         earliest = self._buckets.earliest()
@@ -561,7 +567,15 @@ class MetricsEngine:
             previous_day=previous_day,
             same_weekday_last_week=same_weekday,
             current_rate_per_hour=_received(recent, ALL_KINDS) * HOUR / RATE_SPAN_S,
+            as_of=now,
+            align_s=align,
         )
+
+    def _utc_offset(self, t: float) -> float:
+        if self._fixed_offset_s is not None:
+            return self._fixed_offset_s
+        offset = datetime.fromtimestamp(t, self._zone).utcoffset()
+        return 0.0 if offset is None else offset.total_seconds()
 
     def _series(self, start: float, n: int, bucket_s: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """Received calls per bucket, per kind (genuine, nuisance, other)."""
@@ -697,6 +711,7 @@ class MetricsEngine:
             incidents=count_in_window,
             open_incidents=open_count,
             overdue_now=overdue,
+            min_sample=self.settings.min_sample,
         )
 
     def detail(self, unit_id: str, now: float, window: Window) -> PolresDetail:
@@ -761,8 +776,10 @@ class MetricsEngine:
 
 
 def _worst_first(r: ResponseStats) -> tuple[bool, float, int, str, str]:
-    """Sort key: highest p90 first, Polres without a response time last; ties by overdue count, then name."""
-    return (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id)
+    """Sort key: highest p90 first, Polres without a meaningful p90 (none, or a small sample) last; ties by overdue
+    count, then name."""
+    p90 = None if r.small_sample else r.p90_s
+    return (p90 is None, -(p90 or 0.0), -r.overdue_now, r.name, r.unit_id)
 
 
 def _received(vec: list[int], kinds: frozenset[CallKindGroup]) -> int:

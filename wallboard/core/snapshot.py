@@ -27,7 +27,10 @@ class VolumeSeries:
     """Calls received per bucket over the last 24 h, oldest bucket first.
 
     ``start`` is the POSIX time at which bucket 0 begins; bucket ``i`` covers
-    ``[start + i*bucket_s, start + (i+1)*bucket_s)``. The last bucket contains ``as_of``.
+    ``[start + i*bucket_s, start + (i+1)*bucket_s)``. The series ends where the local clock's ``align_s`` bin
+    (5 minutes) holding ``as_of`` ends, so every roll-up bin starts on a local :00/:05/... boundary and the curve
+    keeps its shape from one minute to the next; the buckets after ``as_of`` are still to come (zero), and the bin
+    holding ``as_of`` is partial.
     """
 
     bucket_s: int
@@ -38,6 +41,14 @@ class VolumeSeries:
     previous_day: tuple[int, ...] | None  # all calls, same buckets 24 h earlier (None: no history)
     same_weekday_last_week: tuple[int, ...] | None  # all calls, same buckets 7 days earlier
     current_rate_per_hour: float  # calls received in the last 15 min, scaled to an hour
+    as_of: float = 0.0  # the moment the series was taken: the bin holding it is partial
+    align_s: int = 300  # roll-up bins the series is aligned to (local clock boundaries)
+
+    @property
+    def partial_bin_start(self) -> float:
+        """Where the current (partial) ``align_s`` bin starts."""
+        end = self.start + len(self.genuine) * self.bucket_s
+        return end - self.align_s
 
     @property
     def total(self) -> tuple[int, ...]:
@@ -122,6 +133,39 @@ class ResponseStats:
     incidents: int  # incidents whose call was received in the window
     open_incidents: int  # open now (any window)
     overdue_now: int  # open, no unit on scene, call received more than target_s ago
+    min_sample: int = 5  # below this many response times no percentile is shown, judged or alerted on
+
+    @property
+    def small_sample(self) -> bool:
+        """Too few response times for a 90th percentile to mean anything (one incident's time is not a p90)."""
+        return 0 < self.count < self.min_sample
+
+    @property
+    def status(self) -> str:
+        """The gauge's status, the rule stated on the wall (STATUS_RULE):
+
+        ``bad`` (OVER TARGET) when an incident is overdue now or the p90 is over the target; ``small`` (SMALL
+        SAMPLE) when fewer than ``min_sample`` responses; ``watch`` (WATCH) when the p90 is over the aspiration;
+        ``ok`` (ON TARGET) otherwise; ``none`` (NO DATA) when there is no response time and nothing overdue.
+        """
+        if self.overdue_now:
+            return "bad"
+        if self.count == 0 or self.p90_s is None:
+            return "none"
+        if self.small_sample:
+            return "small"
+        if self.p90_s > self.target_s:
+            return "bad"
+        if self.p90_s > self.aspiration_s:
+            return "watch"
+        return "ok"
+
+
+#: The status rule in words (English source; the wall shows it translated on the gauges panel, the README states it).
+STATUS_RULE = (
+    "Status from p90 (90% of responses): ON TARGET ≤ {aspiration} min · WATCH ≤ {target} min · OVER TARGET > {target} "
+    "min or an incident overdue · SMALL SAMPLE < {n} responses · NO DATA: none"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +225,8 @@ def to_jsonable(value: Any) -> Any:
     """Turn a snapshot (or any part of it) into JSON-ready data: enums to values, tuple keys to "a->b"."""
     if hasattr(value, "__dataclass_fields__"):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
-        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total"):
+        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total", "small_sample",
+                     "status"):  # fmt: skip
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = to_jsonable(getattr(value, name))
         return out

@@ -28,6 +28,7 @@ from wallboard.core.alerts import Alert, AlertThresholds, evaluate
 from wallboard.core.freshness import Freshness, FreshnessTracker, StreamHealth, backoff_delay
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Call, Incident, Unit
+from wallboard.core.provenance import LIVE, Provenance
 from wallboard.core.records import Entity, Record
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, Window
@@ -179,6 +180,7 @@ class FeedHub(QObject):
         self._history_failing_since: float | None = None
         self._history_reason = ""
         self._history_lost = 0
+        self.provenance: Provenance = LIVE  # where the numbers come from; views show it (watermark, notices)
         self.response_window = Window(config.board.response_window)
         self._unit_seen: dict[str, float] = {}  # unit id -> board time its latest revision arrived
         self._next_forget_real = monotonic() + UNIT_FORGET_CHECK_S
@@ -239,7 +241,7 @@ class FeedHub(QObject):
 
     async def _load_history(self) -> None:
         assert self.store is not None
-        since = local_day_start(self.clock.now(), self.config.board.tz, days_back=8)
+        since = local_day_start(self.clock.now(), self.engine.settings.tz, days_back=8)
         assert self._workers is not None
         try:
             history = await self._workers.run(self.store.load_since, since)

@@ -10,22 +10,25 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
-from wallboard.config import Config
+from wallboard.config import Config, board_zone
 from wallboard.core.alerts import Alert
 from wallboard.core.freshness import StreamHealth
 from wallboard.core.model import Incident, Unit
+from wallboard.core.provenance import LIVE, Provenance
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
+from wallboard.ui.panels.base import StaleVeil, veil_lines
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.provenance import ProvenanceBand
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.volume import VolumePanel
 
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 VIEWS = ("overview", "gauges", "map")
+MAP_STREAMS = ("units", "calls")  # the map's units, and its incidents (they come with the calls stream)
 #: Builds the map panel, or returns None to leave its slot empty.
 ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
@@ -68,7 +72,8 @@ def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget 
         log.warning("map unavailable: %s", exc)
         return None
     polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
-    return MapView(reference, polda, config.map, config.board.tz, clock, target_s=config.board.target_s)
+    zone = board_zone(config.board, reference)
+    return MapView(reference, polda, config.map, zone, clock, target_s=config.board.target_s)
 
 
 class BoardView(QWidget):
@@ -94,13 +99,16 @@ class BoardView(QWidget):
         self.config = config
         self.clock = clock
         self.reference = reference
+        self.zone = board_zone(config.board, reference)
         polda = reference.poldas.get(config.board.polda_id)
         title = polda.name if polda else tr("Indonesia — all Polda")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        self.header = HeaderPanel(title, config.board.tz, clock)
+        self.header = HeaderPanel(title, self.zone, clock)
         layout.addWidget(self.header, 0)
+        self.provenance_band = ProvenanceBand(self.zone, clock)
+        layout.addWidget(self.provenance_band, 0)
         self.body = QGridLayout()
         self.body.setSpacing(8)
         layout.addLayout(self.body, 1)
@@ -110,7 +118,7 @@ class BoardView(QWidget):
         self.detail: PolresDetailView | None = None
         self.map: Any = None
         if name == "overview":
-            self.volume = VolumePanel(config.board.tz)
+            self.volume = VolumePanel(self.zone)
             self.tiers = TiersPanel()
             self.gauges = GaugesPanel(config.board.gauges_per_page)
             self.map = new_map(config, reference, clock)
@@ -144,7 +152,13 @@ class BoardView(QWidget):
             raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)}, polres:<id>)")
         if self.gauges is not None:
             self.gauges.polresActivated.connect(self.polresActivated)
+        # The map draws units and incidents: aged like a panel while those streams are not live. The veil is laid
+        # over it from the view (the map is a web page; it does not host child widgets of ours).
+        self.map_veil = StaleVeil(self)
+        if self.map is not None:
+            self.map.installEventFilter(self)
         self.health: dict[str, StreamHealth] = {}
+        self.provenance = LIVE
         self.snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
         self.header.ticker.sound = config.alerts.sound
@@ -172,6 +186,29 @@ class BoardView(QWidget):
     def update_freshness(self, health: Mapping[str, StreamHealth]) -> None:
         self.health = dict(health)
         self.header.update_freshness(health)
+        for panel in self.panels():
+            panel.update_health(health, self.zone)
+        if self.map is not None:
+            self.map_veil.set_lines(veil_lines(MAP_STREAMS, health, self.zone))
+            self._place_map_veil()
+
+    def _place_map_veil(self) -> None:
+        if self.map is not None:
+            self.map_veil.setGeometry(QRect(self.map.mapTo(self, QPoint(0, 0)), self.map.size()))
+            if self.map_veil.lines:
+                self.map_veil.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.map and event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self._place_map_veil()
+        return super().eventFilter(watched, event)
+
+    def set_provenance(self, provenance: Provenance) -> None:
+        """Where the numbers come from: a watermark band unless live, and the streams' words in the header."""
+        self.provenance = provenance
+        self.provenance_band.set_provenance(provenance)
+        self.header.source = provenance.source
+        self.header.update_freshness(self.health)
 
     def update_alerts(self, alerts: list[Alert]) -> None:
         """The hub's alerts (evaluated once upstream): the ticker shows them."""
@@ -209,6 +246,7 @@ class BoardView(QWidget):
         hub.incidentsChanged.connect(self.update_incidents)
         hub.referenceChanged.connect(self.set_reference)
         hub.alertsChanged.connect(self.update_alerts)
+        self.set_provenance(getattr(hub, "provenance", LIVE))
         for unit_id in self.detail_ids():
             hub.watch_detail(unit_id)
 
@@ -247,6 +285,8 @@ class BoardView(QWidget):
         self.scale = unit
         self.scaleChanged.emit(unit)
         self.header.set_scale(unit)
+        self.provenance_band.set_scale(unit)
+        self.map_veil.unit = unit
         for panel in self.panels():
             panel.set_scale(unit)
         web = getattr(self.map, "view", None)

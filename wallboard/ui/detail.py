@@ -14,14 +14,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from wallboard.config import Config
+from wallboard.config import Config, board_zone
 from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
-from wallboard.ui.panels.base import Panel, TextLabel
+from wallboard.ui.panels.base import Panel, TextLabel, set_style_sheet
+from wallboard.ui.panels.gauges import short_name
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
                     N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
@@ -41,6 +42,8 @@ def fix_age_text(age_s: float) -> str:
 
 
 class PolresDetailView(Panel):
+    streams = ("calls", "units")  # the feed streams it draws from (aged while one is not live)
+
     def __init__(
         self,
         polres_id: str,
@@ -54,16 +57,25 @@ class PolresDetailView(Panel):
         self.polres_id = polres_id
         self.config = config
         self.clock = clock
-        self.zone = ZoneInfo(config.board.tz)
+        self.zone = ZoneInfo(board_zone(config.board, reference))
         self.summary = TextLabel("")
         self.outer.addWidget(self.summary)
-        self.incidents = QTableWidget(0, len(INCIDENT_COLUMNS))
-        self.incidents.setHorizontalHeaderLabels([tr(c) for c in INCIDENT_COLUMNS])
-        self.units = QTableWidget(0, len(UNIT_COLUMNS))
-        self.units.setHorizontalHeaderLabels([tr(c) for c in UNIT_COLUMNS])
+        self.reference = reference
+        # A Polda's drill-down lists the incidents and units of all its Polres: a Polres column says whose.
+        self.is_polda = polres_id not in reference.polres
+        extra = (N_("Polres"),) if self.is_polda else ()
+        self.incident_columns = extra + INCIDENT_COLUMNS
+        self.unit_columns = extra + UNIT_COLUMNS
+        self.incidents = QTableWidget(0, len(self.incident_columns))
+        self.incidents.setHorizontalHeaderLabels([tr(c) for c in self.incident_columns])
+        self.units = QTableWidget(0, len(self.unit_columns))
+        self.units.setHorizontalHeaderLabels([tr(c) for c in self.unit_columns])
         for table in (self.incidents, self.units):
             table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            # Every column as wide as its widest cell, never cut ("Pengania…"); the last takes what is left.
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            table.horizontalHeader().setStretchLastSection(True)
+            table.setTextElideMode(Qt.TextElideMode.ElideNone)
             table.verticalHeader().setVisible(False)
         self.captions = [TextLabel(tr("Incidents")), TextLabel(tr("Units"))]
         self.outer.addWidget(self.captions[0])
@@ -103,6 +115,8 @@ class PolresDetailView(Panel):
             ]  # fmt: skip
             if timeline.overdue:
                 cells[3] = "⚠ " + tr("OVERDUE")
+            if self.is_polda:
+                cells.insert(0, self._polres_name(i.polres_id))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if timeline.overdue:
@@ -114,8 +128,15 @@ class PolresDetailView(Panel):
         for row, u in enumerate(detail.units):
             age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
             status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))
-            for col, text in enumerate((u.callsign, u.kind.value, status, age)):
+            values: tuple[str, ...] = (u.callsign, u.kind.value, status, age)
+            if self.is_polda:
+                values = (self._polres_name(u.polres_id), *values)
+            for col, text in enumerate(values):
                 self.units.setItem(row, col, QTableWidgetItem(text))
+
+    def _polres_name(self, polres_id: str) -> str:
+        polres = self.reference.polres.get(polres_id)
+        return short_name(polres.name) if polres else polres_id
 
     def set_scale(self, unit: float) -> None:
         super().set_scale(unit)
@@ -128,6 +149,12 @@ class PolresDetailView(Panel):
             table.setFont(font)
             table.horizontalHeader().setFont(theme.font(theme.px(theme.SMALL, unit), bold=True))
             table.verticalHeader().setDefaultSectionSize(round(size * 1.6))  # rows grow with the type
+            # Through the style sheet too (the theme's sheet would otherwise keep the header at desk size), and a
+            # gap between columns that grows with the wall, so sized-to-content columns do not run into each other.
+            pad = theme.px(8, unit)
+            set_style_sheet(table, f"QHeaderView::section {{ font-size: {theme.px(theme.SMALL, unit)}px; "
+                                   f"font-weight: bold; padding: 0 {pad}px; }} "
+                                   f"QTableWidget::item {{ padding: 0 {pad}px; }}")  # fmt: skip
 
 
 class PolresDetailDialog(QDialog):

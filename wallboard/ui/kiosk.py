@@ -33,6 +33,7 @@ from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
 from wallboard.core.freshness import StreamHealth
 from wallboard.core.model import Incident, Unit
+from wallboard.core.provenance import LIVE
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
@@ -430,6 +431,7 @@ def build_kiosk_windows(app: QApplication, config: Config, hub: FeedHub, engine:
 
         def factory(name: str, cfg: Config = board_config) -> QWidget:
             view = create_view(name, cfg, engine.reference, hub.clock)
+            view.set_provenance(getattr(hub, "provenance", LIVE))  # SIMULASI / REKAMAN on every screen of the room
             for unit_id in view.detail_ids():  # a Polres page: the hub's snapshots carry its drill-down
                 hub.watch_detail(unit_id)
             return view

@@ -15,14 +15,19 @@ from wallboard.config import Config
 from wallboard.core.alerts import evaluate
 from wallboard.core.freshness import Freshness, StreamHealth
 from wallboard.core.metrics import MetricsEngine
+from wallboard.core.provenance import LIVE, Provenance
 from wallboard.core.snapshot import Window
 from wallboard.core.timeutil import ManualClock
 
 log = logging.getLogger(__name__)
 
 
-def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: tuple[int, int], view_name: str) -> Path:
-    """Render one view of the board with the engine's state at ``now`` to ``out``."""
+def render(
+    config: Config, engine: MetricsEngine, now: float, out: Path, size: tuple[int, int], view_name: str,
+    *, provenance: Provenance = LIVE, health: dict[str, StreamHealth] | None = None,
+) -> Path:  # fmt: skip
+    """Render one view of the board with the engine's state at ``now`` to ``out``, saying where its numbers come
+    from (a recording or the simulator is never painted as live)."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -35,7 +40,8 @@ def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: t
     view = create_view(view_name, config, engine.reference, clock)
     view.resize(*size)
     view.setFixedSize(*size)
-    health = {
+    view.set_provenance(provenance)
+    health = health or {
         name: StreamHealth(name, Freshness.LIVE, now, now, None, 0, 0, 2.0)
         for name in ("reference", "calls", "units", "queue")
     }
@@ -65,6 +71,11 @@ def render(config: Config, engine: MetricsEngine, now: float, out: Path, size: t
     image = view.grab()
     if map_view is not None and map_view.is_loaded:
         map_view.paint_into(image)
+        veil = view.map_veil
+        if veil.isVisible():  # the map's page is painted over the view: lay its stale veil on top again
+            from PySide6.QtWidgets import QWidget
+
+            veil.render(image, veil.pos(), renderFlags=QWidget.RenderFlag.DrawChildren)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(out)):
         raise OSError(f"cannot write {out}")

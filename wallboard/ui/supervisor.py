@@ -145,7 +145,7 @@ class SupervisorTools:
     # --- exports ---------------------------------------------------------------------------------------------------
 
     def _default_name(self, suffix: str) -> str:
-        zone = ZoneInfo(self.window.config.board.tz)
+        zone = ZoneInfo(self.window.view.zone)
         return f"wallboard-{datetime.fromtimestamp(self.hub.clock.now(), zone):%Y%m%d-%H%M%S}.{suffix}"
 
     def _choose(self, title: str, suffix: str, pattern: str) -> Path | None:

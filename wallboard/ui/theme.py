@@ -44,6 +44,7 @@ STATUS = {
     "watch": Status(ORANGE, "▲"),
     "bad": Status(VERMILLION, "■"),
     "none": Status(GREY, "○"),
+    "small": Status(SKY, "◌"),
 }
 
 FONT_FAMILY = "DejaVu Sans"

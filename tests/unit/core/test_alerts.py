@@ -78,7 +78,7 @@ def test_streams_alert_unless_switched_off() -> None:
     }
     alerts = evaluate(board(), health, AlertThresholds())
     assert [(a.id, a.severity, a.text()) for a in alerts] == [("stream:units", Severity.AMBER,
-                                                               "feed 'units' is stale")]  # fmt: skip
+                                                               "Units feed is delayed")]  # fmt: skip
     assert evaluate(board(), health, AlertThresholds(stream_stale=False)) == []
 
 

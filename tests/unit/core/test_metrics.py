@@ -166,17 +166,18 @@ def test_previous_hour_for_trend_arrows() -> None:
 
 def test_volume_series_splits_genuine_nuisance_other_per_minute() -> None:
     e = engine()
-    now = NOW + 40  # 14:00:40: the last bucket is [14:00, 14:01)
+    now = NOW + 40  # 14:00:40: the series ends with the local 5-minute bin [14:00, 14:05); now is in its first minute
     e.ingest_call(call("g", NOW + 10, category=CallCategory.GENUINE))
     e.ingest_call(call("p", NOW + 20, category=CallCategory.PRANK))
     e.ingest_call(call("s", NOW + 30, category=CallCategory.SILENT))
     e.ingest_call(call("i", NOW - 30, category=CallCategory.INFORMATION))
     v = e.volume(now)
     assert len(v.genuine) == 1440
-    assert v.start + 1440 * 60 > now >= v.start + 1439 * 60  # the last bucket holds "now"
-    assert (v.genuine[-1], v.nuisance[-1], v.other[-1]) == (1, 2, 0)
-    assert v.other[-2] == 1
-    assert v.total[-1] == 3
+    assert v.start + 1436 * 60 > now >= v.start + 1435 * 60  # the bucket holding "now" is the 5th from the end
+    assert v.partial_bin_start == NOW and v.align_s == 300  # the current, still filling 5-minute bin
+    assert (v.genuine[-5], v.nuisance[-5], v.other[-5]) == (1, 2, 0)
+    assert v.other[-6] == 1
+    assert v.total[-5] == 3 and v.total[-4:] == (0, 0, 0, 0)  # minutes still to come
     assert v.current_rate_per_hour == pytest.approx(4 * 4)  # 4 calls in the last 15 min, scaled to an hour
     assert v.previous_day is None and v.same_weekday_last_week is None  # no history that old
 
@@ -188,8 +189,8 @@ def test_volume_overlays_appear_when_history_holds_them() -> None:
     e.ingest_call(call("yesterday2", NOW - 86400 + 15))
     v = e.volume(NOW + 40)
     assert v.same_weekday_last_week is not None and v.previous_day is not None
-    assert v.previous_day[-1] == 2
-    assert v.same_weekday_last_week[-1] == 1
+    assert v.previous_day[-5] == 2
+    assert v.same_weekday_last_week[-5] == 1
     assert sum(v.total) == 0
 
 
@@ -363,13 +364,13 @@ def test_a_call_categorised_later_moves_between_series() -> None:
     assert e.ingest_call(call("c", NOW - 100, answered_after=None, category=CallCategory.UNKNOWN))
     t = e.tier_stats(Window.LAST_60_MIN, NOW)
     assert (t.waiting, t.categorised, t.genuine) == (1, 0, 0)
-    # the last bucket [14:00, 14:01) holds now; [13:59) is [-2]; received 13:58:20 is [-3]
-    assert e.volume(NOW).other[-3] == 1
+    # the series ends at 14:05 (the local 5-minute bin holding now); received 13:58:20 is the minute [-7]
+    assert e.volume(NOW).other[-7] == 1
     assert e.ingest_call(call("c", NOW - 100, rev=2, answered_after=7, category=CallCategory.GENUINE))
     t = e.tier_stats(Window.LAST_60_MIN, NOW)
     assert (t.received, t.waiting, t.categorised, t.genuine, t.answered_within_threshold) == (1, 0, 1, 1, 1)
     v = e.volume(NOW)
-    assert (v.other[-3], v.genuine[-3]) == (0, 1)
+    assert (v.other[-7], v.genuine[-7]) == (0, 1)
     assert e.queue(NOW).waiting == 0
 
 

@@ -223,9 +223,13 @@ def brute_tiers(calls: list[Call], window: Window, bounds: tuple[float, float, b
     )
 
 
-def brute_volume(calls: list[Call], now: float, bucket_s: int) -> VolumeSeries:
+def brute_volume(calls: list[Call], now: float, bucket_s: int, tz: str) -> VolumeSeries:
     n = DAY // bucket_s
-    start = (math.floor(now / bucket_s) + 1) * bucket_s - DAY
+    # The series ends where the local clock's 5-minute bin holding ``now`` ends.
+    offset = datetime.fromtimestamp(now, ZoneInfo(tz)).utcoffset()
+    shift = offset.total_seconds() if offset else 0.0
+    align = max(bucket_s, 300)
+    start = (math.floor((now + shift) / align) + 1) * align - shift - DAY
     per = bucket_s // 60
 
     def series(begin: float, kinds: set[CallKindGroup]) -> tuple[int, ...]:
@@ -249,6 +253,8 @@ def brute_volume(calls: list[Call], now: float, bucket_s: int) -> VolumeSeries:
         previous_day=series(start - DAY, every) if earliest < start else None,
         same_weekday_last_week=series(start - 7 * DAY, every) if earliest < start - 6 * DAY else None,
         current_rate_per_hour=4.0 * sum(1 for c in calls if now - 900 <= c.received_at <= now),
+        as_of=now,
+        align_s=align,
     )
 
 
@@ -309,7 +315,9 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         brute_response(s, incidents, [pid], pid, REF.polres[pid].name if pid in REF.polres else pid)
         for pid in board_ids
     ]
-    per_polres.sort(key=lambda r: (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id))
+    # worst p90 first; a p90 of fewer than min_sample responses is no p90: those sort with the ones without
+    p90 = lambda r: None if r.small_sample else r.p90_s  # noqa: E731
+    per_polres.sort(key=lambda r: (p90(r) is None, -(p90(r) or 0.0), -r.overdue_now, r.name, r.unit_id))
     polda = REF.poldas.get(s.polda_id) if s.polda_id else None
     polda_name = polda.name if polda else "Indonesia"
     statuses: dict[str, int] = {}
@@ -320,7 +328,7 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         tz=s.settings.tz,
         polda_id=s.polda_id or "national",
         polda_name=polda_name,
-        volume=brute_volume(calls, s.now, s.settings.bucket_s),
+        volume=brute_volume(calls, s.now, s.settings.bucket_s, s.settings.tz),
         queue=brute_queue(s, calls, in_scope),
         tiers={w: brute_tiers(calls, w, windows[w], s.settings.answer_threshold_s) for w in Window},
         tiers_by_kind={

@@ -27,8 +27,8 @@ def metrics(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
-def test_the_day_at_13_45(example: Path) -> None:
-    result = metrics("--feed", str(example), "--at", "2026-11-22T13:45:00+08:00", "--json")
+def test_the_day_at_13_40_the_end_of_the_recording(example: Path) -> None:
+    result = metrics("--feed", str(example), "--at", "2026-11-22T13:40:00+08:00", "--json")
     assert result.returncode == 0, result.stderr
     assert "skipped" not in result.stderr
     doc = json.loads(result.stdout)
@@ -57,9 +57,9 @@ def test_the_queue_at_13_02_16(example: Path) -> None:
 
 
 def test_text_table(example: Path) -> None:
-    result = metrics("--feed", str(example), "--at", "2026-11-22T13:45:00+08:00")
+    result = metrics("--feed", str(example), "--at", "2026-11-22T13:40:00+08:00")
     assert result.returncode == 0, result.stderr
-    assert "Polda Kalimantan Timur at 2026-11-22 13:45:00 WITA" in result.stdout
+    assert "Polda Kalimantan Timur at 2026-11-22 13:40:00 WITA" in result.stdout
     assert "today: received 3; answered polsek 0, polres 1, polda 1, mabes 0; abandoned 1; within 10 s 50.0%" in (
         result.stdout
     )

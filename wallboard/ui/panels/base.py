@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
 from wallboard.ui import theme
+from wallboard.ui.i18n import tr
 
 
 def set_style_sheet(widget: QWidget, sheet: str) -> None:
@@ -53,8 +59,100 @@ class TextLabel(QLabel):
         self.setFont(theme.font(size_px, bold))
 
 
+def stream_state_text(health: StreamHealth, tz: str) -> tuple[str, str, str]:
+    """(symbol, state word with since when, colour) of a stream that is not live, in the wall's language."""
+    since = ""
+    if health.since is not None:
+        since = f" {tr('since')} {datetime.fromtimestamp(health.since, ZoneInfo(tz)):%H:%M:%S}"
+    if health.auth_rejected:
+        return "■", tr("TOKEN REJECTED") + since, theme.VERMILLION
+    if health.state is Freshness.STALE:
+        return "▲", tr("STALE") + since, theme.ORANGE
+    return "■", tr("DOWN") + since, theme.VERMILLION
+
+
+def veil_lines(streams: tuple[str, ...], health: Mapping[str, StreamHealth], tz: str) -> list[tuple[str, str]]:
+    """(text, colour) for each of ``streams`` that is not live: what a panel drawing from them says on its band."""
+    lines = []
+    for name in streams:
+        h = health.get(name)
+        if h is None or h.state is Freshness.LIVE:
+            continue
+        symbol, state, colour = stream_state_text(h, tz)
+        lines.append((f"{symbol} {tr(STREAM_LABELS.get(name, name))}: {state}", colour))
+    return lines
+
+
+class WrappedLabel(TextLabel):
+    """A plain-text label that wraps to its width: its size hint is what it needs at the width it has."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        width = self.width()
+        if width <= 1:
+            return hint
+        return QSize(min(hint.width(), width), self.heightForWidth(width))
+
+
+class StaleVeil(QWidget):
+    """Laid over a panel whose streams are not all live: the panel is dimmed (its last numbers stay readable under
+    it) and a band across its top says which stream, what state, and since when."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAccessibleName("stale")
+        self.lines: list[tuple[str, str]] = []  # (text, colour)
+        self.unit = 1.0
+        self.hide()
+
+    def set_lines(self, lines: list[tuple[str, str]]) -> None:
+        if lines == self.lines:
+            return
+        self.lines = lines
+        self.setAccessibleDescription(" · ".join(text for text, _ in lines))
+        self.setVisible(bool(lines))
+        if lines:
+            self.raise_()
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.lines:
+            return
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(11, 14, 19, 120))  # aged: dimmed, still readable
+        # One line across the top, over the panel's title row only: the figures under it stay in view.
+        size = theme.px(theme.LABEL + 1, self.unit)
+        band_h = round(size * 1.5)
+        band = QColor(self.lines[0][1])
+        band.setAlpha(235)
+        p.fillRect(QRectF(0, 0, self.width(), band_h), band)
+        text = "   ".join(line for line, _ in self.lines)
+        margin = theme.px(10, self.unit)
+        width = self.width() - 2 * margin
+        font = theme.font(size, True)
+        metrics = QFontMetricsF(font)
+        if metrics.horizontalAdvance(text) > width > 0:  # several streams on a narrow panel: smaller, never cut
+            font = theme.font(max(9, int(size * width / metrics.horizontalAdvance(text))), True)
+        p.setFont(font)
+        p.setPen(QColor(theme.BACKGROUND))
+        p.drawText(QRectF(margin, 0, width, band_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        p.end()
+
+
 class Panel(QFrame):
-    """A framed panel with a title line that names what it shows and over which window."""
+    """A framed panel with a title line that names what it shows and over which window.
+
+    ``streams`` names the feed streams the panel draws from: when one of them is not live the panel is aged
+    (``update_health``) while its last numbers stay on it.
+    """
+
+    streams: tuple[str, ...] = ()
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,9 +169,19 @@ class Panel(QFrame):
         header.addWidget(self.subtitle)
         self.outer.addLayout(header)
         self.unit = 1.0
+        self.veil = StaleVeil(self)
+
+    def update_health(self, health: Mapping[str, StreamHealth], tz: str) -> None:
+        """Age the panel while a stream it draws from is not live (TERTUNDA / PUTUS / TOKEN DITOLAK sejak ...)."""
+        self.veil.set_lines(veil_lines(self.streams, health, tz))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.veil.setGeometry(self.rect())
 
     def set_scale(self, unit: float) -> None:
         self.unit = unit
+        self.veil.unit = unit
         m = theme.px(10, unit)
         self.outer.setContentsMargins(m, theme.px(6, unit), m, theme.px(6, unit))
         self.title.set_style(theme.px(theme.LABEL, unit), bold=True, colour=theme.TEXT)

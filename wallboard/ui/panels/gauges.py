@@ -13,10 +13,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
-from wallboard.core.snapshot import BoardSnapshot, ResponseStats
+from wallboard.core.snapshot import STATUS_RULE, BoardSnapshot, ResponseStats
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_int, fmt_num, fmt_pct, tr
-from wallboard.ui.panels.base import Panel, plain_tooltip
+from wallboard.ui.panels.base import Panel, WrappedLabel, plain_tooltip
 
 SCALE_MAX_S = 20 * 60
 START_DEG = 210.0
@@ -24,17 +24,21 @@ SWEEP_DEG = 240.0
 
 
 def gauge_status(stats: ResponseStats) -> str:
-    """ok / watch / bad / none, from the 90th percentile against the aspiration and the target."""
-    if stats.count == 0 or stats.p90_s is None:
-        return "bad" if stats.overdue_now else "none"
-    if stats.p90_s > stats.target_s or stats.overdue_now:
-        return "bad"
-    if stats.p90_s > stats.aspiration_s:
-        return "watch"
-    return "ok"
+    """ok / watch / bad / small / none: the rule lives in core (``ResponseStats.status``), stated on the panel."""
+    return stats.status
 
 
-STATUS_WORDS = {"ok": N_("ON TARGET"), "watch": N_("WATCH"), "bad": N_("OVER TARGET"), "none": N_("NO DATA")}
+STATUS_WORDS = {"ok": N_("ON TARGET"), "watch": N_("WATCH"), "bad": N_("OVER TARGET"), "none": N_("NO DATA"),
+                "small": N_("SMALL SAMPLE")}  # fmt: skip
+
+
+def status_rule(stats: ResponseStats | None) -> str:
+    """The status rule in one line the room can read (core.snapshot.STATUS_RULE, translated and filled in)."""
+    target = stats.target_s if stats else 600.0
+    aspiration = stats.aspiration_s if stats else 300.0
+    n = stats.min_sample if stats else 5
+    return tr(STATUS_RULE).format(aspiration=fmt_int(round(aspiration / 60)), target=fmt_int(round(target / 60)),
+                                  n=fmt_int(n))  # fmt: skip
 
 
 def short_name(name: str) -> str:
@@ -64,7 +68,13 @@ class GaugeWidget(QWidget):
         status = gauge_status(stats)
         self.setToolTip(plain_tooltip(f"{stats.name}: {tr(STATUS_WORDS[status])}"))
         self.setAccessibleName(f"{stats.name} {tr(STATUS_WORDS[status])}")
+        # What the dial and its lines show, as text: for screen readers, and for the test that reads the wall.
+        self.setAccessibleDescription(" · ".join([f"{tr('median')} {self.median_text()} {tr('min')}", *self.lines()]))
         self.update()
+
+    def median_text(self) -> str:
+        s = self.stats
+        return "–" if s is None or s.median_s is None else fmt_num(s.median_s / 60, 1)
 
     def lines(self) -> list[str]:
         """The text lines beside or under the dial (also what tests read): p90, share within the target,
@@ -74,11 +84,14 @@ class GaugeWidget(QWidget):
             return []
         status = gauge_status(s)
         symbol = theme.STATUS[status].symbol
-        p90 = "–" if s.p90_s is None else f"{fmt_num(s.p90_s / 60, 1)} {tr('min')}"
+        if s.small_sample:  # a handful of responses has no 90th percentile: say how many, and that it is few
+            p90_line = f"{tr('small sample')}: {fmt_int(s.count)}"
+        else:
+            p90_line = "p90 " + ("–" if s.p90_s is None else f"{fmt_num(s.p90_s / 60, 1)} {tr('min')}")
         target_min = fmt_int(round(s.target_s / 60))
         overdue = f"⚠ {fmt_int(s.overdue_now)} {tr('overdue')}" if s.overdue_now else f"{tr('overdue')}: 0"
         return [
-            f"p90 {p90}",
+            p90_line,
             f"≤{target_min} {tr('min')} {fmt_pct(s.within_target_pct)}",
             f"{tr('incidents')}: {fmt_int(s.incidents)}",
             overdue,
@@ -148,7 +161,7 @@ class GaugeWidget(QWidget):
             p.drawText(QRectF(tx - r * 0.3, ty - r * 0.15, r * 0.6, r * 0.3), Qt.AlignmentFlag.AlignCenter,
                        f"{value / 60:.0f}")  # fmt: skip
         # p90 marker: a triangle outside the arc, pointing at it
-        if s.p90_s is not None:
+        if s.p90_s is not None and not s.small_sample:
             a = math.radians(self._angle(s.p90_s))
             tip = QPointF(cx + (r + band_w * 0.5) * math.cos(a), cy - (r + band_w * 0.5) * math.sin(a))
             base = r + band_w * 1.7
@@ -165,7 +178,7 @@ class GaugeWidget(QWidget):
             p.setBrush(QColor(theme.TEXT))
             p.drawEllipse(QPointF(cx, cy), r * 0.06, r * 0.06)
         # median value and its unit, inside the dial
-        median = "–" if s.median_s is None else fmt_num(s.median_s / 60, 1)
+        median = self.median_text()
         p.setFont(fitted_font(median, 1.5 * r, r * 0.5, bold=True))
         p.setPen(QColor(theme.TEXT))
         p.drawText(QRectF(cx - r, cy + r * 0.08, 2 * r, r * 0.5), Qt.AlignmentFlag.AlignCenter, median)
@@ -220,6 +233,8 @@ def fitted_font(text: str, width: float, height: float, *, bold: bool = False) -
 class GaugesPanel(Panel):
     """The Polda's gauge first, then every Polres worst first; pages rotate when they do not fit."""
 
+    streams = ("calls",)  # the feed streams it draws from (aged while one is not live)
+
     polresActivated = Signal(str)
 
     def __init__(self, per_page: int = 40, page_seconds: float = 15.0, parent: QWidget | None = None) -> None:
@@ -228,6 +243,8 @@ class GaugesPanel(Panel):
         self.grid = QGridLayout()
         self.grid.setSpacing(6)
         self.outer.addLayout(self.grid, 1)
+        self.rule = WrappedLabel(status_rule(None))  # what makes a tile SESUAI TARGET / WASPADA / LEWAT TARGET
+        self.outer.addWidget(self.rule)
         self.gauges: list[GaugeWidget] = []
         self.page = 0
         self.snapshot: BoardSnapshot | None = None
@@ -295,6 +312,11 @@ class GaugesPanel(Panel):
         self.subtitle.setText(
             f"{window_text} · {tr('target')} {target} {tr('min')}, {tr('aspiration')} {aspiration} {tr('min')}{page}"
         )
+        self.rule.setText(status_rule(polda))
+
+    def set_scale(self, unit: float) -> None:
+        super().set_scale(unit)
+        self.rule.set_style(theme.px(theme.SMALL + 1, unit), colour=theme.TEXT)
 
     def resizeEvent(self, event: object) -> None:  # re-flow the grid to the new shape
         super().resizeEvent(event)  # type: ignore[arg-type]

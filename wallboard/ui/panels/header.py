@@ -11,13 +11,16 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from wallboard.core.alerts import Alert, Severity
-from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
+from wallboard.core.provenance import Source
 from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, tr
-from wallboard.ui.panels.base import TextLabel, plain_tooltip, set_style_sheet, set_tooltip
+from wallboard.ui.panels.base import TextLabel, plain_tooltip, set_style_sheet, set_tooltip, stream_state_text
 
-STREAM_NAMES = {"reference": N_("Reference"), "calls": N_("Calls"), "units": N_("Units"), "queue": N_("Queue")}
+STREAM_NAMES = {name: N_(label) for name, label in STREAM_LABELS.items()}
+#: What a stream is called on a wall that is not live: the simulator's or a recording's, never LANGSUNG.
+SOURCE_WORDS = {Source.DEMO: N_("SIMULATED"), Source.RECORDING: N_("RECORDING")}
 #: Why the history is not being saved, as the store words it (wallboard.store.history.describe_failure).
 HISTORY_REASONS = (
     N_("disk full"),
@@ -38,19 +41,15 @@ def history_text(failure: tuple[float, str], tz: str) -> str:
     return "▲ " + tr("History not saved since {time}: {reason}").format(time=when, reason=tr(reason))
 
 
-def freshness_text(health: StreamHealth, tz: str) -> tuple[str, str]:
+def freshness_text(health: StreamHealth, tz: str, source: Source = Source.LIVE) -> tuple[str, str]:
     """(text, colour) for one stream: symbol + word + since when, never colour alone."""
     name = tr(STREAM_NAMES.get(health.name, health.name))
     if health.state is Freshness.LIVE:
+        if source is not Source.LIVE:
+            return f"◆ {name}: {tr(SOURCE_WORDS[source])}", theme.YELLOW
         return f"● {name}: {tr('LIVE')}", theme.GREEN
-    since = ""
-    if health.last_success_at is not None:
-        since = (
-            " " + tr("since") + " " + datetime.fromtimestamp(health.last_success_at, ZoneInfo(tz)).strftime("%H:%M:%S")
-        )
-    if health.state is Freshness.STALE:
-        return f"▲ {name}: {tr('STALE')}{since}", theme.ORANGE
-    return f"■ {name}: {tr('DOWN')}{since}", theme.VERMILLION
+    symbol, state, colour = stream_state_text(health, tz)
+    return f"{symbol} {name}: {state}", colour
 
 
 class AlertTicker(QFrame):
@@ -175,6 +174,7 @@ class HeaderPanel(QFrame):
         clock_box.addWidget(self.date_label)
         layout.addLayout(clock_box, 2)
         self.health: dict[str, StreamHealth] = {}
+        self.source = Source.LIVE
         self._unit = 1.0
         self._timer = QTimer(self)
         self._timer.setInterval(250)
@@ -202,7 +202,7 @@ class HeaderPanel(QFrame):
             if h is None:
                 label.setText("")
                 continue
-            text, colour = freshness_text(h, self.tz)
+            text, colour = freshness_text(h, self.tz, self.source)
             label.setText(text)
             label.set_style(theme.px(theme.SMALL, self._unit), bold=h.state is not Freshness.LIVE, colour=colour)
             set_tooltip(label, plain_tooltip(h.last_error or ""))

@@ -39,6 +39,8 @@ def trend(
 
 
 class TiersPanel(Panel):
+    streams = ("calls", "queue")  # the feed streams it draws from (aged while one is not live)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(tr("Queue and answering tiers"), parent)
         top = QHBoxLayout()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QPen, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from wallboard.core.snapshot import BoardSnapshot, VolumeSeries, Window
@@ -48,6 +48,8 @@ def rollup(values: tuple[int, ...], factor: int) -> np.ndarray:
 
 
 class VolumePanel(Panel):
+    streams = ("calls",)  # the feed streams it draws from (aged while one is not live)
+
     def __init__(self, tz: str, parent: QWidget | None = None) -> None:
         super().__init__(tr("Call volume"), parent)
         self.tz = tz
@@ -114,6 +116,16 @@ class VolumePanel(Panel):
             x=[0], height=[0], width=ROLLUP_MINUTES * 60 * 0.8, brush=theme.GENUINE_COLOUR
         )
         self.bottom.addItem(self.genuine_bars)
+        # The current 5-minute bin is still filling: shaded in both charts, its bar hatched, so a low last bar is
+        # not read as a sudden drop in calls.
+        self.partial_regions = []
+        for plot in (self.top, self.bottom):
+            region = pg.LinearRegionItem(values=(0, 1), movable=False, brush=pg.mkBrush(255, 255, 255, 40),
+                                         pen=pg.mkPen(None))  # fmt: skip
+            region.setZValue(-10)
+            plot.addItem(region)
+            self.partial_regions.append(region)
+        self.partial_bin: tuple[float, float] | None = None
         self.last_series: VolumeSeries | None = None
         self.last_snapshot: BoardSnapshot | None = None
         self._plotted: tuple[object, ...] | None = None
@@ -139,6 +151,24 @@ class VolumePanel(Panel):
             plot.getAxis("left").setWidth(theme.px(52, unit))
         for _, label in self.legend.items:
             label.setText(label.text, size=f"{theme.px(theme.SMALL, unit)}px", color=theme.TEXT)
+        # Lines, markers and legend icons scale with the wall like the type does (4K: not 1 px hairlines).
+        self.line_width = max(1.0, 2.0 * unit)
+        self.total_curve.setPen(pg.mkPen(theme.GENUINE_COLOUR, width=self.line_width))
+        self.other_curve.setPen(pg.mkPen(theme.OTHER_COLOUR, width=max(1.0, 1.5 * unit)))
+        self.nuisance_curve.setPen(pg.mkPen(theme.NUISANCE_COLOUR, width=max(1.0, 1.5 * unit),
+                                            style=Qt.PenStyle.DotLine))  # fmt: skip
+        week_pen = QPen(QColor(theme.LAST_WEEK_COLOUR))
+        week_pen.setStyle(Qt.PenStyle.DashLine)
+        week_pen.setWidthF(max(1.5, 2.0 * unit))
+        week_pen.setCosmetic(True)
+        self.last_week_curve.setPen(week_pen)
+        for sample, _ in self.legend.items:
+            sample.setScale(unit)
+            sample.setFixedWidth(20 * unit)
+            sample.setFixedHeight(20 * unit)
+        for plot in (self.top, self.bottom):
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(pg.mkPen(theme.TEXT_DIM, width=max(1.0, unit)))
         self._fit_legend()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -179,6 +209,11 @@ class VolumePanel(Panel):
         if key != self._plotted:
             self._plotted = key
             self._plot(x, genuine, nuisance, other, week, step, end)
+        partial = (v.partial_bin_start, v.partial_bin_start + v.align_s)
+        if partial != self.partial_bin:
+            self.partial_bin = partial
+            for region in self.partial_regions:
+                region.setRegion(partial)
         today = snapshot.tiers.get(Window.TODAY)
         self.rate_value.setText(fmt_num(v.current_rate_per_hour, 0))
         self.today_value.setText(fmt_int(today.received) if today else "–")
@@ -188,7 +223,9 @@ class VolumePanel(Panel):
             if v.same_weekday_last_week is not None
             else tr("no history for last week yet")
         )
-        self.subtitle.setText(f"{tr('last 24 h')} · {tr('calls per 5 min')} · {overlay}")
+        self.subtitle.setText(
+            f"{tr('last 24 h')} · {tr('calls per 5 min')} · {tr('shaded: current 5 min, still filling')} · {overlay}"
+        )
 
     def _plot(
         self,
@@ -208,6 +245,9 @@ class VolumePanel(Panel):
             self.last_week_curve.setData(x, week)
         else:
             self.last_week_curve.setData([], [])
-        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8)
+        brushes = [pg.mkBrush(theme.GENUINE_COLOUR)] * max(0, n - 1)
+        if n:  # the bar of the bin still filling: hatched, not solid
+            brushes.append(QBrush(QColor(theme.GENUINE_COLOUR), Qt.BrushStyle.BDiagPattern))
+        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8, brushes=brushes)
         self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
         self.top.setXRange(end - 24 * 3600, end, padding=0.01)
