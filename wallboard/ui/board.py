@@ -26,17 +26,27 @@ from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.prank import PrankPanel
+from wallboard.ui.panels.risk import RiskPanel
 from wallboard.ui.panels.tiers import TiersPanel
+from wallboard.ui.panels.unitboard import UnitBoardPanel
 from wallboard.ui.panels.volume import VolumePanel
 
 if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
 
 log = logging.getLogger(__name__)
-VIEWS = ("overview", "gauges", "map")
+VIEWS = ("overview", "gauges", "map", "units", "risk", "prank")
 #: Builds the map panel, or returns None to leave its slot empty.
 ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
+#: Views of one panel each: the unit board, incidents at risk, and the prank watch (supervisors only: not in the
+#: kiosk playlist, config.KIOSK_VIEWS).
+EXTRA_VIEWS: dict[str, Callable[[Config, Clock], QWidget]] = {
+    "units": lambda config, clock: UnitBoardPanel(),
+    "risk": lambda config, clock: RiskPanel(clock),
+    "prank": lambda config, clock: PrankPanel(config),
+}
 
 
 class WallView(Protocol):
@@ -105,7 +115,11 @@ class BoardView(QWidget):
         self.gauges: GaugesPanel | None = None
         self.detail: PolresDetailView | None = None
         self.map: Any = None
-        if name == "overview":
+        self.extra: QWidget | None = None  # the unit board, incidents at risk or the prank watch (their own views)
+        if name in EXTRA_VIEWS:
+            self.extra = EXTRA_VIEWS[name](config, clock)
+            self.body.addWidget(self.extra, 0, 0)
+        elif name == "overview":
             self.volume = VolumePanel(config.board.tz)
             self.tiers = TiersPanel()
             self.gauges = GaugesPanel(config.board.gauges_per_page)
@@ -155,7 +169,7 @@ class BoardView(QWidget):
     # --- data in ---------------------------------------------------------------------------------------------------
 
     def panels(self) -> list[Any]:
-        return [p for p in (self.volume, self.tiers, self.gauges, self.detail) if p is not None]
+        return [p for p in (self.volume, self.tiers, self.gauges, self.detail, self.extra) if p is not None]
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshot = snapshot

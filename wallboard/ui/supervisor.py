@@ -176,7 +176,8 @@ class SupervisorTools:
         if path is None:
             return None
         try:
-            return write_csv(snapshot, path)
+            # The prank watch leaves the board only from a desk allowed to see caller numbers.
+            return write_csv(snapshot, path, include_prank_watch=self.window.config.board.unmask_caller_numbers)
         except OSError as exc:
             self._failed(path, exc)
             return None
