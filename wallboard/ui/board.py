@@ -31,6 +31,7 @@ from wallboard.ui.panels.risk import RiskPanel
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.unitboard import UnitBoardPanel
 from wallboard.ui.panels.volume import VolumePanel
+from wallboard.ui.sound import acknowledged_on_wall
 
 if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
@@ -157,7 +158,8 @@ class BoardView(QWidget):
         self.health: dict[str, StreamHealth] = {}
         self.snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
-        self.header.ticker.sound = config.alerts.sound
+        self.header.ticker.sound = False  # ui/sound.py plays the alerts (repeats, acknowledgement, mute, quiet hours)
+        self.header.ticker.acknowledged.connect(acknowledged_on_wall)
         # Acknowledge from the keyboard as well as by clicking the ticker (a wall has a keyboard, rarely a mouse).
         for key in ACK_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)

@@ -62,9 +62,9 @@ def snapshot_rows(s: BoardSnapshot, *, include_prank_watch: bool = False) -> lis
         rows.append([f"units:{u.name}", "stale_position", "now", str(u.stale_position)])
     rows.append(["at_risk", "open_without_unit_on_scene", "now", str(s.at_risk_total)])
     if include_prank_watch and s.prank_watch is not None:
-        for n in s.prank_watch.numbers:
-            rows.append([f"prank_number:{n.number}", "prank_or_silent_calls", "today", str(n.today)])
-            rows.append([f"prank_number:{n.number}", "prank_or_silent_calls", "last_7_days", str(n.week)])
+        for caller in s.prank_watch.numbers:
+            rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "today", str(caller.today)])
+            rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "last_7_days", str(caller.week)])
         for share in s.prank_watch.share_by_polres:
             rows.append([f"prank_share:{share.name}", "prank_share_pct", "today", _num(share.share_pct)])
     return [[_defuse(cell) for cell in row] for row in rows]
