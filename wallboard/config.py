@@ -229,7 +229,7 @@ class MapConfig:
 class KioskConfig:
     screens: list[str] = opt(
         ["0:overview"],
-        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, polres:<id>"
+        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, units, risk, polres:<id>"
         " (environment/--set: entries separated by ';')",
         check=_check_screens,
     )
