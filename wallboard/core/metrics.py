@@ -48,7 +48,7 @@ from wallboard.core.snapshot import (
     VolumeSeries,
     Window,
 )
-from wallboard.core.units import STATUS_ORDER, StatusLimits, UnitBoardRow, is_stale, overruns, status_since, unit_board
+from wallboard.core.units import STATUS_ORDER, StatusLimits, UnitBoardRow, overruns, status_since, unit_board
 
 MINUTE = 60
 HOUR = 3600
@@ -539,9 +539,10 @@ class MetricsEngine:
         names = {pid: self._polres_name(pid) for pid in polres_ids}
         units = self._units.values()
         s = self.settings
+        scope, cutoff, free = self._scope, now - s.stale_fix_s, UnitStatus.AVAILABLE
         available = UnitIndex(
             u for u in units
-            if u.status is UnitStatus.AVAILABLE and self.in_scope(u.polres_id) and not is_stale(u, now, s.stale_fix_s)
+            if u.status is free and u.fix is not None and u.fix.at >= cutoff and (scope is None or u.polres_id in scope)
         )  # fmt: skip
         risky, total = at_risk(
             (i for pid in polres_ids for i in self._open.get(pid, {}).values()),

@@ -9,6 +9,7 @@ number otherwise.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from wallboard.core.privacy import mask_phone
 
 CELL_DEG = 0.05  # where prank calls come from, per cell of about 5.5 km: never a single caller's position
 MAX_NUMBERS = 100  # the longest list a snapshot carries
+MAX_CELLS = 2000  # the busiest cells of the day (a national board has far fewer with prank calls in most hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ class PrankIndex:
         self.by_number: dict[str, dict[str, tuple[float, str]]] = {}  # number -> call id -> (received, polres)
         self.repeats: set[str] = set()  # numbers with two or more nuisance calls held
         self.shares: dict[tuple[str, int], list[int]] = {}  # (polres, day) -> [nuisance, categorised]
-        self.cells: dict[tuple[int, int, int], int] = {}  # (day, cell lat, cell lon) -> nuisance calls
+        self.cells: dict[int, dict[tuple[int, int], int]] = {}  # day -> (cell lat, cell lon) -> nuisance calls
 
     def apply(self, call: Call, day: int, sign: int) -> None:
         """Count ``call`` (of local day ``day``) in (``sign`` 1) or out (-1)."""
@@ -85,12 +87,13 @@ class PrankIndex:
             return
         if call.caller_location is not None:
             where = call.caller_location
-            key = (day, math.floor(where.lat / CELL_DEG), math.floor(where.lon / CELL_DEG))
-            n = self.cells.get(key, 0) + sign
+            key = (math.floor(where.lat / CELL_DEG), math.floor(where.lon / CELL_DEG))
+            cells = self.cells.setdefault(day, {})
+            n = cells.get(key, 0) + sign
             if n > 0:
-                self.cells[key] = n
+                cells[key] = n
             else:
-                self.cells.pop(key, None)
+                cells.pop(key, None)
         number = call.caller_number
         if not number:
             return
@@ -109,8 +112,8 @@ class PrankIndex:
     def forget_days_before(self, day: int) -> None:
         for key in [k for k in self.shares if k[1] < day]:
             del self.shares[key]
-        for cell in [k for k in self.cells if k[0] < day]:
-            del self.cells[cell]
+        for old in [d for d in self.cells if d < day]:
+            del self.cells[old]
 
     def watch(
         self,
@@ -143,8 +146,7 @@ class PrankIndex:
         numbers.sort(key=lambda n: (-n.today, -n.week, -n.last_at, n.number))
         shares = [PrankShare(pid, name, *self.shares.get((pid, today), (0, 0))) for pid, name in names.items()]
         shares.sort(key=lambda s: (s.share_pct is None, -(s.share_pct or 0.0), -s.nuisance, s.name))
-        cells = tuple(
-            PrankCell(i * CELL_DEG, j * CELL_DEG, CELL_DEG, n) for (day, i, j), n in sorted(self.cells.items())
-            if day == today
-        )  # fmt: skip
+        today_cells = self.cells.get(today, {})
+        busiest = heapq.nlargest(MAX_CELLS, today_cells.items(), key=lambda c: (c[1], c[0]))
+        cells = tuple(PrankCell(i * CELL_DEG, j * CELL_DEG, CELL_DEG, n) for (i, j), n in busiest)
         return PrankWatch(tuple(numbers[:MAX_NUMBERS]), len(numbers), flag_at, tuple(shares), cells)

@@ -7,7 +7,7 @@ second from the board clock with the same rule (``countdown_text``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from wallboard.core.risk import AtRisk, countdown_text
@@ -48,7 +48,8 @@ class RiskPanel(Panel):
         self.table = WallTable(COLUMNS)
         self.outer.addWidget(self.table, 1)
         self.empty = TextLabel("● " + tr("Every open incident has a unit on scene"))
-        self.outer.addWidget(self.empty)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.outer.addWidget(self.empty, 1)
         self.rows: tuple[AtRisk, ...] = ()
         self.snapshot: BoardSnapshot | None = None
         self._timer = QTimer(self)
