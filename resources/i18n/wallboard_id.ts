@@ -225,11 +225,11 @@
     </message>
     <message>
       <source>dispatched</source>
-      <translation>ditugaskan</translation>
+      <translation>diberangkatkan</translation>
     </message>
     <message>
       <source>en route</source>
-      <translation>menuju TKP</translation>
+      <translation>dalam perjalanan</translation>
     </message>
     <message>
       <source>feed '{stream}' is down</source>
@@ -408,8 +408,8 @@
       <translation>minggu lalu, hari sama</translation>
     </message>
     <message>
-      <source>Available</source>
-      <translation>Siaga</translation>
+      <source>Available share</source>
+      <translation>Porsi siaga</translation>
     </message>
     <message>
       <source>Categorised today</source>

@@ -22,7 +22,7 @@ from wallboard.ui.panels.wall_table import WallTable
 log = logging.getLogger(__name__)
 NUMBER_COLUMNS = (N_("Number"), N_("Today"), N_("7 days"), N_("Polres"), N_("Flag"))
 SHARE_COLUMNS = (N_("Polres"), N_("Prank / silent today"), N_("Categorised today"), N_("Prank share"))
-SHARE_ROWS = 12  # the Polres with the highest share; the rest are in the JSON and, where allowed, the export
+SHARE_ROWS = 10  # the Polres with the highest share; the rest are in the JSON and, where allowed, the export
 
 
 class PrankPanel(Panel):
@@ -43,9 +43,9 @@ class PrankPanel(Panel):
         self.shares = WallTable(SHARE_COLUMNS)
         self.cells_label = TextLabel("")
         self.outer.addWidget(self.captions[0])
-        self.outer.addWidget(self.numbers, 3)
+        self.outer.addWidget(self.numbers, 1)
         self.outer.addWidget(self.captions[1])
-        self.outer.addWidget(self.shares, 2)
+        self.outer.addWidget(self.shares, 1)
         self.outer.addWidget(self.cells_label)
         self.watch: PrankWatch | None = None
         self._flagged_logged: set[str] = set()

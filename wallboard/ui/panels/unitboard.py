@@ -19,7 +19,7 @@ STATUS_HEADERS = {
     UnitStatus.EN_ROUTE: N_("en route"), UnitStatus.ON_SCENE: N_("on scene"),
     UnitStatus.RETURNING: N_("returning"), UnitStatus.OUT_OF_SERVICE: N_("out of service"),
 }  # fmt: skip
-COLUMNS = (N_("Polres"), *(STATUS_HEADERS[s] for s in STATUS_ORDER), N_("Available"), N_("Stale position"),
+COLUMNS = (N_("Polres"), *(STATUS_HEADERS[s] for s in STATUS_ORDER), N_("Available share"), N_("Stale position"),
            N_("Time in status"))  # fmt: skip
 LOW_AVAILABLE_PCT = 20.0  # an amber share below this; none available at all is red
 

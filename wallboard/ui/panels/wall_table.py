@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidg
 
 from wallboard.ui import theme
 from wallboard.ui.i18n import tr
+from wallboard.ui.panels.base import set_style_sheet
 
 
 class WallTable(QTableWidget):
@@ -21,6 +22,8 @@ class WallTable(QTableWidget):
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # The first column names the row (a Polres, a number, a countdown): it takes the room its text needs.
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -48,5 +51,10 @@ class WallTable(QTableWidget):
     def set_scale(self, unit: float, size_at_1080: float = theme.TABLE) -> None:
         size = theme.px(size_at_1080, unit)
         self.setFont(theme.font(size))
-        self.horizontalHeader().setFont(theme.font(theme.px(theme.SMALL, unit), bold=True))
+        header = theme.px(theme.SMALL, unit)
+        self.horizontalHeader().setFont(theme.font(header, bold=True))
+        # The application's style sheet would otherwise give the header sections its own (1080-line) type.
+        pad = theme.px(6, unit)
+        set_style_sheet(self, f"QHeaderView::section {{ font-size: {header}px; font-weight: bold; padding: 2px; }}"
+                              f"QTableView::item {{ padding: 0 {pad}px; }}")  # fmt: skip
         self.verticalHeader().setDefaultSectionSize(round(size * 1.6))
