@@ -559,6 +559,14 @@
       <source>{name}: {n} unit(s) without a position for over {m} min</source>
       <translation>{name}: {n} unit tanpa posisi lebih dari {m} menit</translation>
     </message>
+    <message>
+      <source>prank/silent calls today per cell</source>
+      <translation>panggilan iseng/diam hari ini per petak</translation>
+    </message>
+    <message>
+      <source>Polres HQ</source>
+      <translation>Mapolres</translation>
+    </message>
   </context>
   <context>
     <name>MapView</name>

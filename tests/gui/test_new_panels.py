@@ -103,6 +103,8 @@ def test_prank_numbers_masked_on_the_wall_the_log_and_the_export(
     shown = NUMBER if unmask else MASKED
     assert table(panel.numbers) == [[shown, "3", "3", "Polresta Balikpapan", "⚑ FLAGGED"]]
     assert panel.flagged_value.text() == "1"
+    assert snapshot.prank_watch is not None and panel.cell_map.cells == snapshot.prank_watch.cells
+    assert sum(c.calls for c in panel.cell_map.cells) == 3, "where they came from: counted per cell, no points"
     assert (NUMBER in caplog.text) is unmask and shown in caplog.text, "the log line holds what the desk may see"
     # Export: nothing of the prank watch unless the desk may unmask (what the supervisor passes).
     path = export_csv(snapshot, tmp_path / "board.csv", include_prank_watch=config.board.unmask_caller_numbers)

@@ -43,10 +43,10 @@ ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
 #: Views of one panel each: the unit board, incidents at risk, and the prank watch (supervisors only: not in the
 #: kiosk playlist, config.KIOSK_VIEWS).
-EXTRA_VIEWS: dict[str, Callable[[Config, Clock], QWidget]] = {
-    "units": lambda config, clock: UnitBoardPanel(),
-    "risk": lambda config, clock: RiskPanel(clock),
-    "prank": lambda config, clock: PrankPanel(config),
+EXTRA_VIEWS: dict[str, Callable[[Config, ReferenceData, Clock], QWidget]] = {
+    "units": lambda config, reference, clock: UnitBoardPanel(),
+    "risk": lambda config, reference, clock: RiskPanel(clock),
+    "prank": lambda config, reference, clock: PrankPanel(config, reference),
 }
 
 
@@ -118,7 +118,7 @@ class BoardView(QWidget):
         self.map: Any = None
         self.extra: QWidget | None = None  # the unit board, incidents at risk or the prank watch (their own views)
         if name in EXTRA_VIEWS:
-            self.extra = EXTRA_VIEWS[name](config, clock)
+            self.extra = EXTRA_VIEWS[name](config, reference, clock)
             self.body.addWidget(self.extra, 0, 0)
         elif name == "overview":
             self.volume = VolumePanel(config.board.tz)

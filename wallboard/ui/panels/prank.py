@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QWidget
 
 from wallboard.config import Config
 from wallboard.core.prank import PrankWatch
+from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_int, fmt_num, fmt_pct, tr
 from wallboard.ui.panels.base import Panel, TextLabel
+from wallboard.ui.panels.prank_cells import PrankCellMap
 from wallboard.ui.panels.wall_table import WallTable
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ SHARE_ROWS = 10  # the Polres with the highest share; the rest are in the JSON a
 
 
 class PrankPanel(Panel):
-    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+    def __init__(self, config: Config, reference: ReferenceData | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tr("Prank watch"), parent)
         self.config = config
         top = QHBoxLayout()
@@ -41,9 +43,16 @@ class PrankPanel(Panel):
         ]
         self.numbers = WallTable(NUMBER_COLUMNS)
         self.shares = WallTable(SHARE_COLUMNS)
+        self.numbers.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)  # Polres
         self.cells_label = TextLabel("")
         self.outer.addWidget(self.captions[0])
-        self.outer.addWidget(self.numbers, 1)
+        polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+        places = [] if reference is None else (reference.polres_of(polda) if polda else list(reference.polres.values()))
+        self.cell_map = PrankCellMap([(p.lat, p.lon) for p in places])
+        middle = QHBoxLayout()
+        middle.addWidget(self.numbers, 3)
+        middle.addWidget(self.cell_map, 2)
+        self.outer.addLayout(middle, 1)
         self.outer.addWidget(self.captions[1])
         self.outer.addWidget(self.shares, 1)
         self.outer.addWidget(self.cells_label)
@@ -79,6 +88,7 @@ class PrankPanel(Panel):
         self.shares.setRowCount(len(shares))
         for r, s in enumerate(shares):
             self.shares.set_row(r, [s.name, fmt_int(s.nuisance), fmt_int(s.categorised), fmt_pct(s.share_pct)])
+        self.cell_map.set_cells(watch.cells)
         calls = sum(c.calls for c in watch.cells)
         size_km = fmt_num(watch.cells[0].size_deg * 111.0, 0) if watch.cells else "5"
         self.cells_label.setText(
@@ -94,4 +104,5 @@ class PrankPanel(Panel):
             caption.set_style(theme.px(theme.LABEL, unit), bold=True, colour=theme.TEXT_DIM)
         self.cells_label.set_style(theme.px(theme.LABEL, unit), colour=theme.TEXT_DIM)
         self.numbers.set_scale(unit)
+        self.cell_map.set_scale(unit)
         self.shares.set_scale(unit)
