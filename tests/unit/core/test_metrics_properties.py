@@ -326,6 +326,18 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         volume=brute_volume(calls, s.now, s.settings.bucket_s),
         queue=brute_queue(s, calls, in_scope),
         tiers={w: brute_tiers(calls, w, windows[w], s.settings.answer_threshold_s) for w in Window},
+        tiers_by_kind={
+            w: {
+                g: brute_tiers(
+                    [c for c in calls if CallKindGroup.of(c.category) is g],
+                    w,
+                    windows[w],
+                    s.settings.answer_threshold_s,
+                )
+                for g in CallKindGroup
+            }
+            for w in Window
+        },
         response_window=s.window,
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
