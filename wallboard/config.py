@@ -71,7 +71,7 @@ def _check_tz(value: str) -> str | None:
     return None
 
 
-KIOSK_VIEWS = ("overview", "map", "gauges", "units", "risk")
+KIOSK_VIEWS = ("overview", "map", "gauges", "units", "risk", "dispatch")
 
 
 def _check_screens(value: list[str]) -> str | None:
@@ -229,8 +229,8 @@ class MapConfig:
 class KioskConfig:
     screens: list[str] = opt(
         ["0:overview"],
-        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, units, risk, polres:<id>"
-        " (environment/--set: entries separated by ';')",
+        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, units, risk, dispatch,"
+        " polres:<id> (environment/--set: entries separated by ';')",
         check=_check_screens,
     )
     dwell_s: float = opt(30.0, "Seconds each playlist view stays up", min=3, max=3600)

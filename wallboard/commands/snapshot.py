@@ -29,7 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--demo-minutes", type=float, help="run the simulator this many simulated minutes first")
     p.add_argument("--at", metavar="RFC3339", help="with --feed: the moment to render")
     p.add_argument(
-        "--view", default="overview", help="view to render: overview, map, gauges, units, risk, prank, polres:<id>"
+        "--view",
+        default="overview",
+        help="view to render: overview, map, gauges, units, risk, dispatch, prank, polres:<id>",
     )
     add_demo_options(p)
 

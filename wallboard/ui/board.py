@@ -24,6 +24,7 @@ from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
+from wallboard.ui.panels.dispatch import DispatchPanel
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
 from wallboard.ui.panels.prank import PrankPanel
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
 
 log = logging.getLogger(__name__)
-VIEWS = ("overview", "gauges", "map", "units", "risk", "prank")
+VIEWS = ("overview", "gauges", "map", "units", "risk", "dispatch", "prank")
 #: Builds the map panel, or returns None to leave its slot empty.
 ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
@@ -46,6 +47,7 @@ MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
 EXTRA_VIEWS: dict[str, Callable[[Config, ReferenceData, Clock], QWidget]] = {
     "units": lambda config, reference, clock: UnitBoardPanel(),
     "risk": lambda config, reference, clock: RiskPanel(clock),
+    "dispatch": lambda config, reference, clock: DispatchPanel(clock),
     "prank": lambda config, reference, clock: PrankPanel(config, reference),
 }
 
