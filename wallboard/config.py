@@ -128,7 +128,7 @@ def _check_tz(value: str) -> str | None:
     return None
 
 
-KIOSK_VIEWS = ("overview", "map", "gauges")
+KIOSK_VIEWS = ("overview", "map", "gauges", "units", "risk", "dispatch")
 
 
 def _check_screens(value: list[str]) -> str | None:
@@ -141,6 +141,38 @@ def _check_screens(value: list[str]) -> str | None:
         for view in (v.strip() for v in views.split(",")):
             if view not in KIOSK_VIEWS and not (view.startswith("polres:") and view.removeprefix("polres:")):
                 return f"{entry!r}: unknown view {view!r} (views: {', '.join(KIOSK_VIEWS)}, polres:<id>)"
+    return None
+
+
+ALERT_KINDS = ("waiting", "longest_wait", "mabes", "p90", "overdue", "stream", "status")
+
+
+def _check_alert_kinds(value: list[str]) -> str | None:
+    unknown = [v for v in value if v not in ALERT_KINDS]
+    return f"unknown alert kind(s) {unknown} (kinds: {', '.join(ALERT_KINDS)})" if unknown else None
+
+
+def parse_hours(value: str) -> tuple[int, int] | None:
+    """``"22:00-06:00"`` -> (1320, 360) minutes after local midnight; empty -> None. Raises ValueError."""
+    if not value.strip():
+        return None
+    start, dash, end = value.partition("-")
+    if not dash:
+        raise ValueError(value)
+    out = []
+    for part in (start, end):
+        h, colon, m = part.strip().partition(":")
+        if not colon or not (h.isdigit() and m.isdigit()) or int(h) > 23 or int(m) > 59:
+            raise ValueError(value)
+        out.append(int(h) * 60 + int(m))
+    return out[0], out[1]
+
+
+def _check_hours(value: str) -> str | None:
+    try:
+        parse_hours(value)
+    except ValueError:
+        return "must be HH:MM-HH:MM in the board's time zone, e.g. 22:00-06:00, or empty"
     return None
 
 
@@ -187,6 +219,7 @@ class BoardConfig:
         5, "Fewer response times than this: a gauge shows the count and 'small sample', no p90, no p90 alert", min=1,
         max=1000,
     )  # fmt: skip
+    prank_flag_at: int = opt(3, "Prank watch: flag a number at this many prank/silent calls in 7 days", min=1, max=100)
 
 
 @dataclass(frozen=True)
@@ -237,7 +270,24 @@ class AlertConfig:
     mabes_per_hour: float = opt(5.0, "Alert when escalations to Mabes in the last 60 min exceed this", min=0)
     overdue_max: int = opt(0, "Alert when more incidents than this are overdue now", min=0)
     stream_stale: bool = opt(True, "Alert when a feed stream is stale or down")
-    sound: bool = opt(False, "Play a sound when an alert is raised")
+    sound: bool = opt(True, "Play a sound when an alert is raised (a machine without audio output stays silent)")
+    sound_volume: float = opt(0.8, "Sound volume, 0 to 1", min=0, max=1)
+    sound_repeat_s: float = opt(30.0, "A red alert's sound repeats this often until acknowledged or muted", min=5,
+                                max=3600)  # fmt: skip
+    sound_amber: str = opt("quiet", "Amber alerts: a quieter sound once, or none", choices=("quiet", "none"))
+    sound_silent_kinds: list[str] = opt(
+        [], "Alert kinds that never sound: waiting, longest_wait, mabes, p90, overdue, stream, status",
+        check=_check_alert_kinds,
+    )  # fmt: skip
+    sound_stream_after_s: float = opt(60.0, "A feed-down alert sounds once it has lasted this long", min=0, max=3600)
+    quiet_hours: str = opt("", "Local hours without sound, HH:MM-HH:MM (e.g. 22:00-06:00); empty: none",
+                           check=_check_hours)  # fmt: skip
+    speak: bool = opt(False, "Also speak a red alert's text (Qt TextToSpeech, where an engine is installed)")
+    dispatched_max_s: float = opt(180.0, "Alert when a unit is dispatched longer than this without moving off"
+                                  " (0: off)", min=0)  # fmt: skip
+    on_scene_max_s: float = opt(3600.0, "Alert when a unit is on scene longer than this (0: off)", min=0)
+    no_position_max_s: float = opt(600.0, "Alert when a unit on duty has sent no position for this long (0: off)",
+                                   min=0)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -260,8 +310,8 @@ class MapConfig:
 class KioskConfig:
     screens: list[str] = opt(
         ["0:overview"],
-        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, polres:<id>"
-        " (environment/--set: entries separated by ';')",
+        "Screens and their playlist, 'SCREEN:VIEW[,VIEW...]'; views: overview, map, gauges, units, risk, dispatch,"
+        " polres:<id> (environment/--set: entries separated by ';')",
         check=_check_screens,
     )
     dwell_s: float = opt(30.0, "Seconds each playlist view stays up", min=3, max=3600)

@@ -1,6 +1,7 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="id_ID" sourcelanguage="en">
+  
   <context>
     <name>wallboard</name>
     <message>
@@ -281,11 +282,11 @@
     </message>
     <message>
       <source>dispatched</source>
-      <translation>ditugaskan</translation>
+      <translation>diberangkatkan</translation>
     </message>
     <message>
       <source>en route</source>
-      <translation>menuju TKP</translation>
+      <translation>dalam perjalanan</translation>
     </message>
     <message>
       <source>feed '{stream}' is down</source>
@@ -463,7 +464,6 @@
       <source>last week, same day</source>
       <translation>minggu lalu, hari sama</translation>
     </message>
-    <!-- issue 14: provenance, staleness, small samples -->
     <message>
       <source>NO API TOKEN</source>
       <translation>TOKEN API TIDAK ADA</translation>
@@ -539,6 +539,162 @@
     <message>
       <source>Status from p90 (90% of responses): ON TARGET ≤ {aspiration} min · WATCH ≤ {target} min · OVER TARGET &gt; {target} min or an incident overdue · SMALL SAMPLE &lt; {n} responses · NO DATA: none</source>
       <translation>Status dari p90 (90% respons): SESUAI TARGET ≤ {aspiration} mnt · WASPADA ≤ {target} mnt · LEWAT TARGET &gt; {target} mnt atau ada kejadian terlambat · SAMPEL KECIL &lt; {n} respons · BELUM ADA DATA: belum ada</translation>
+    </message>
+    <message>
+      <source>Available share</source>
+      <translation>Porsi siaga</translation>
+    </message>
+    <message>
+      <source>Categorised today</source>
+      <translation>Terkategori hari ini</translation>
+    </message>
+    <message>
+      <source>Every open incident has a unit on scene</source>
+      <translation>Setiap insiden terbuka sudah ada unit di TKP</translation>
+    </message>
+    <message>
+      <source>FLAGGED</source>
+      <translation>DITANDAI</translation>
+    </message>
+    <message>
+      <source>Flag</source>
+      <translation>Tanda</translation>
+    </message>
+    <message>
+      <source>In status for</source>
+      <translation>Lama di status</translation>
+    </message>
+    <message>
+      <source>Incidents at risk</source>
+      <translation>Insiden berisiko</translation>
+    </message>
+    <message>
+      <source>Mute alert sound</source>
+      <translation>Bisukan suara peringatan</translation>
+    </message>
+    <message>
+      <source>Nearest available unit</source>
+      <translation>Unit siaga terdekat</translation>
+    </message>
+    <message>
+      <source>Number</source>
+      <translation>Nomor</translation>
+    </message>
+    <message>
+      <source>Numbers with repeated prank or silent calls</source>
+      <translation>Nomor dengan panggilan iseng atau diam berulang</translation>
+    </message>
+    <message>
+      <source>Prank / silent today</source>
+      <translation>Iseng / diam hari ini</translation>
+    </message>
+    <message>
+      <source>Prank share</source>
+      <translation>Porsi iseng</translation>
+    </message>
+    <message>
+      <source>Prank share per Polres</source>
+      <translation>Porsi panggilan iseng per Polres</translation>
+    </message>
+    <message>
+      <source>Prank watch</source>
+      <translation>Pantauan panggilan iseng</translation>
+    </message>
+    <message>
+      <source>Prank/silent calls with a location today: {n} in {cells} cells of about {km} km</source>
+      <translation>Panggilan iseng/diam berlokasi hari ini: {n} di {cells} petak sekitar {km} km</translation>
+    </message>
+    <message>
+      <source>Priority</source>
+      <translation>Prioritas</translation>
+    </message>
+    <message>
+      <source>Stale position</source>
+      <translation>Posisi usang</translation>
+    </message>
+    <message>
+      <source>Time in status</source>
+      <translation>Lama di status</translation>
+    </message>
+    <message>
+      <source>Time left</source>
+      <translation>Sisa waktu</translation>
+    </message>
+    <message>
+      <source>Today</source>
+      <translation>Hari ini</translation>
+    </message>
+    <message>
+      <source>Unit board</source>
+      <translation>Papan unit</translation>
+    </message>
+    <message>
+      <source>least available first</source>
+      <translation>paling sedikit siaga di atas</translation>
+    </message>
+    <message>
+      <source>most urgent first</source>
+      <translation>paling mendesak di atas</translation>
+    </message>
+    <message>
+      <source>no units</source>
+      <translation>tidak ada unit</translation>
+    </message>
+    <message>
+      <source>none available nearby</source>
+      <translation>tidak ada unit siaga di dekatnya</translation>
+    </message>
+    <message>
+      <source>numbers flagged at {n} or more prank/silent calls in 7 days</source>
+      <translation>nomor ditandai pada {n} panggilan iseng/diam atau lebih dalam 7 hari</translation>
+    </message>
+    <message>
+      <source>numbers masked</source>
+      <translation>nomor disamarkan</translation>
+    </message>
+    <message>
+      <source>open incidents without a unit on scene</source>
+      <translation>insiden terbuka tanpa unit di TKP</translation>
+    </message>
+    <message>
+      <source>over time in status</source>
+      <translation>melewati batas waktu status</translation>
+    </message>
+    <message>
+      <source>s</source>
+      <translation>dtk</translation>
+    </message>
+    <message>
+      <source>stale position</source>
+      <translation>posisi usang</translation>
+    </message>
+    <message>
+      <source>supervisors only</source>
+      <translation>khusus supervisor</translation>
+    </message>
+    <message>
+      <source>units available now</source>
+      <translation>unit siaga sekarang</translation>
+    </message>
+    <message>
+      <source>{name}: {n} unit(s) dispatched over {m} min without moving off</source>
+      <translation>{name}: {n} unit diberangkatkan lebih dari {m} menit tanpa bergerak</translation>
+    </message>
+    <message>
+      <source>{name}: {n} unit(s) on scene over {m} min</source>
+      <translation>{name}: {n} unit di TKP lebih dari {m} menit</translation>
+    </message>
+    <message>
+      <source>{name}: {n} unit(s) without a position for over {m} min</source>
+      <translation>{name}: {n} unit tanpa posisi lebih dari {m} menit</translation>
+    </message>
+    <message>
+      <source>prank/silent calls today per cell</source>
+      <translation>panggilan iseng/diam hari ini per petak</translation>
+    </message>
+    <message>
+      <source>Polres HQ</source>
+      <translation>Mapolres</translation>
     </message>
   </context>
   <context>
@@ -626,6 +782,14 @@
     <message>
       <source>unit on scene</source>
       <translation>unit di TKP</translation>
+    </message>
+    <message>
+      <source>▲ %1 left</source>
+      <translation>▲ sisa %1</translation>
+    </message>
+    <message>
+      <source>⚠ OVERDUE %1</source>
+      <translation>⚠ TERLAMBAT %1</translation>
     </message>
   </context>
 </TS>

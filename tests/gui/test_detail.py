@@ -82,6 +82,6 @@ def test_units_show_status_and_fix_age_and_hostile_text_stays_text(
     qtbot.addWidget(view)
     show(view, engine)
     units = table_text(view.units)
-    assert [HOSTILE, "R4", "en route", "45 s ago"] in units
+    assert [HOSTILE, "R4", "en route", "45 s", "45 s ago"] in units
     assert HOSTILE in [r[6] for r in cells(view)]
     assert fix_age_text(600) == "10 min ago" and fix_age_text(-5) == "0 s ago"

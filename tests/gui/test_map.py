@@ -192,11 +192,19 @@ def test_overdue_incident_gets_a_visible_label_that_goes_when_a_unit_arrives(
     s = state(qtbot, map_view)
     assert s["incidents"]["i1"]["label"] is None
     young_colour = s["incidents"]["i1"]["colour"]
-    clock.advance(6 * 60)  # past half the target: the ring changes colour with age
-    assert state(qtbot, map_view)["incidents"]["i1"]["colour"] != young_colour
-    clock.advance(6 * 60)
+    clock.advance(6 * 60)  # past half the target: the ring changes colour with age and the label counts down
     s = state(qtbot, map_view)
-    assert s["incidents"]["i1"]["label"] == "OVERDUE 13 min"
+    assert s["incidents"]["i1"]["colour"] != young_colour
+    assert s["incidents"]["i1"]["label"] == "▲ 3:00 left"
+    clock.advance(2 * 60 + 59)  # 9:59 after the call
+    assert state(qtbot, map_view)["incidents"]["i1"]["label"] == "▲ 0:01 left"
+    clock.advance(1)  # 10:00: the deadline itself, not yet overdue
+    assert state(qtbot, map_view)["incidents"]["i1"]["label"] == "▲ 0:00 left"
+    clock.advance(1)  # 10:01: overdue, counting up in red
+    assert state(qtbot, map_view)["incidents"]["i1"]["label"] == "⚠ OVERDUE +0:01"
+    clock.advance(179)
+    s = state(qtbot, map_view)
+    assert s["incidents"]["i1"]["label"] == "⚠ OVERDUE +3:00"
     assert js(qtbot, map_view, "document.querySelectorAll('.wb-overdue').length") == 1
     map_view.update_incidents(
         [Incident("i1", 2, "64.71", "c1", NOW - 60, kind="Pencurian", location=where, on_scene_at=NOW + 700)]

@@ -206,3 +206,40 @@ def test_the_toolbar_grows_with_the_wall(tools: SupervisorTools, qtbot: QtBot) -
         label.adjustSize()
         label_heights.append(label.sizeHint().height())
     assert label_heights[1] >= 1.6 * label_heights[0], label_heights
+
+
+def test_the_new_panels_open_live_from_the_toolbar_and_the_mute_reaches_the_sound(
+    app: QApplication, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wallboard.ui.board as board_module
+    from wallboard.config import AlertConfig
+    from wallboard.ui.board import BoardWindow
+    from wallboard.ui.panels.risk import RiskPanel
+    from wallboard.ui.sound import AlertSound
+
+    monkeypatch.setattr(board_module, "make_map", lambda *a, **k: None)
+
+    class Player:
+        available = True
+
+        def play(self, sound: str, volume: float) -> None: ...
+        def say(self, text: str, volume: float) -> None: ...
+
+    hub = FakeHub(engine, clock)
+    window = BoardWindow(Config(), engine.reference, clock)
+    qtbot.addWidget(window)
+    sound = AlertSound(AlertConfig(), "Asia/Makassar", Player(), clock.now, timer=False)
+    tools = attach_supervisor(window, hub, sound)  # type: ignore[arg-type]
+    assert set(tools.panel_actions) == {"units", "risk", "prank"}
+    tools.panel_actions["risk"].trigger()
+    dialog = tools.panel_dialogs["risk"]
+    qtbot.addWidget(dialog)
+    panel = dialog.view.extra  # type: ignore[attr-defined]
+    assert isinstance(panel, RiskPanel) and panel.count_value.text() == "1", "i3 is open with nobody on scene"
+    assert tools.mute_action.isEnabled()
+    tools.mute_action.trigger()
+    assert sound.muted
+    tools.mute_action.trigger()
+    assert not sound.muted
+    dialog.reject()
+    assert "risk" not in tools.panel_dialogs

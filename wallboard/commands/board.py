@@ -131,13 +131,15 @@ def run_qt(config: Config, source: DataSource, make_windows: WindowFactory, *, u
 def supervisor_windows(config: Config) -> WindowFactory:
     def make(hub: FeedHub, engine: MetricsEngine) -> list[Any]:
         from wallboard.ui.board import BoardWindow
+        from wallboard.ui.sound import attach_sound
 
         window = BoardWindow(config, engine.reference, hub.clock)
         window.connect_hub(hub)
+        sound = attach_sound(config.alerts, config.board.tz, hub, hub.clock.now)
         try:
             from wallboard.ui.supervisor import attach_supervisor
 
-            attach_supervisor(window, hub)
+            attach_supervisor(window, hub, sound)
         except ImportError as exc:
             log.warning("supervisor tools unavailable: %s", exc)
         screen = window.screen().availableGeometry()
@@ -173,9 +175,11 @@ def kiosk_windows(config: Config) -> WindowFactory:
         from PySide6.QtWidgets import QApplication
 
         from wallboard.ui.kiosk import build_kiosk_windows
+        from wallboard.ui.sound import attach_sound
 
         app = QApplication.instance()
         assert isinstance(app, QApplication)
+        attach_sound(config.alerts, config.board.tz, hub, hub.clock.now)
         return list(build_kiosk_windows(app, config, hub, engine))
 
     return make

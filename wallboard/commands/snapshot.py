@@ -30,7 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--feed", metavar="FILE.ndjson", help="render this recording (at its end, or --at)")
     src.add_argument("--demo-minutes", type=float, help="run the simulator this many simulated minutes first")
     p.add_argument("--at", metavar="RFC3339", help="with --feed: the moment to render")
-    p.add_argument("--view", default="overview", help="view to render: overview, map, gauges, polres:<id>")
+    p.add_argument(
+        "--view",
+        default="overview",
+        help="view to render: overview, map, gauges, units, risk, dispatch, prank, polres:<id>",
+    )
     add_demo_options(p)
 
 

@@ -16,6 +16,7 @@ from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.provenance import Provenance, Source
 from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import format_rfc3339
+from wallboard.core.units import StatusLimits
 from wallboard.resources import all_poldas
 
 if TYPE_CHECKING:
@@ -59,6 +60,14 @@ def metrics_settings(config: Config) -> MetricsSettings:
         answer_threshold_s=config.board.answer_threshold_s,
         target_s=config.board.target_s,
         aspiration_s=config.board.aspiration_s,
+        stale_fix_s=config.map.stale_fix_s,
+        status_limits=StatusLimits(
+            dispatched_s=config.alerts.dispatched_max_s,
+            on_scene_s=config.alerts.on_scene_max_s,
+            no_position_s=config.alerts.no_position_max_s,
+        ),
+        prank_flag_at=config.board.prank_flag_at,
+        unmask_caller_numbers=config.board.unmask_caller_numbers,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wallboard.core import units
 from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
 from wallboard.core.model import Tier
 from wallboard.core.snapshot import BoardSnapshot, Window
@@ -22,10 +23,22 @@ OVERDUE = "{name}: {n} incident(s) overdue, no unit on scene"
 STREAM_DOWN = "{stream} feed is down"
 STREAM_STALE = "{stream} feed is delayed"
 TOKEN_REJECTED = "{stream} feed: API token rejected"
+DISPATCHED_LONG = "{name}: {n} unit(s) dispatched over {m} min without moving off"
+ON_SCENE_LONG = "{name}: {n} unit(s) on scene over {m} min"
+NO_POSITION = "{name}: {n} unit(s) without a position for over {m} min"
 #: Every alert text, for the translation catalogue (the UI translates the template, then fills it in).
-TEMPLATES = (WAITING, LONGEST_WAIT, MABES, P90, OVERDUE, STREAM_DOWN, STREAM_STALE, TOKEN_REJECTED)
+TEMPLATES = (WAITING, LONGEST_WAIT, MABES, P90, OVERDUE, STREAM_DOWN, STREAM_STALE, TOKEN_REJECTED, DISPATCHED_LONG,
+             ON_SCENE_LONG, NO_POSITION)  # fmt: skip
 #: Arguments whose value is itself a source string to translate (a stream's name), not data to show as it is.
 TRANSLATED_ARGS = frozenset({"stream"})
+#: Time-in-status overrun kind (core/units.py) -> its alert text.
+STATUS_TEMPLATES = {units.DISPATCHED_TOO_LONG: DISPATCHED_LONG, units.ON_SCENE_TOO_LONG: ON_SCENE_LONG,
+                    units.NO_POSITION: NO_POSITION}  # fmt: skip
+
+
+def alert_kind(alert_id: str) -> str:
+    """The kind of an alert, from its id: waiting, longest_wait, mabes, p90, overdue, stream, status."""
+    return alert_id.split(":", 1)[0]
 
 
 class Severity(StrEnum):
@@ -41,6 +54,7 @@ class AlertThresholds:
     mabes_per_hour: float = 5.0
     overdue_max: int = 0
     stream_stale: bool = True
+    unit_status: bool = True  # time-in-status overruns (their limits are the engine's: MetricsSettings.status_limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +123,8 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                     "map",
                 )
             )
+    if t.unit_status and snapshot.unit_overruns:
+        alerts.extend(_status_alerts(snapshot))
     if t.stream_stale:
         for name, h in health.items():
             label = (("stream", STREAM_LABELS.get(name, name)),)
@@ -120,3 +136,16 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
                 alerts.append(Alert(f"stream:{name}", Severity.AMBER, STREAM_STALE, label, "overview"))
     alerts.sort(key=lambda a: (a.severity is not Severity.RED, a.id))
     return alerts
+
+
+def _status_alerts(snapshot: BoardSnapshot) -> list[Alert]:
+    """One amber alert per Polres and kind of time-in-status overrun (a national board stays readable)."""
+    names = {row.polres_id: row.name for row in snapshot.unit_board}
+    groups: dict[tuple[str, str], list[float]] = {}
+    for o in snapshot.unit_overruns:
+        groups.setdefault((o.kind, o.polres_id), []).append(o.limit_s)
+    out = []
+    for (kind, polres_id), limits in sorted(groups.items()):
+        args = (("name", names.get(polres_id, polres_id)), ("n", str(len(limits))), ("m", f"{limits[0] / 60:.0f}"))
+        out.append(Alert(f"status:{kind}:{polres_id}", Severity.AMBER, STATUS_TEMPLATES[kind], args, "units"))
+    return out

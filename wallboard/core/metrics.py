@@ -35,7 +35,9 @@ from wallboard.core.model import (
     Unit,
     UnitStatus,
 )
+from wallboard.core.prank import PrankIndex
 from wallboard.core.reference import ReferenceData
+from wallboard.core.risk import UnitIndex, at_risk
 from wallboard.core.snapshot import (
     BoardSnapshot,
     IncidentTimeline,
@@ -46,6 +48,7 @@ from wallboard.core.snapshot import (
     VolumeSeries,
     Window,
 )
+from wallboard.core.units import STATUS_ORDER, StatusLimits, UnitBoardRow, overruns, status_since, unit_board
 
 MINUTE = 60
 HOUR = 3600
@@ -96,6 +99,11 @@ class MetricsSettings:
     bucket_s: int = 60
     queue_max_age_s: float = 30.0  # an older queue document is ignored; waiting calls come from call records
     min_sample: int = 5  # fewer response times than this: no p90 shown or alerted on ("small sample")
+    stale_fix_s: float = 120.0  # a unit's position is stale after this (the map greys it; the unit board counts it)
+    status_limits: StatusLimits = StatusLimits()  # time-in-status alerts
+    at_risk_limit: int = 50  # incidents at risk carried in a snapshot (the total is counted in full)
+    prank_flag_at: int = 3  # a number is flagged at this many prank/silent calls in 7 days
+    unmask_caller_numbers: bool = False  # numbers leave the core in full only for an authorised desk
 
     def __post_init__(self) -> None:
         # The volume chart is read from per-minute counters: a bucket must be whole minutes that tile the 24 h span.
@@ -295,6 +303,8 @@ class MetricsEngine:
         self._open: dict[str, dict[str, Incident]] = {}  # in-scope polres -> its open incidents
         self._waiting: dict[str, Call] = {}  # in-scope calls still ringing
         self._unit_status: dict[str, int] = {}
+        self._status_since: dict[str, float | None] = {}  # unit id -> when it entered its status (core/units.py)
+        self._prank = PrankIndex()
         self._horizon = -math.inf  # calls received before this were pruned
         self.reference = reference
         self._scope: frozenset[str] | None = None
@@ -320,12 +330,15 @@ class MetricsEngine:
         self._open.clear()
         self._waiting.clear()
         self._unit_status.clear()
+        self._prank = PrankIndex()
+        since = dict(self._status_since)
         for c in calls:
             self.ingest_call(c)
         for i in incidents:
             self.ingest_incident(i)
         for u in units:
             self.ingest_unit(u)
+        self._status_since.update(since)  # a recount keeps when each unit entered its status
 
     def in_scope(self, polres_id: str) -> bool:
         return self._scope is None or polres_id in self._scope
@@ -358,12 +371,14 @@ class MetricsEngine:
         if old is not None and (scope is None or old.polres_id in scope):
             self._buckets.remove(old, _call_indices(old, threshold))
             self._waiting.pop(old.id, None)
+            self._prank.apply(old, self._day_key(old.received_at), -1)
         if received < self._horizon:  # a correction moved it into pruned history: forget it
             del self._calls[call.id]
             return True
         self._calls[call.id] = call
         if scope is None or call.polres_id in scope:
             self._buckets.add(call, _call_indices(call, threshold))
+            self._prank.apply(call, self._day_key(received), 1)
             if call.answered_at is None and call.abandoned_at is None:
                 self._waiting[call.id] = call
         return True
@@ -422,6 +437,7 @@ class MetricsEngine:
         if old is not None and old.rev >= unit.rev:
             return False
         self._units[unit.id] = unit
+        self._status_since[unit.id] = status_since(old, unit, self._status_since.get(unit.id))
         if old is not None and self.in_scope(old.polres_id):
             self._unit_status[old.status.value] -= 1
         if self.in_scope(unit.polres_id):
@@ -457,8 +473,11 @@ class MetricsEngine:
         for call_id in [k for k, c in self._calls.items() if c.received_at < horizon]:
             call = self._calls.pop(call_id)
             self._waiting.pop(call.id, None)
+            if self.in_scope(call.polres_id):
+                self._prank.apply(call, self._day_key(call.received_at), -1)
         self._buckets.prune(int(horizon // MINUTE))
         cut_day = self._day_key(horizon)
+        self._prank.forget_days_before(cut_day)
         for key in [k for k in self._days if k[1] < cut_day]:
             del self._days[key]
         for incident_id in [
@@ -526,7 +545,49 @@ class MetricsEngine:
             response_polda=self.response_stats(None, now, response_window, polres_ids=polres_ids),
             units_by_status={k: v for k, v in self._unit_status.items() if v},
             details={unit_id: self.detail(unit_id, now, response_window) for unit_id in details},
+            **self._panels(now, polres_ids),
         )
+
+    def _panels(self, now: float, polres_ids: list[str]) -> dict[str, Any]:
+        """The unit board, time-in-status overruns, incidents at risk and the prank watch (one pass over the units,
+        the open incidents, and the numbers that called more than once)."""
+        names = {pid: self._polres_name(pid) for pid in polres_ids}
+        units = self._units.values()
+        s = self.settings
+        scope, cutoff, free = self._scope, now - s.stale_fix_s, UnitStatus.AVAILABLE
+        available = UnitIndex(
+            u for u in units
+            if u.status is free and u.fix is not None and u.fix.at >= cutoff and (scope is None or u.polres_id in scope)
+        )  # fmt: skip
+        risky, total = at_risk(
+            (i for pid in polres_ids for i in self._open.get(pid, {}).values()),
+            names,
+            lambda i: overdue_at(i, s.target_s),
+            available,
+            s.at_risk_limit,
+        )
+        today = self._day_key(now)
+        end = math.nextafter(now, math.inf)
+        return {
+            "unit_board": unit_board(units, names, now, s.stale_fix_s),
+            "unit_overruns": overruns(units, self._status_since, names, now, s.status_limits),
+            "at_risk": risky,
+            "at_risk_total": total,
+            "prank_watch": self._prank.watch(
+                today=today,
+                today_start=self._day_start(today),
+                week_start=self._day_start(today - 6),
+                end=end,
+                names=names,
+                flag_at=s.prank_flag_at,
+                unmasked=s.unmask_caller_numbers,
+                polres_ok=self.in_scope,
+            ),
+        }
+
+    def _polres_name(self, polres_id: str) -> str:
+        polres = self.reference.polres.get(polres_id)
+        return polres.name if polres else polres_id
 
     def _board_polres_ids(self) -> list[str]:
         """The board's Polres in reference order; on a national board also unknown Polres that have incidents."""
@@ -762,12 +823,21 @@ class MetricsEngine:
             (u for u in self._units.values() if u.polres_id in wanted),
             key=lambda u: (UNIT_LIST_ORDER.get(u.status, len(UNIT_LIST_ORDER)), u.callsign, u.id),
         )
+        rows = unit_board(units, {pid: pid for pid in polres_ids}, now, self.settings.stale_fix_s)
+        board = UnitBoardRow(
+            unit_id,
+            stats.name,
+            {s.value: sum(r.by_status[s.value] for r in rows) for s in STATUS_ORDER},
+            sum(r.stale_position for r in rows),
+        )
         return PolresDetail(
             polres_id=unit_id,
             stats=stats,
             incidents=tuple(timelines),
             units=tuple(units),
             polres_ids=tuple(polres_ids),
+            unit_board=board,
+            status_since={u.id: self._status_since.get(u.id) for u in units},
         )
 
     def earliest_call_at(self) -> float | None:

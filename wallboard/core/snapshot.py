@@ -11,6 +11,9 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from wallboard.core.model import CallKindGroup, Incident, Tier, Unit
+from wallboard.core.prank import PrankWatch
+from wallboard.core.risk import AtRisk
+from wallboard.core.units import StatusOverrun, UnitBoardRow
 
 
 class Window(StrEnum):
@@ -185,6 +188,14 @@ class BoardSnapshot:
     tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = field(default_factory=dict)
     # Drill-downs the hub was asked for (an open Polres or Polda detail), by Polres or Polda id.
     details: dict[str, PolresDetail] = field(default_factory=dict)
+    # The unit board (one row per board Polres, board order) and units over a time-in-status limit (core/units.py).
+    unit_board: tuple[UnitBoardRow, ...] = ()
+    unit_overruns: tuple[StatusOverrun, ...] = ()
+    # Open incidents without a unit on scene, most urgent first (cut at a limit), and how many in all (core/risk.py).
+    at_risk: tuple[AtRisk, ...] = ()
+    at_risk_total: int = 0
+    # Repeated prank callers (numbers masked unless the desk is authorised), shares, cells (core/prank.py).
+    prank_watch: PrankWatch | None = None
 
     def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
         """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""
@@ -219,6 +230,8 @@ class PolresDetail:
     incidents: tuple[IncidentTimeline, ...]  # newest first: those received in the window, plus any still open
     units: tuple[Unit, ...]
     polres_ids: tuple[str, ...] = ()  # the Polres it covers: one, or every Polres of a Polda's detail
+    unit_board: UnitBoardRow | None = None  # its units by status (summed over a Polda's Polres)
+    status_since: dict[str, float | None] = field(default_factory=dict)  # unit id -> when it entered its status
 
 
 def to_jsonable(value: Any) -> Any:

@@ -26,21 +26,34 @@ from wallboard.ui import theme
 from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
 from wallboard.ui.panels.base import StaleVeil, veil_lines
+from wallboard.ui.panels.dispatch import DispatchPanel
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.prank import PrankPanel
 from wallboard.ui.panels.provenance import ProvenanceBand
+from wallboard.ui.panels.risk import RiskPanel
 from wallboard.ui.panels.tiers import TiersPanel
+from wallboard.ui.panels.unitboard import UnitBoardPanel
 from wallboard.ui.panels.volume import VolumePanel
+from wallboard.ui.sound import acknowledged_on_wall
 
 if TYPE_CHECKING:
     from wallboard.feed.hub import FeedHub
 
 log = logging.getLogger(__name__)
-VIEWS = ("overview", "gauges", "map")
+VIEWS = ("overview", "gauges", "map", "units", "risk", "dispatch", "prank")
 MAP_STREAMS = ("units", "calls")  # the map's units, and its incidents (they come with the calls stream)
 #: Builds the map panel, or returns None to leave its slot empty.
 ACK_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MapFactory = Callable[[Config, ReferenceData, Clock], QWidget | None]
+#: Views of one panel each: the unit board, incidents at risk, and the prank watch (supervisors only: not in the
+#: kiosk playlist, config.KIOSK_VIEWS).
+EXTRA_VIEWS: dict[str, Callable[[Config, ReferenceData, Clock], QWidget]] = {
+    "units": lambda config, reference, clock: UnitBoardPanel(),
+    "risk": lambda config, reference, clock: RiskPanel(clock),
+    "dispatch": lambda config, reference, clock: DispatchPanel(clock),
+    "prank": lambda config, reference, clock: PrankPanel(config, reference),
+}
 
 
 class WallView(Protocol):
@@ -117,7 +130,11 @@ class BoardView(QWidget):
         self.gauges: GaugesPanel | None = None
         self.detail: PolresDetailView | None = None
         self.map: Any = None
-        if name == "overview":
+        self.extra: QWidget | None = None  # the unit board, incidents at risk or the prank watch (their own views)
+        if name in EXTRA_VIEWS:
+            self.extra = EXTRA_VIEWS[name](config, reference, clock)
+            self.body.addWidget(self.extra, 0, 0)
+        elif name == "overview":
             self.volume = VolumePanel(self.zone)
             self.tiers = TiersPanel()
             self.gauges = GaugesPanel(config.board.gauges_per_page)
@@ -161,7 +178,8 @@ class BoardView(QWidget):
         self.provenance = LIVE
         self.snapshot: BoardSnapshot | None = None
         self.alerts: list[Alert] = []
-        self.header.ticker.sound = config.alerts.sound
+        self.header.ticker.sound = False  # ui/sound.py plays the alerts (repeats, acknowledgement, mute, quiet hours)
+        self.header.ticker.acknowledged.connect(acknowledged_on_wall)
         # Acknowledge from the keyboard as well as by clicking the ticker (a wall has a keyboard, rarely a mouse).
         for key in ACK_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
@@ -173,7 +191,7 @@ class BoardView(QWidget):
     # --- data in ---------------------------------------------------------------------------------------------------
 
     def panels(self) -> list[Any]:
-        return [p for p in (self.volume, self.tiers, self.gauges, self.detail) if p is not None]
+        return [p for p in (self.volume, self.tiers, self.gauges, self.detail, self.extra) if p is not None]
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshot = snapshot

@@ -26,7 +26,7 @@ from wallboard.ui.panels.gauges import short_name
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
                     N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
-UNIT_COLUMNS = (N_("Callsign"), N_("Type"), N_("Status"), N_("Last fix"))
+UNIT_COLUMNS = (N_("Callsign"), N_("Type"), N_("Status"), N_("In status for"), N_("Last fix"))
 UNIT_STATUS_TEXT = {
     "available": N_("available"), "dispatched": N_("dispatched"), "en_route": N_("en route"),
     "on_scene": N_("on scene"), "returning": N_("returning"), "out_of_service": N_("out of service"),
@@ -39,6 +39,12 @@ def fix_age_text(age_s: float) -> str:
     if age_s < 120:
         return f"{int(age_s)} {tr('s ago')}"
     return f"{int(age_s // 60)} {tr('min ago')}"
+
+
+def duration_text(seconds: float) -> str:
+    """How long a unit has been in its status: seconds under two minutes, then minutes."""
+    seconds = max(0.0, seconds)
+    return f"{int(seconds)} {tr('s')}" if seconds < 120 else f"{int(seconds // 60)} {tr('min')}"
 
 
 class PolresDetailView(Panel):
@@ -78,9 +84,11 @@ class PolresDetailView(Panel):
             table.setTextElideMode(Qt.TextElideMode.ElideNone)
             table.verticalHeader().setVisible(False)
         self.captions = [TextLabel(tr("Incidents")), TextLabel(tr("Units"))]
+        self.unit_counts = TextLabel("")  # the unit board's row for this Polres (or the Polda)
         self.outer.addWidget(self.captions[0])
         self.outer.addWidget(self.incidents, 3)
         self.outer.addWidget(self.captions[1])
+        self.outer.addWidget(self.unit_counts)
         self.outer.addWidget(self.units, 2)
         self.detail: PolresDetail | None = None
         self.set_scale(1.0)
@@ -125,10 +133,17 @@ class PolresDetailView(Panel):
                 self.incidents.setItem(row, col, item)
         self.units.setRowCount(len(detail.units))
         now = as_of
+        board = detail.unit_board
+        if board is not None:
+            counts = " · ".join(f"{tr(UNIT_STATUS_TEXT[k])} {n}" for k, n in board.by_status.items() if n)
+            stale = f" · ▲ {tr('stale position')} {board.stale_position}" if board.stale_position else ""
+            self.unit_counts.setText((counts or tr("no units")) + stale)
         for row, u in enumerate(detail.units):
             age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
             status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))
-            values: tuple[str, ...] = (u.callsign, u.kind.value, status, age)
+            since = detail.status_since.get(u.id)
+            in_status = "–" if since is None else duration_text(now - since)
+            values: tuple[str, ...] = (u.callsign, u.kind.value, status, in_status, age)
             if self.is_polda:
                 values = (self._polres_name(u.polres_id), *values)
             for col, text in enumerate(values):
@@ -143,6 +158,7 @@ class PolresDetailView(Panel):
         self.summary.set_style(theme.px(theme.BIG, unit), bold=True)  # the Polres's numbers, readable across the room
         for caption in self.captions:
             caption.set_style(theme.px(theme.LABEL, unit), bold=True, colour=theme.TEXT_DIM)
+        self.unit_counts.set_style(theme.px(theme.LABEL, unit), colour=theme.TEXT)
         size = theme.px(theme.TABLE, unit)
         font = theme.font(size)
         for table in (self.incidents, self.units):

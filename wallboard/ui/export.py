@@ -26,8 +26,10 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def snapshot_rows(s: BoardSnapshot) -> list[list[str]]:
-    """The numbers on the board as CSV rows: section, item, window, value. No personal data, no secrets."""
+def snapshot_rows(s: BoardSnapshot, *, include_prank_watch: bool = False) -> list[list[str]]:
+    """The numbers on the board as CSV rows: section, item, window, value. No personal data, no secrets: the prank
+    watch (caller numbers, even masked) only with ``include_prank_watch``, which only an authorised desk
+    (``board.unmask_caller_numbers``) passes."""
     rows = [list(CSV_HEADER)]
     rows.append(["queue", "waiting", "now", str(s.queue.waiting)])
     rows.append(
@@ -54,6 +56,17 @@ def snapshot_rows(s: BoardSnapshot) -> list[list[str]]:
             ("overdue_now", str(r.overdue_now)),
         ):
             rows.append([f"response:{r.name}", item, r.window.value, value])
+    for u in s.unit_board:
+        for status, n in u.by_status.items():
+            rows.append([f"units:{u.name}", status, "now", str(n)])
+        rows.append([f"units:{u.name}", "stale_position", "now", str(u.stale_position)])
+    rows.append(["at_risk", "open_without_unit_on_scene", "now", str(s.at_risk_total)])
+    if include_prank_watch and s.prank_watch is not None:
+        for caller in s.prank_watch.numbers:
+            rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "today", str(caller.today)])
+            rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "last_7_days", str(caller.week)])
+        for share in s.prank_watch.share_by_polres:
+            rows.append([f"prank_share:{share.name}", "prank_share_pct", "today", _num(share.share_pct)])
     return [[_defuse(cell) for cell in row] for row in rows]
 
 
@@ -65,9 +78,9 @@ def _defuse(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-def export_csv(snapshot: BoardSnapshot, path: Path) -> Path:
+def export_csv(snapshot: BoardSnapshot, path: Path, *, include_prank_watch: bool = False) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(snapshot_rows(snapshot))
+        csv.writer(f).writerows(snapshot_rows(snapshot, include_prank_watch=include_prank_watch))
     log.info("exported the board's numbers to %s", path)
     return path
 

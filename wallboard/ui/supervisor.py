@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QMessageBox, QToolBar
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+)
 
 from wallboard.core.model import CallKindGroup
 from wallboard.core.snapshot import BoardSnapshot, Window
@@ -32,6 +41,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
     from wallboard.ui.board import BoardWindow
+    from wallboard.ui.sound import AlertSound
 
 __all__ = ["SupervisorTools", "attach_supervisor", "snapshot_rows"]
 log = logging.getLogger(__name__)
@@ -41,6 +51,8 @@ FILTERS = (
     (CallKindGroup.NUISANCE, N_("prank / silent")),
     (CallKindGroup.OTHER, N_("information / complaint")),
 )
+#: Panels a supervisor opens in windows of their own (views of the same names, ui/board.py).
+PANELS = (("units", N_("Unit board")), ("risk", N_("Incidents at risk")), ("prank", N_("Prank watch")))
 
 
 class SupervisorHub(Protocol):
@@ -61,10 +73,12 @@ class SupervisorHub(Protocol):
 class SupervisorTools:
     """A toolbar on the supervisor's ``BoardWindow``; gauge clicks open the Polres drill-down."""
 
-    def __init__(self, window: BoardWindow, hub: SupervisorHub) -> None:
+    def __init__(self, window: BoardWindow, hub: SupervisorHub, sound: AlertSound | None = None) -> None:
         self.window = window
         self.hub = hub
+        self.sound = sound
         self.dialogs: list[PolresDetailDialog] = []
+        self.panel_dialogs: dict[str, QDialog] = {}
         bar = QToolBar(tr("Supervisor"))
         bar.setObjectName("supervisor-toolbar")
         bar.setMovable(False)
@@ -93,6 +107,19 @@ class SupervisorTools:
         self.export_csv_action.triggered.connect(lambda: self.export_csv())
         bar.addAction(self.export_png_action)
         bar.addAction(self.export_csv_action)
+        bar.addSeparator()
+        self.panel_actions: dict[str, QAction] = {}
+        for name, text in PANELS:
+            action = QAction(tr(text), window)
+            action.triggered.connect(lambda _checked=False, n=name: self.open_panel(n))
+            bar.addAction(action)
+            self.panel_actions[name] = action
+        bar.addSeparator()
+        self.mute_action = QAction("🔇 " + tr("Mute alert sound"), window)
+        self.mute_action.setCheckable(True)
+        self.mute_action.setEnabled(sound is not None and sound.enabled)
+        self.mute_action.toggled.connect(self.set_muted)
+        bar.addAction(self.mute_action)
         self.toolbar = bar
         # The toolbar grows with the wall like every panel: 14 px type on a 4K supervisor screen is unreadable.
         window.view.scaleChanged.connect(self._scale_toolbar)
@@ -142,6 +169,42 @@ class SupervisorTools:
             self.dialogs.remove(dialog)
         dialog.deleteLater()
 
+    # --- sound and panels -------------------------------------------------------------------------------------------
+
+    def set_muted(self, muted: bool) -> None:
+        """A supervisor mutes (or unmutes) the alert sound of this board; the wall still flashes."""
+        if self.sound is not None:
+            self.sound.set_muted(muted)
+        if self.mute_action.isChecked() != muted:
+            self.mute_action.setChecked(muted)
+
+    def open_panel(self, name: str) -> QDialog:
+        """The unit board, incidents at risk or the prank watch in a window of its own, live while open."""
+        dialog = self.panel_dialogs.get(name)
+        if dialog is not None:
+            dialog.raise_()
+            return dialog
+        from wallboard.ui.board import BoardView
+
+        view = BoardView(name, self.window.config, self.window.view.reference, self.hub.clock)
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle(tr(dict(PANELS)[name]))
+        QVBoxLayout(dialog).addWidget(view)
+        dialog.view = view  # type: ignore[attr-defined]
+        self.hub.snapshotChanged.connect(view.update_snapshot)
+        if self.hub.last_snapshot is not None:
+            view.update_snapshot(self.hub.last_snapshot)
+
+        def forget(_result: int = 0, n: str = name, v: BoardView = view) -> None:
+            self.hub.snapshotChanged.disconnect(v.update_snapshot)
+            self.panel_dialogs.pop(n, None)
+
+        dialog.finished.connect(forget)
+        dialog.resize(1400, 900)
+        dialog.show()
+        self.panel_dialogs[name] = dialog
+        return dialog
+
     # --- exports ---------------------------------------------------------------------------------------------------
 
     def _default_name(self, suffix: str) -> str:
@@ -176,13 +239,14 @@ class SupervisorTools:
         if path is None:
             return None
         try:
-            return write_csv(snapshot, path)
+            # The prank watch leaves the board only from a desk allowed to see caller numbers.
+            return write_csv(snapshot, path, include_prank_watch=self.window.config.board.unmask_caller_numbers)
         except OSError as exc:
             self._failed(path, exc)
             return None
 
 
-def attach_supervisor(window: BoardWindow, hub: SupervisorHub) -> SupervisorTools:
-    tools = SupervisorTools(window, hub)
+def attach_supervisor(window: BoardWindow, hub: SupervisorHub, sound: AlertSound | None = None) -> SupervisorTools:
+    tools = SupervisorTools(window, hub, sound)
     window.supervisor = tools
     return tools

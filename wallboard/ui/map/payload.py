@@ -78,6 +78,8 @@ def map_labels() -> dict[str, Any]:
         "overdueShort": tr("OVERDUE %1 min"),
         "overdueLong": tr("OVERDUE: no unit on scene"),
         "sinceCall": tr("%1 min since call"),
+        "overdueBy": tr("⚠ OVERDUE %1"),
+        "timeLeft": tr("▲ %1 left"),
         "hq": tr("Polres HQ"),
     }
 

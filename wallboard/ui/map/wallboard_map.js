@@ -88,6 +88,14 @@
 
   function fill(template, value) { return String(template).split("%1").join(String(value)); }
   function minutesAgo(now, t) { return Math.max(0, Math.floor((now - t) / 60)); }
+  // Time to an incident's deadline as core/risk.py countdown_text has it: "9:59" counting down (0:00 exactly at the
+  // deadline), "+0:01" counting up past it.
+  function countdownText(deadline, now) {
+    var over = now > deadline, s = over ? Math.floor(now - deadline) : Math.ceil(deadline - now);
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    var body = (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+    return over ? "+" + body : body;
+  }
 
   // Tooltip content as DOM built with textContent: a hostile string stays text.
   function textBox(lines) {
@@ -246,6 +254,8 @@
     var lines = [d[I_KIND] || this.labels.incident, "P" + d[I_PRIORITY] + " · " + fill(this.labels.sinceCall, age)];
     if (i.overdue) { lines.push(this.labels.overdueLong); }
     else if (d[I_ON_SCENE] !== null) { lines.push(this.labels.onScene); }
+    if (d[I_OVERDUE_AT] !== null) { lines.push(fill(i.overdue ? this.labels.overdueBy : this.labels.timeLeft,
+      countdownText(d[I_OVERDUE_AT], this.now))); }
     return lines;
   };
 
@@ -266,12 +276,17 @@
       var i = this.incidents[id];
       if (pulseOnly && !i.overdue) { continue; }
       i.marker.setStyle(this.incidentStyle(i));
-      if (i.overdue) {
-        var text = fill(this.labels.overdueShort, minutesAgo(this.now, i.d[I_RECEIVED]));
-        if (!i.label) {
+      // Past half the target the label counts down to the deadline (amber), past it up from it (red).
+      var deadline = i.d[I_OVERDUE_AT];
+      var ageing = deadline !== null && i.d[I_AGEING_AT] !== null && this.now > i.d[I_AGEING_AT];
+      if (i.overdue || ageing) {
+        var cls = i.overdue ? "wb-overdue" : "wb-countdown";
+        var text = fill(i.overdue ? this.labels.overdueBy : this.labels.timeLeft, countdownText(deadline, this.now));
+        if (!i.label || i.labelClass !== cls) {
           i.label = document.createElement("span");
+          i.labelClass = cls;
           i.marker.unbindTooltip();
-          i.marker.bindTooltip(i.label, { permanent: true, direction: "right", className: "wb-overdue", offset: [14, 0] });
+          i.marker.bindTooltip(i.label, { permanent: true, direction: "right", className: cls, offset: [14, 0] });
         }
         i.label.textContent = text;
       } else if (i.label) {

@@ -1,0 +1,238 @@
+"""The figures of the unit board, the time-in-status alerts, incidents at risk and the prank watch, at their edges."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from wallboard.core.alerts import AlertThresholds, Severity, evaluate
+from wallboard.core.metrics import MetricsEngine, MetricsSettings, is_overdue
+from wallboard.core.model import (
+    Call,
+    CallCategory,
+    GeoPoint,
+    Incident,
+    PositionFix,
+    Priority,
+    Tier,
+    Unit,
+    UnitKind,
+    UnitStatus,
+)
+from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km
+from wallboard.core.snapshot import to_jsonable
+from wallboard.core.units import StatusLimits
+from wallboard.resources import all_poldas
+
+NOW = datetime(2026, 11, 22, 14, 0, tzinfo=ZoneInfo("Asia/Makassar")).timestamp()
+BPN, MHU = "64.71", "64.11"  # Balikpapan, Mahakam Ulu
+NUMBER = "081234565678"
+
+
+def engine(**settings: object) -> MetricsEngine:
+    return MetricsEngine(all_poldas(), "kaltim", MetricsSettings(**settings))  # type: ignore[arg-type]
+
+
+def unit(uid: str, status: UnitStatus, *, at: float | None = NOW, lat: float = -1.25, lon: float = 116.85,
+         polres: str = BPN, rev: int = 1) -> Unit:  # fmt: skip
+    fix = None if at is None else PositionFix(lat, lon, None, None, at)
+    return Unit(uid, rev, f"CS-{uid}", polres, UnitKind.R4, status, fix)
+
+
+# --- unit board ---------------------------------------------------------------------------------------------------
+
+
+def test_unit_board_counts_equal_a_recount_of_the_units_stream() -> None:
+    rng = random.Random(5)
+    e = engine()
+    latest: dict[str, Unit] = {}
+    stream = []
+    for rev in range(1, 6):
+        for k in range(60):
+            u = unit(f"u{k}", rng.choice(list(UnitStatus)), at=NOW - rng.choice([0, 60, 121, 900]),
+                     polres=rng.choice([BPN, MHU, "11.01"]), rev=rev)  # fmt: skip
+            stream.append(u)
+    rng.shuffle(stream)
+    for u in stream:
+        e.ingest_unit(u)
+        if u.id not in latest or latest[u.id].rev < u.rev:
+            latest[u.id] = u
+    rows = {r.polres_id: r for r in e.snapshot(NOW).unit_board}
+    assert len(rows) == 10, "one row per Polres of the board, units of other Polda not counted"
+    for pid in (BPN, MHU):
+        mine = [u for u in latest.values() if u.polres_id == pid]
+        assert rows[pid].by_status == {s.value: sum(u.status is s for u in mine) for s in UnitStatus}
+        on_duty = [u for u in mine if u.status is not UnitStatus.OUT_OF_SERVICE]
+        assert rows[pid].stale_position == sum(NOW - u.fix.at > 120 for u in on_duty if u.fix)
+        assert rows[pid].available_pct == pytest.approx(
+            100 * sum(u.status is UnitStatus.AVAILABLE for u in mine) / len(on_duty)
+        )
+    assert rows["64.72"].total == 0 and rows["64.72"].available_pct is None
+
+
+def test_the_polres_drill_down_carries_its_unit_board_and_time_in_status() -> None:
+    e = engine()
+    e.ingest_unit(unit("a", UnitStatus.AVAILABLE, at=NOW - 30))
+    e.ingest_unit(unit("a", UnitStatus.DISPATCHED, at=NOW - 20, rev=2))
+    e.ingest_unit(unit("a", UnitStatus.DISPATCHED, at=NOW - 5, rev=3))  # moved, same status: still since NOW - 20
+    e.ingest_unit(unit("b", UnitStatus.ON_SCENE, at=None))
+    detail = e.snapshot(NOW, details=[BPN]).details[BPN]
+    assert detail.unit_board is not None
+    assert detail.unit_board.by_status["dispatched"] == 1 and detail.unit_board.by_status["on_scene"] == 1
+    assert detail.unit_board.stale_position == 1
+    assert detail.status_since == {"a": NOW - 20, "b": None}
+    polda = e.snapshot(NOW, details=["kaltim"]).details["kaltim"]
+    assert polda.unit_board is not None and polda.unit_board.total == 2
+
+
+# --- time in status -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "limit", "kind"),
+    [(UnitStatus.DISPATCHED, 180.0, "dispatched"), (UnitStatus.ON_SCENE, 3600.0, "on_scene")],
+)
+def test_time_in_status_alerts_at_their_edges(status: UnitStatus, limit: float, kind: str) -> None:
+    e = engine()
+    e.ingest_unit(unit("a", UnitStatus.AVAILABLE, at=NOW - 5000))
+    e.ingest_unit(unit("a", status, at=NOW - limit, rev=2))
+    for now, expected in ((NOW - 1, False), (NOW, False), (NOW + 1, True)):
+        e.ingest_unit(unit("a", status, at=now, rev=int(now - NOW) + 10))  # fresh fix: only the status rule counts
+        snapshot = e.snapshot(now)
+        alerts = {a.id: a for a in evaluate(snapshot, {}, AlertThresholds())}
+        assert (f"status:{kind}:{BPN}" in alerts) is expected, (now - NOW, list(alerts))
+    alert = alerts[f"status:{kind}:{BPN}"]
+    assert alert.severity is Severity.AMBER and alert.view == "units"
+    assert alert.text().startswith("Polresta Balikpapan: 1 unit(s)") and f"{limit / 60:.0f} min" in alert.text()
+
+
+def test_no_position_alert_at_its_edge_and_never_for_units_out_of_service() -> None:
+    e = engine()
+    e.ingest_unit(unit("a", UnitStatus.AVAILABLE, at=NOW - 600))
+    e.ingest_unit(unit("b", UnitStatus.OUT_OF_SERVICE, at=None))
+    ids = [o.unit_id for o in e.snapshot(NOW).unit_overruns]
+    assert ids == []
+    assert [(o.unit_id, o.kind) for o in e.snapshot(NOW + 1).unit_overruns] == [("a", "no_position")]
+    off = engine(status_limits=StatusLimits(no_position_s=0))
+    off.ingest_unit(unit("a", UnitStatus.AVAILABLE, at=None))
+    assert off.snapshot(NOW).unit_overruns == ()
+
+
+# --- incidents at risk --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "text", "overdue"),
+    [(0.0, "10:00", False), (599.0, "0:01", False), (600.0, "0:00", False), (601.0, "+0:01", True),
+     (599.5, "0:01", False), (3600.0 + 600, "+1:00:00", True)],
+)  # fmt: skip
+def test_countdown_at_its_edges(elapsed: float, text: str, overdue: bool) -> None:
+    e = engine()
+    e.ingest_incident(Incident("i1", 1, BPN, None, NOW - elapsed))
+    snapshot = e.snapshot(NOW)
+    (row,) = snapshot.at_risk
+    assert countdown_text(row.deadline, NOW) == (text, overdue)
+    assert is_overdue(e.incidents["i1"], NOW, 600.0) is overdue, "the countdown turns exactly where the rule does"
+
+
+def test_countdown_elapsed_9_59_10_00_10_01() -> None:
+    received = NOW - 600
+    assert countdown(received + 600, received + 599) == (False, 1)
+    assert countdown(received + 600, received + 600) == (False, 0)
+    assert countdown(received + 600, received + 601) == (True, 1)
+
+
+def test_at_risk_lists_open_incidents_without_a_unit_on_scene_most_urgent_first() -> None:
+    e = engine()
+    e.ingest_incident(Incident("late", 1, BPN, None, NOW - 700, Priority.P3, "kebakaran"))
+    e.ingest_incident(Incident("p1", 1, MHU, None, NOW - 100, Priority.P1))
+    e.ingest_incident(Incident("p2", 1, MHU, None, NOW - 100, Priority.P2))
+    e.ingest_incident(Incident("scene", 1, BPN, None, NOW - 900, on_scene_at=NOW - 400))
+    e.ingest_incident(Incident("closed", 1, BPN, None, NOW - 900, closed_at=NOW - 10))
+    e.ingest_incident(Incident("other", 1, "11.01", None, NOW - 900))  # another Polda
+    snapshot = e.snapshot(NOW)
+    assert [r.incident_id for r in snapshot.at_risk] == ["late", "p1", "p2"]
+    assert snapshot.at_risk_total == 3 and snapshot.at_risk[0].polres_name == "Polresta Balikpapan"
+    limited = engine(at_risk_limit=1)
+    for i in e.incidents.values():
+        limited.ingest_incident(i)
+    assert len(limited.snapshot(NOW).at_risk) == 1 and limited.snapshot(NOW).at_risk_total == 3
+
+
+def test_nearest_available_unit_is_the_closest_fresh_free_one() -> None:
+    e = engine()
+    here = GeoPoint(-1.2500, 116.8500)
+    e.ingest_incident(Incident("i1", 1, BPN, None, NOW - 60, location=here))
+    e.ingest_unit(unit("busy", UnitStatus.EN_ROUTE, lat=-1.2501, lon=116.8501))  # closest, but busy
+    e.ingest_unit(unit("stale", UnitStatus.AVAILABLE, lat=-1.2502, lon=116.8502, at=NOW - 121))  # position too old
+    e.ingest_unit(unit("far", UnitStatus.AVAILABLE, lat=-1.30, lon=116.90))
+    e.ingest_unit(unit("near", UnitStatus.AVAILABLE, lat=-1.26, lon=116.87, polres=MHU))  # another Polres is fine
+    e.ingest_unit(unit("abroad", UnitStatus.AVAILABLE, lat=-1.2500, lon=116.8500, polres="11.01"))  # not this board
+    (row,) = e.snapshot(NOW).at_risk
+    assert row.nearest_unit_id == "near" and row.nearest_callsign == "CS-near"
+    assert row.nearest_km == pytest.approx(haversine_km(-1.25, 116.85, -1.26, 116.87))
+    assert 2.0 < row.nearest_km < 2.6
+    e.ingest_incident(Incident("i2", 1, BPN, None, NOW - 50))  # no location: no nearest unit, still listed
+    assert e.snapshot(NOW).at_risk[1].nearest_unit_id is None
+
+
+def test_the_grid_index_gives_the_brute_force_nearest_unit() -> None:
+    rng = random.Random(11)
+    units = [unit(f"u{k}", UnitStatus.AVAILABLE, lat=rng.uniform(-8, 5), lon=rng.uniform(95, 140)) for k in range(400)]
+    index = UnitIndex(units)
+    for _ in range(200):
+        lat, lon = rng.uniform(-8, 5), rng.uniform(95, 140)
+        found = index.nearest(lat, lon)
+        assert found is not None
+        best = min(units, key=lambda u: (haversine_km(lat, lon, u.fix.lat, u.fix.lon), u.id))  # type: ignore[union-attr]
+        assert found[0].id == best.id
+
+
+# --- prank watch --------------------------------------------------------------------------------------------------
+
+
+def prank(cid: str, at: float, number: str | None = NUMBER, polres: str = BPN,
+          category: CallCategory = CallCategory.PRANK) -> Call:  # fmt: skip
+    return Call(cid, 1, polres, at, Tier.POLRES, (), at + 3, Tier.POLRES, None, category, number,
+                GeoPoint(-1.2612, 116.8312))  # fmt: skip
+
+
+def test_prank_counts_per_number_today_and_this_week_flag_and_share() -> None:
+    e = engine()
+    e.ingest_call(prank("a", NOW - 60))
+    e.ingest_call(prank("b", NOW - 120, category=CallCategory.SILENT))
+    e.ingest_call(prank("c", NOW - 3 * 86400, polres=MHU))
+    e.ingest_call(prank("d", NOW - 8 * 86400))  # older than the week
+    e.ingest_call(prank("e", NOW - 60, number="081300001111"))  # once only: not a repeat
+    e.ingest_call(prank("f", NOW - 60, category=CallCategory.GENUINE, number="081300002222"))
+    watch = e.snapshot(NOW).prank_watch
+    assert watch is not None
+    (n,) = watch.numbers
+    assert (n.number, n.today, n.week, n.polres_id, n.flagged) == ("0812****5678", 2, 3, BPN, True)
+    bpn = next(s for s in watch.share_by_polres if s.polres_id == BPN)
+    assert (bpn.nuisance, bpn.categorised) == (3, 4) and bpn.share_pct == 75.0
+    assert watch.share_by_polres[0].polres_id == BPN, "highest share first"
+    assert watch.cells and sum(c.calls for c in watch.cells) == 3, "today's prank calls, by cell"
+    e.ingest_call(Call("a", 2, BPN, NOW - 60, Tier.POLRES, (), NOW - 57, Tier.POLRES, None, CallCategory.GENUINE,
+                       NUMBER))  # fmt: skip
+    (n,) = e.snapshot(NOW).prank_watch.numbers  # type: ignore[union-attr]
+    assert (n.today, n.week, n.flagged) == (1, 2, False), "a recategorised call leaves the count"
+
+
+def test_prank_numbers_are_masked_in_the_snapshot_and_its_json_unless_unmasked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for unmask, shown in ((False, "0812****5678"), (True, NUMBER)):
+        e = engine(unmask_caller_numbers=unmask)
+        e.ingest_call(prank("a", NOW - 60))
+        e.ingest_call(prank("b", NOW - 70))
+        snapshot = e.snapshot(NOW)
+        assert snapshot.prank_watch is not None and snapshot.prank_watch.numbers[0].number == shown
+        text = repr(to_jsonable(snapshot.prank_watch))
+        assert (NUMBER in text) is unmask
+    caplog.set_level(logging.DEBUG)
+    assert NUMBER not in caplog.text
