@@ -142,7 +142,7 @@ def test_many_boards_cost_the_cad_what_the_cache_lifetime_allows(
         async def world() -> None:  # the CAD moves on: new calls, unit moves, so cursors move under the pollers
             for _ in range(int(POLL_SECONDS // 2)):
                 await asyncio.sleep(2.0)
-                sim.advance(5)
+                sim.advance(30)  # long enough that moving units are due a new fix (cursors must move)
 
         mover = asyncio.create_task(world())
         stats = await run_pollers("127.0.0.1", cache.port, POLLERS, TOKEN_A, up_to_date, POLL_SECONDS)

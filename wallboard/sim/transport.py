@@ -122,6 +122,11 @@ def make_handler(
         # --- one exchange ------------------------------------------------------------------------------------------
 
         def _exchange(self) -> None:
+            # Checked again once the request line has arrived: a kept-alive connection may have been waiting in
+            # handle_one_request when the API went offline, and a server that went away answers nothing.
+            if not online():
+                self.close_connection = True
+                return
             request = Request.of(self.command, self.path, self.headers.items(), self._read_body())
             response = routes.handle(request)
             if response.api and self._transport_fault(request):
