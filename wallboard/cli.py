@@ -102,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallboard.commands.wiring import unknown_polda, with_board_zone
 
     problem = unknown_polda(config)
-    if problem and getattr(args, "command", None) != "config":  # `config --check` reports it in its own words
+    # `config --check` reports it in its own words; a recording may carry its own reference (its own Polda).
+    if problem and getattr(args, "command", None) != "config" and not getattr(args, "feed", None):
         print(f"wallboard: configuration error: {problem}", file=sys.stderr)
         return 2
     config = with_board_zone(config)

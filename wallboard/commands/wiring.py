@@ -148,8 +148,12 @@ def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple
         first, last = recording_span(path)
         if not first <= at <= last:
             tz = board_zone(config.board, reference())
+            try:
+                moment = format_rfc3339(at, tz)
+            except (ValueError, OverflowError, OSError):  # a year the calendar cannot hold (0001 in UTC is year 0)
+                moment = "(a time outside the years a calendar can show)"
             raise ValueError(
-                f"--at {format_rfc3339(at, tz)} is outside the recording {path.name}, which runs from "
+                f"--at {moment} is outside the recording {path.name}, which runs from "
                 f"{format_rfc3339(first, tz)} to {format_rfc3339(last, tz)}"
             )
     engine = new_engine(config)

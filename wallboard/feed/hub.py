@@ -463,7 +463,7 @@ class FeedHub(QObject):
             if self._history_failing_since is None:
                 self._history_failing_since = self.clock.now()
             self._history_reason = status.reason
-            since = datetime.fromtimestamp(self._history_failing_since, ZoneInfo(self.config.board.tz))
+            since = datetime.fromtimestamp(self._history_failing_since, ZoneInfo(self.engine.settings.tz))
             self.history_problem = f"history not saved since {since:%H:%M}: {status.reason}"
             self.history_failure = (self._history_failing_since, status.reason)
             log.warning("%s (the board keeps running; retrying)", self.history_problem)

@@ -38,7 +38,7 @@ def test_the_sample_tells_the_worked_example(tmp_path: Path, capsys: pytest.Capt
     assert code == 0
     assert "documents read: 6" in summary
     assert "records written: calls 2 (4 revisions), incidents 2 (6 revisions), units 1 (4 revisions)" in summary
-    code, text, err = run(capsys, "metrics", "--feed", str(out), "--at", "2026-11-22T13:45:00+08:00", "--json")
+    code, text, err = run(capsys, "metrics", "--feed", str(out), "--at", "2026-11-22T13:39:00+08:00", "--json")
     assert code == 0, err
     doc = json.loads(text)
     today = doc["tiers"]["today"]
