@@ -157,7 +157,12 @@ def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple
                 f"{format_rfc3339(first, tz)} to {format_rfc3339(last, tz)}"
             )
     engine = new_engine(config)
-    return engine, feed_engine_from_recording(engine, path, at)
+    moment = feed_engine_from_recording(engine, path, at)
+    polda = board_polda(config)
+    problem = unknown_polda(config)
+    if polda is not None and polda not in engine.reference.poldas and problem:
+        raise ValueError(problem)  # neither the shipped reference nor the recording's own knows this Polda
+    return engine, moment
 
 
 def engine_from_demo(config: Config, minutes: float) -> tuple[MetricsEngine, float]:
