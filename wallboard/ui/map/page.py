@@ -20,6 +20,8 @@ from wallboard.core.reference import ReferenceData
 from wallboard.resources import resource_path
 from wallboard.ui.map.payload import INCIDENT_FIELDS, UNIT_FIELDS
 
+# Where the scheme serves Qt's qwebchannel.js (wallboard/ui/map/channel.py; kept here so page.py needs no Qt).
+QWEBCHANNEL_PATH = "/qwebchannel.js"
 HERE = Path(__file__).resolve().parent
 BASEMAP_ATTRIBUTION = "Boundaries: cahyadsn/wilayah_boundaries (MIT)"
 KALTIM_PROVINCE_CODE = "64"
@@ -74,7 +76,10 @@ def build_page(
     m = folium.Map(location=centre, zoom_start=7, tiles=None, prefer_canvas=True, control_scale=True,
                    zoom_control=True, attribution_control=True)  # fmt: skip
     # Offline: Leaflet from our scheme, nothing else.
-    m.default_js = [("leaflet", "wallboard://app/leaflet/leaflet.js")]
+    m.default_js = [
+        ("leaflet", "wallboard://app/leaflet/leaflet.js"),
+        ("qwebchannel", f"wallboard://app{QWEBCHANNEL_PATH}"),
+    ]
     m.default_css = [("leaflet_css", "wallboard://app/leaflet/leaflet.css")]
     if config.mbtiles_path:
         folium.TileLayer("wallboard://app/tiles/{z}/{x}/{y}.png", attr="MBTiles (local)", name="tiles").add_to(m)
@@ -123,7 +128,7 @@ def build_page(
     root.script.add_child(
         Element(
             f"{script}\ndocument.addEventListener('DOMContentLoaded', function () {{"
-            f" window.wb = new WallboardMap({m.get_name()}, {options_json});"
+            f" window.wb = new WallboardMap({m.get_name()}, {options_json}); WallboardMap.connect(window.wb);"
             f" {m.get_name()}.attributionControl.addAttribution({json.dumps(BASEMAP_ATTRIBUTION)}); }});"
         )
     )

@@ -1,5 +1,6 @@
 // Live layer of the wallboard map: units and incidents drawn on a Leaflet canvas, patched in place from Python
-// through runJavaScript with JSON diffs. Every string reaches the page through textContent, never as HTML.
+// with JSON diffs that arrive as text through one QWebChannel subscription (WallboardMap.prototype.receive): no
+// script is compiled after the page has loaded. Every string reaches the page through textContent, never as HTML.
 //
 // Unit and incident records arrive as arrays (compact JSON for 5,000 units). Which position holds which field is
 // declared once, in Python (wallboard/ui/map/payload.py), and given to the page as options.fields.
@@ -379,6 +380,43 @@
         tooltip: this.incidentLines(inc).join("\n"), label: inc.label ? inc.label.textContent : null };
     }
     return out;
+  };
+
+  // One message from Python (wallboard/ui/map/channel.py): JSON text with an "op". Queries answer through the
+  // bridge's answer slot, in order with the updates sent before them.
+  WallboardMap.prototype.receive = function (text, bridge) {
+    var m = JSON.parse(text);
+    if (m.op === "tick") {
+      this.setClock(m.clock);
+      if (m.units) { this.applyUnits(m.units); }
+      if (m.incidents) { this.applyIncidents(m.incidents); }
+    } else if (m.op === "reference") {
+      this.setReference(m);
+    } else if (m.op === "fit") {
+      this.fit();
+    } else if (m.op === "query") {
+      var value;
+      try { value = this.query(m.what, m.args); } catch (e) { console.error("map query " + m.what + ": " + e); value = null; }
+      bridge.answer(m.id, JSON.stringify(value === undefined ? null : value));
+    }
+  };
+
+  WallboardMap.prototype.query = function (what) {
+    if (what === "state") { return this.state(); }
+    if (what === "applyMsTotal") { return this.applyMsTotal; }
+    throw new Error("unknown query");
+  };
+
+  // Subscribe the live layer to the channel once; tell Python it may start sending.
+  WallboardMap.connect = function (wb) {
+    /* global QWebChannel, qt */
+    new QWebChannel(qt.webChannelTransport, function (channel) {
+      var bridge = channel.objects.wallboardBridge;
+      bridge.message.connect(function (text) {
+        try { wb.receive(text, bridge); } catch (e) { console.error("map update: " + e + "\n" + (e.stack || "")); }
+      });
+      bridge.ready();
+    });
   };
 
   window.WallboardMap = WallboardMap;
