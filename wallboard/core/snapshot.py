@@ -125,6 +125,29 @@ class ResponseStats:
 
 
 @dataclass(frozen=True, slots=True)
+class PoldaEscalations:
+    """One Polda's calls in a window and how many of them left it (national board: who escalates most).
+
+    ``escalated``: calls that rang beyond their first tier (Polres → Polda or Mabes); ``to_mabes``: calls that reached
+    Mabes. Counts over the same calls as ``TierStats`` (by received time, exact to the second)."""
+
+    polda_id: str
+    name: str
+    window: Window
+    received: int
+    escalated: int
+    to_mabes: int
+
+    @property
+    def escalated_pct(self) -> float | None:
+        return None if self.received == 0 else 100.0 * self.escalated / self.received
+
+    @property
+    def to_mabes_pct(self) -> float | None:
+        return None if self.received == 0 else 100.0 * self.to_mabes / self.received
+
+
+@dataclass(frozen=True, slots=True)
 class BoardSnapshot:
     as_of: float
     tz: str
@@ -141,6 +164,11 @@ class BoardSnapshot:
     tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = field(default_factory=dict)
     # Drill-downs the hub was asked for (an open Polres or Polda detail), by Polres or Polda id.
     details: dict[str, PolresDetail] = field(default_factory=dict)
+    # National board only (empty on a Polda's board): one response figure per Polda, worst first, computed like a
+    # Polres gauge over all of that Polda's Polres; and per Polda, who sends calls up the tiers (worst first) for
+    # TODAY and LAST_60_MIN.
+    response_by_polda: tuple[ResponseStats, ...] = ()
+    escalations_by_polda: dict[Window, tuple[PoldaEscalations, ...]] = field(default_factory=dict)
 
     def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
         """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""
@@ -175,13 +203,15 @@ class PolresDetail:
     incidents: tuple[IncidentTimeline, ...]  # newest first: those received in the window, plus any still open
     units: tuple[Unit, ...]
     polres_ids: tuple[str, ...] = ()  # the Polres it covers: one, or every Polres of a Polda's detail
+    polres_stats: tuple[ResponseStats, ...] = ()  # a Polda's detail on the national board: its Polres, worst first
 
 
 def to_jsonable(value: Any) -> Any:
     """Turn a snapshot (or any part of it) into JSON-ready data: enums to values, tuple keys to "a->b"."""
     if hasattr(value, "__dataclass_fields__"):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
-        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total"):
+        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total", "escalated_pct",
+                     "to_mabes_pct"):
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = to_jsonable(getattr(value, name))
         return out
