@@ -210,8 +210,15 @@ def to_jsonable(value: Any) -> Any:
     """Turn a snapshot (or any part of it) into JSON-ready data: enums to values, tuple keys to "a->b"."""
     if hasattr(value, "__dataclass_fields__"):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
-        for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total", "escalated_pct",
-                     "to_mabes_pct"):
+        for name in (
+            "service_level_pct",
+            "prank_share_pct",
+            "abandoned_pct",
+            "answered",
+            "total",
+            "escalated_pct",
+            "to_mabes_pct",
+        ):
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = to_jsonable(getattr(value, name))
         return out
