@@ -56,6 +56,11 @@ class WallView(Protocol):
         ...
 
 
+def is_national(config: Config) -> bool:
+    """The national room's board (Mabes): every Polda, no Polda of its own."""
+    return config.board.polda_id in ("", "national", "indonesia")
+
+
 def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget | None:
     """The live map, or None where QtWebEngine is not available (the rest of the board still works)."""
     try:
@@ -63,7 +68,7 @@ def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget 
     except ImportError as exc:
         log.warning("map unavailable: %s", exc)
         return None
-    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+    polda = None if is_national(config) else config.board.polda_id
     return MapView(reference, polda, config.map, config.board.tz, clock, target_s=config.board.target_s)
 
 
@@ -96,6 +101,7 @@ class BoardView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
         self.header = HeaderPanel(title, config.board.tz, clock)
+        self.header.set_other_zones(is_national(config))  # Mabes watches all three zones
         layout.addWidget(self.header, 0)
         self.body = QGridLayout()
         self.body.setSpacing(8)

@@ -7,21 +7,31 @@ All cells are plain-text table items: nothing from the feed is ever interpreted 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wallboard.config import Config
 from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
-from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
+from wallboard.core.snapshot import BoardSnapshot, PolresDetail, ResponseStats, Window
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
 from wallboard.ui.panels.base import Panel, TextLabel
+from wallboard.ui.panels.gauges import GaugeWidget
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
                     N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
@@ -38,6 +48,35 @@ def fix_age_text(age_s: float) -> str:
     if age_s < 120:
         return f"{int(age_s)} {tr('s ago')}"
     return f"{int(age_s // 60)} {tr('min ago')}"
+
+
+class PolresGaugeStrip(QWidget):
+    """One gauge per Polres (a Polda's drill-down on the national board), in as few rows as keep them readable."""
+
+    polresActivated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(6)
+        self.gauges: list[GaugeWidget] = []
+
+    def set_stats(self, stats: tuple[ResponseStats, ...]) -> None:
+        self.setVisible(bool(stats))
+        columns = max(1, math.ceil(math.sqrt(len(stats) * 2.5)))
+        while len(self.gauges) < len(stats):
+            gauge = GaugeWidget()
+            gauge.activated.connect(self.polresActivated)
+            self.gauges.append(gauge)
+        for i, gauge in enumerate(self.gauges):
+            self.grid.removeWidget(gauge)
+            if i < len(stats):
+                self.grid.addWidget(gauge, i // columns, i % columns)
+                gauge.set_stats(stats[i])
+                gauge.show()
+            else:
+                gauge.hide()
 
 
 class PolresDetailView(Panel):
@@ -57,6 +96,10 @@ class PolresDetailView(Panel):
         self.zone = ZoneInfo(config.board.tz)
         self.summary = TextLabel("")
         self.outer.addWidget(self.summary)
+        # A Polda opened from the national board: its Polres' gauges, worst first, above its incidents.
+        self.polres_gauges = PolresGaugeStrip()
+        self.polres_gauges.setVisible(False)
+        self.outer.addWidget(self.polres_gauges, 3)
         self.incidents = QTableWidget(0, len(INCIDENT_COLUMNS))
         self.incidents.setHorizontalHeaderLabels([tr(c) for c in INCIDENT_COLUMNS])
         self.units = QTableWidget(0, len(UNIT_COLUMNS))
@@ -92,6 +135,7 @@ class PolresDetailView(Panel):
             f"{tr('median')} {fmt_minutes(s.median_s)} · p90 {fmt_minutes(s.p90_s)} · ≤10 {tr('min')} "
             f"{fmt_pct(s.within_target_pct)} · {tr('incidents')} {s.incidents} · {tr('overdue')} {s.overdue_now}"
         )
+        self.polres_gauges.set_stats(detail.polres_stats)
         unmask = self.config.board.unmask_caller_numbers
         self.incidents.setRowCount(len(detail.incidents))
         for row, timeline in enumerate(detail.incidents):
