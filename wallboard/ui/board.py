@@ -165,7 +165,9 @@ class BoardView(QWidget):
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshot = snapshot
-        for panel in self.panels():
+        for panel in [*self.panels(), self.map]:
+            if panel is None or not hasattr(panel, "update_snapshot"):
+                continue
             try:
                 panel.update_snapshot(snapshot)
             except Exception:  # a bug in one panel must not take the wall down: log it, keep the rest

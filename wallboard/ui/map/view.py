@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from wallboard.config import MapConfig
 from wallboard.core.model import Incident, Polda, Polres, Unit
 from wallboard.core.reference import ReferenceData
+from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
 from wallboard.ui.map.channel import MapBridge, make_channel
 from wallboard.ui.map.page import build_page, region_bounds
@@ -30,6 +31,7 @@ from wallboard.ui.map.payload import (
     map_labels,
     unit_payload,
 )
+from wallboard.ui.map.regions import region_rows
 from wallboard.ui.map.scheme import ORIGIN, MBTiles, register_schemes, shared_profile
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class MapView(QWidget):
         self._pending_incidents: dict[str, list[Any]] = {}
         self._removed_units: set[str] = set()
         self._removed_incidents: set[str] = set()
+        self._regions: list[dict[str, Any]] = []  # national board: one row per Polda (regions.region_rows)
         self.last_push_ms = 0.0
         self.push_ms_total = 0.0  # GUI-thread time spent pushing, for bench/bench_map.py
         tiles_host = urlsplit(config.tiles_url).hostname if config.tiles_url else None
@@ -154,7 +157,14 @@ class MapView(QWidget):
         if self.polda_id is None:
             places += [(p, "polda") for p in self.reference.poldas.values()]
         return [
-            {"id": p.id, "name": p.name, "lat": p.lat, "lon": p.lon, "kind": kind}
+            {
+                "id": p.id,
+                "name": p.name,
+                "lat": p.lat,
+                "lon": p.lon,
+                "kind": kind,
+                "polda": p.polda_id if isinstance(p, Polres) else p.id,
+            }
             for p, kind in places
             if math.isfinite(p.lat) and math.isfinite(p.lon)
         ]
@@ -164,6 +174,8 @@ class MapView(QWidget):
 
     def _push_full_state(self) -> None:
         self.bridge.send("reference", self._reference_payload())
+        if self._regions:
+            self.bridge.send("regions", {"rows": self._regions})
         self._pending_units = dict(self._units)
         self._pending_incidents = dict(self._incidents)
         self._removed_units, self._removed_incidents = set(), set()
@@ -207,6 +219,21 @@ class MapView(QWidget):
             self._incidents[i.id] = payload
             self._pending_incidents[i.id] = payload
             self._removed_incidents.discard(i.id)
+
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        """A national board colours each Polda's province and labels it with its figures; sent only when they change."""
+        if self.polda_id is not None:
+            return
+        rows = region_rows(snapshot)
+        if rows != self._regions:
+            self._regions = rows
+            if self.is_loaded:
+                self.bridge.send("regions", {"rows": rows})
+
+    def set_view(self, lat: float, lon: float, zoom: float) -> None:
+        """Centre and zoom the map (tests, and a wall that wants a fixed framing)."""
+        if self.is_loaded:
+            self.bridge.send("view", {"center": [lat, lon], "zoom": zoom})
 
     def set_reference(self, reference: ReferenceData) -> None:
         """New reference data: the HQ markers (names, places) and the region to fit follow it; units stay."""
