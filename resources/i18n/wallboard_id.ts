@@ -407,7 +407,15 @@
       <source>last week, same day</source>
       <translation>minggu lalu, hari sama</translation>
     </message>
-  </context>
+      <message>
+      <source>Most escalated to Mabes, today</source>
+      <translation>Paling banyak dieskalasi ke Mabes, hari ini</translation>
+    </message>
+    <message>
+      <source>escalated</source>
+      <translation>dieskalasi</translation>
+    </message>
+</context>
   <context>
     <name>MapView</name>
     <message>
@@ -494,5 +502,41 @@
       <source>unit on scene</source>
       <translation>unit di TKP</translation>
     </message>
-  </context>
+      <message>
+      <source>Legend</source>
+      <translation>Legenda</translation>
+    </message>
+    <message>
+      <source>Polda: p90 against the target</source>
+      <translation>Polda: p90 terhadap target</translation>
+    </message>
+    <message>
+      <source>on target</source>
+      <translation>sesuai target</translation>
+    </message>
+    <message>
+      <source>watch</source>
+      <translation>waspada</translation>
+    </message>
+    <message>
+      <source>over target</source>
+      <translation>lewat target</translation>
+    </message>
+    <message>
+      <source>no data</source>
+      <translation>tidak ada data</translation>
+    </message>
+    <message>
+      <source>p90 %1 min</source>
+      <translation>p90 %1 mnt</translation>
+    </message>
+    <message>
+      <source>⚠ %1 overdue</source>
+      <translation>⚠ %1 terlambat</translation>
+    </message>
+    <message>
+      <source>%1 units</source>
+      <translation>%1 unit</translation>
+    </message>
+</context>
 </TS>

@@ -53,9 +53,10 @@
 
   // Where a tooltip of size w x h sits for a side (Leaflet's own rule for a circle marker: no anchor, the offset
   // moves it gap px away from the point, and leaflet.css adds a 6 px margin on that side), in container pixels.
+  var TOOLTIP_MARGIN = 6;
   function placeRect(p, side, w, h, gap) {
     var x, y;
-    gap += 6;
+    gap += TOOLTIP_MARGIN;
     if (side === "right") { x = p.x + gap; y = p.y - h / 2; }
     else if (side === "left") { x = p.x - gap - w; y = p.y - h / 2; }
     else if (side === "top") { x = p.x - w / 2; y = p.y - gap - h; }
@@ -143,6 +144,8 @@
     this.incidentLayer = L.layerGroup().addTo(map);
     this.unitLayer = L.layerGroup().addTo(map);
     this.hqLayer = L.layerGroup().addTo(map);
+    // A national map's ~500 Polres HQs: shown with their names once zoomed in to a province, not as a smear of dots.
+    this.polresHqLayer = L.layerGroup().addTo(map);
     this.units = {};
     this.incidents = {};
     this.national = !!options.national;
@@ -192,6 +195,7 @@
     var polres = reference.polres;
     if (reference.bounds) { this.options.bounds = reference.bounds; }
     this.hqLayer.clearLayers();
+    this.polresHqLayer.clearLayers();
     this.labelEntries = this.labelEntries.filter(function (e) { return e.kind === "overdue"; });
     this.poldaLabels = {};
     this.polresPolda = {};
@@ -210,7 +214,7 @@
       placed.push(p);
       m.bindTooltip(label, { permanent: true, direction: side, className: polda ? "wb-hq wb-hq-polda" : "wb-hq wb-hq-polres",
         offset: [side === "left" ? -8 : 8, 0] });
-      m.addTo(self.hqLayer);
+      m.addTo(self.national && !polda ? self.polresHqLayer : self.hqLayer);
       self.labelEntries.push({ tooltip: m.getTooltip(), latlng: m.getLatLng(), kind: polda ? "polda" : "polres",
         side: side, gap: 8, priority: polda ? 0 : 1 });
     });
@@ -274,9 +278,11 @@
 
   WallboardMap.prototype.layersForZoom = function () {
     var show = this.unitsShown(), map = this.map;
-    [this.unitLayer, this.incidentLayer].forEach(function (layer) {
-      if (show && !map.hasLayer(layer)) { map.addLayer(layer); }
-      if (!show && map.hasLayer(layer)) { map.removeLayer(layer); }
+    var names = !this.national || map.getZoom() >= (this.options.polresLabelsMinZoom || 0);
+    [[this.unitLayer, show], [this.incidentLayer, show], [this.polresHqLayer, names]].forEach(function (pair) {
+      var layer = pair[0];
+      if (pair[1] && !map.hasLayer(layer)) { map.addLayer(layer); }
+      if (!pair[1] && map.hasLayer(layer)) { map.removeLayer(layer); }
     });
     this.showRegions();
   };
@@ -306,10 +312,13 @@
         t.options.direction = chosen;
         t.options.offset = sideOffset(chosen, s.e.gap);
         t.update();
-      } else if (chosen !== null && (s.e.w !== s.w || s.e.h !== s.h)) {
-        t.update();  // Leaflet placed it with its old size (the text changed since): place it again
       }
-      s.e.w = s.w; s.e.h = s.h;
+      if (chosen !== null) {
+        // Put it exactly where it was measured (Leaflet placed it with whatever size it had then; the text may have
+        // changed since): the box's corner before leaflet.css's margin on the label's side, as a layer point.
+        var box = placed[placed.length - 1], m = sideOffset(chosen, TOOLTIP_MARGIN);
+        L.DomUtil.setPosition(s.el, map.containerPointToLayerPoint(L.point(box.l - m[0], box.t - m[1])).round());
+      }
       s.el.style.visibility = chosen === null ? "hidden" : "";
       s.e.hidden = chosen === null;
     });
@@ -576,7 +585,8 @@
 
   WallboardMap.prototype.state = function () {
     var out = { units: {}, incidents: {}, updates: this.updates, center: this.map.getCenter(), zoom: this.map.getZoom(),
-      hq: this.hqLayer.getLayers().map(function (m) { return m.getTooltip().getContent().textContent; }),
+      hq: this.hqLayer.getLayers().concat(this.polresHqLayer.getLayers()).map(function (m) {
+        return m.getTooltip().getContent().textContent; }),
       legend: this.legend.getContainer().textContent };
     for (var id in this.units) {
       var u = this.units[id], ll = u.marker.getLatLng(), box = textBox(this.unitLines(u));
@@ -640,6 +650,7 @@
   // Subscribe the live layer to the channel once; tell Python it may start sending.
   WallboardMap.connect = function (wb) {
     /* global QWebChannel, qt */
+    if (typeof QWebChannel === "undefined" || typeof qt === "undefined") { return; }  // a page without our view
     new QWebChannel(qt.webChannelTransport, function (channel) {
       var bridge = channel.objects.wallboardBridge;
       bridge.message.connect(function (text) {
