@@ -112,6 +112,9 @@ def test_no_two_labels_overlap_at_three_zoom_levels_on_the_national_map(qtbot: Q
         assert labels, f"zoom {zoom}: some labels are shown"
         bad = overlapping(labels)
         assert bad == [], repr((zoom, [x for x in labels if x["text"] in bad[0]]))
+        boxes = [answer["layout"]["legend"], *answer["layout"]["controls"]]
+        covered = overlapping([*labels, *({"text": "control", **b} for b in boxes)])
+        assert [pair for pair in covered if "control" in pair] == [], "no label under the legend or a control"
         kinds = {label["kind"] for label in labels}
         if zoom == 5:
             assert "polres" not in kinds and len([x for x in labels if x["kind"] == "polda"]) >= 20

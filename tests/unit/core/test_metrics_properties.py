@@ -42,6 +42,7 @@ from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import (
     BoardSnapshot,
     IncidentTimeline,
+    PoldaEscalations,
     PolresDetail,
     QueueSnapshot,
     ResponseStats,
@@ -327,7 +328,44 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
         units_by_status=statuses,
+        tiers_by_kind={w: brute_tiers_by_kind(calls, w, windows[w], s.settings.answer_threshold_s) for w in Window},
+        response_by_polda=brute_by_polda(s, incidents) if s.polda_id is None else (),
+        escalations_by_polda=(
+            {w: brute_escalations(calls, w, windows[w]) for w in (Window.TODAY, Window.LAST_60_MIN)}
+            if s.polda_id is None
+            else {}
+        ),
     )
+
+
+def brute_tiers_by_kind(
+    calls: list[Call], window: Window, bounds: tuple[float, float, bool], threshold: float
+) -> dict[CallKindGroup, TierStats]:
+    return {
+        g: brute_tiers([c for c in calls if CallKindGroup.of(c.category) is g], window, bounds, threshold)
+        for g in CallKindGroup
+    }
+
+
+def brute_by_polda(s: Scenario, incidents: list[Incident]) -> tuple[ResponseStats, ...]:
+    out = [
+        brute_response(s, incidents, [p.id for p in REF.polres_of(polda.id)], polda.id, polda.name)
+        for polda in REF.poldas.values()
+    ]
+    out.sort(key=lambda r: (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id))
+    return tuple(out)
+
+
+def brute_escalations(calls: list[Call], window: Window, bounds: tuple[float, float, bool]) -> tuple[Any, ...]:
+    rows = []
+    for polda in REF.poldas.values():
+        mine = [c for c in calls if inside(c.received_at, bounds) and c.polres_id in REF.polres
+                and REF.polres[c.polres_id].polda_id == polda.id]  # fmt: skip
+        escalated = sum(1 for c in mine if c.escalations)
+        to_mabes = sum(1 for c in mine if any(e.to_tier is Tier.MABES for e in c.escalations))
+        rows.append(PoldaEscalations(polda.id, polda.name, window, len(mine), escalated, to_mabes))
+    rows.sort(key=lambda e: (-e.to_mabes, -e.escalated, -e.received, e.name))
+    return tuple(rows)
 
 
 def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
@@ -360,6 +398,7 @@ def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
         stats=brute_response(s, stats_incidents, [polres_id], polres_id, REF.polres[polres_id].name),
         incidents=tuple(timelines),
         units=tuple(units),
+        polres_ids=(polres_id,),
     )
 
 

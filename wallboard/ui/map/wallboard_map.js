@@ -293,6 +293,12 @@
   WallboardMap.prototype.declutter = function () {
     var map = this.map, placed = [], entries = this.labelEntries.slice();
     this.labelsDirty = false;
+    // The legend and the controls are obstacles too: a label under them could not be read.
+    var origin = map.getContainer().getBoundingClientRect();
+    map.getContainer().querySelectorAll(".leaflet-control").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width > 0) { placed.push({ l: r.left - origin.left, t: r.top - origin.top, r: r.right - origin.left, b: r.bottom - origin.top }); }
+    });
     entries.sort(function (a, b) { return a.priority - b.priority; });
     var sized = entries.map(function (e) {
       var el = e.tooltip && e.tooltip.getElement();
@@ -570,6 +576,7 @@
   WallboardMap.prototype.foldLegend = function (folded) {
     var box = this.legend.getContainer();
     L.DomUtil[folded ? "addClass" : "removeClass"](box, "wb-legend-collapsed");
+    if (this.labelEntries) { this.declutter(); }
   };
 
   // The boxes of the legend and of the controls (tests: the legend never covers a control).
