@@ -508,8 +508,7 @@
   };
 
   // The legend: every status with its shape and colour, R2 vs R4 size, stale grey, incident rings (and the national
-  // map's province colours). Compact, in the corner no control uses (top right), folded by a click on its title;
-  // folded from the start where the map is too small for it to leave the map readable.
+  // map's province colours). Compact, in the corner no control uses (top right), folded by a click on its title.
   WallboardMap.prototype.addLegend = function () {
     var labels = this.labels, self = this;
     var legend = L.control({ position: "topright" });
@@ -570,7 +569,9 @@
     };
     legend.addTo(this.map);
     this.legend = legend;
-    if (this.map.getSize().y < 420) { this.foldLegend(true); }
+    // Folded from the start on a small map, and on the national map, whose labels carry their status as a symbol
+    // and a word (its units are counted, not drawn, until zoomed in).
+    if (this.map.getSize().y < 420 || this.national) { this.foldLegend(true); }
   };
 
   WallboardMap.prototype.foldLegend = function (folded) {
