@@ -415,6 +415,10 @@
       <source>escalated</source>
       <translation>dieskalasi</translation>
     </message>
+    <message>
+      <source>times</source>
+      <translation>waktu</translation>
+    </message>
 </context>
   <context>
     <name>MapView</name>

@@ -105,6 +105,10 @@ def test_national_room_shows_the_38_polda_and_the_three_zones(app: QApplication,
     detail.update_snapshot(snapshot)
     shown = [g.stats.unit_id for g in detail.polres_gauges.gauges if g.stats is not None and g.isVisibleTo(detail)]
     assert set(shown) == {p.id for p in REFERENCE.polres_of("jawa-timur")}
+    papua = PolresDetailView("papua", config, REFERENCE, ManualClock(NOW))
+    qtbot.addWidget(papua)
+    assert papua.zone.key == "Asia/Jayapura", "Mabes reads Papua's incident times in WIT"
+    assert detail.zone.key == "Asia/Jakarta"
 
 
 @pytest.mark.parametrize(

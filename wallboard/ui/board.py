@@ -26,6 +26,7 @@ from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import tr
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.national import is_national
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.volume import VolumePanel
 
@@ -54,11 +55,6 @@ class WallView(Protocol):
     def detail_ids(self) -> list[str]:
         """The drill-downs (Polres or Polda ids) this view shows, which the hub must put into its snapshots."""
         ...
-
-
-def is_national(config: Config) -> bool:
-    """The national room's board (Mabes): every Polda, no Polda of its own."""
-    return config.board.polda_id in ("", "national", "indonesia")
 
 
 def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget | None:

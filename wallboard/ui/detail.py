@@ -27,11 +27,12 @@ from wallboard.config import Config
 from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, PolresDetail, ResponseStats, Window
-from wallboard.core.timeutil import Clock
+from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
 from wallboard.ui.panels.base import Panel, TextLabel
 from wallboard.ui.panels.gauges import GaugeWidget
+from wallboard.ui.panels.national import is_national
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
                     N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
@@ -93,7 +94,8 @@ class PolresDetailView(Panel):
         self.polres_id = polres_id
         self.config = config
         self.clock = clock
-        self.zone = ZoneInfo(config.board.tz)
+        # Mabes reads a Polda's or a Polres' incident times in that place's own zone (WIB / WITA / WIT).
+        self.zone = ZoneInfo(place.tz if place is not None and is_national(config) else config.board.tz)
         self.summary = TextLabel("")
         self.outer.addWidget(self.summary)
         # A Polda opened from the national board: its Polres' gauges, worst first, above its incidents.
@@ -130,7 +132,7 @@ class PolresDetailView(Panel):
         s = detail.stats
         window = {Window.TODAY: tr("today"), Window.LAST_60_MIN: tr("last 60 min"),
                   Window.LAST_7_DAYS: tr("last 7 days")}.get(s.window, s.window.value)  # fmt: skip
-        self.subtitle.setText(window)
+        self.subtitle.setText(f"{window} · {tr('times')} {zone_abbreviation(self.zone.key)}")
         self.summary.setText(
             f"{tr('median')} {fmt_minutes(s.median_s)} · p90 {fmt_minutes(s.p90_s)} · ≤10 {tr('min')} "
             f"{fmt_pct(s.within_target_pct)} · {tr('incidents')} {s.incidents} · {tr('overdue')} {s.overdue_now}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from wallboard.config import Config
 from wallboard.core.snapshot import BoardSnapshot, PoldaEscalations, Window
 from wallboard.core.timeutil import zone_abbreviation
 from wallboard.ui.i18n import fmt_int, fmt_num, tr
@@ -12,6 +13,11 @@ from wallboard.ui.i18n import fmt_int, fmt_num, tr
 #: Indonesia's three zones, west to east.
 INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 TOP_ESCALATORS = 5
+
+
+def is_national(config: Config) -> bool:
+    """The national room's board (Mabes): every Polda, no Polda of its own."""
+    return config.board.polda_id in ("", "national", "indonesia")
 
 
 def short_polda(name: str) -> str:
