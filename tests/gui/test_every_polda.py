@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from wallboard.cli import _overrides, build_parser
-from wallboard.config import Config
+from wallboard.config import Config, ConfigError
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, Escalation, Incident, Tier
 from wallboard.core.reference import ReferenceData
@@ -115,6 +115,8 @@ def test_national_room_shows_the_38_polda_and_the_three_zones(app: QApplication,
     ("argv", "expected"),
     [
         (["demo", "--polda", "jawa-timur"], {"board.polda_id": "jawa-timur", "demo.region": "indonesia"}),
+        (["demo", "--polda", "jatim"], {"board.polda_id": "jawa-timur", "demo.region": "indonesia"}),
+        (["demo", "--polda", "national"], {"board.polda_id": "national", "demo.region": "indonesia"}),
         (["demo", "--polda", "kaltim"], {"board.polda_id": "kaltim"}),
         (["demo", "--polda", "papua", "--region", "kaltim"], {"board.polda_id": "papua", "demo.region": "kaltim"}),
     ],
@@ -122,3 +124,8 @@ def test_national_room_shows_the_38_polda_and_the_three_zones(app: QApplication,
 def test_polda_short_form(argv: list[str], expected: dict[str, str]) -> None:
     out = _overrides(build_parser().parse_args(argv))
     assert {k: v for k, v in out.items() if k in ("board.polda_id", "demo.region")} == expected
+
+
+def test_an_unknown_polda_is_a_message_naming_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown Polda 'atlantis'.*jawa-timur"):
+        _overrides(build_parser().parse_args(["demo", "--polda", "atlantis"]))
