@@ -3,7 +3,7 @@
     QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS=--no-sandbox python bench/bench_map.py [--ticks 10]
 
 For 100 / 1,000 / 5,000 units, every unit moves (and most change status) every tick. In place, three figures:
-"GUI ms" is what the board's GUI thread spends (update_units + flush: diff, JSON, hand-off to the renderer), "JS ms"
+"GUI ms" is what the board's GUI thread spends (update_units + flush: diff, JSON, hand-off to the channel), "JS ms"
 is the page applying the diff (measured in the page), "round trip" runs from the Python call until the page answers
 a query queued after the diff. "naive" runs from regenerating the folium HTML (same page, every unit a folium marker)
 until loadFinished of a second view; the speed-up is naive / round trip. A 16 ms QTimer records the largest
@@ -62,7 +62,7 @@ def wait(predicate: object, timeout: float = 120.0) -> None:
 def in_place_tick(view: MapView, batch: list[Unit]) -> tuple[float, float, float]:
     """(GUI-thread ms in update_units + flush, ms until the page answers after applying the diff, JS ms applying it)."""
     done: list[object] = []
-    view.page.runJavaScript("wb.applyMsTotal", 0, done.append)
+    view.query("applyMsTotal", done.append)
     wait(lambda: bool(done))
     applied_before = float(done.pop())  # type: ignore[arg-type]
     started = time.perf_counter()
@@ -72,7 +72,7 @@ def in_place_tick(view: MapView, batch: list[Unit]) -> tuple[float, float, float
     view.flush()  # big batches go in chunks: the rest follow from the event loop while we wait
     wait(lambda: view.pending == 0)
     gui_ms = update_ms + view.push_ms_total - pushed_before
-    view.page.runJavaScript("wb.applyMsTotal", 0, done.append)
+    view.query("applyMsTotal", done.append)
     wait(lambda: bool(done))
     return gui_ms, (time.perf_counter() - started) * 1000, float(done[0]) - applied_before  # type: ignore[arg-type]
 

@@ -75,6 +75,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         "speed": "demo.speed",
         "seed": "demo.seed",
         "polsek": "demo.polsek_tier",
+        "polda": "board.polda_id",
     }
     if getattr(args, "command", None) == "replay":
         flag_map.pop("speed")
@@ -82,6 +83,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         value = getattr(args, attr, None)
         if value is not None:
             out[key] = str(value)
+    # `demo --polda jatim`: only the national simulator has Jawa Timur's Polres (kaltim simulates Kaltim alone).
+    polda = getattr(args, "polda", None)
+    if polda is not None:
+        from wallboard.commands.wiring import resolve_polda
+
+        try:
+            polda = out["board.polda_id"] = resolve_polda(polda)
+        except ValueError as exc:
+            raise ConfigError(f"command line: --polda: {exc}") from exc
+    if polda is not None and polda != "kaltim" and "demo.region" not in out:
+        out["demo.region"] = "indonesia"
     return out
 
 

@@ -2,6 +2,7 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="id_ID" sourcelanguage="en">
   
+  
   <context>
     <name>wallboard</name>
     <message>
@@ -696,6 +697,18 @@
       <source>Polres HQ</source>
       <translation>Mapolres</translation>
     </message>
+    <message>
+      <source>Most escalated to Mabes, today</source>
+      <translation>Paling banyak dieskalasi ke Mabes, hari ini</translation>
+    </message>
+    <message>
+      <source>escalated</source>
+      <translation>dieskalasi</translation>
+    </message>
+    <message>
+      <source>times</source>
+      <translation>waktu</translation>
+    </message>
   </context>
   <context>
     <name>MapView</name>
@@ -790,6 +803,42 @@
     <message>
       <source>⚠ OVERDUE %1</source>
       <translation>⚠ TERLAMBAT %1</translation>
+    </message>
+    <message>
+      <source>Legend</source>
+      <translation>Legenda</translation>
+    </message>
+    <message>
+      <source>Polda: p90 against the target</source>
+      <translation>Polda: p90 terhadap target</translation>
+    </message>
+    <message>
+      <source>on target</source>
+      <translation>sesuai target</translation>
+    </message>
+    <message>
+      <source>watch</source>
+      <translation>waspada</translation>
+    </message>
+    <message>
+      <source>over target</source>
+      <translation>lewat target</translation>
+    </message>
+    <message>
+      <source>no data</source>
+      <translation>tidak ada data</translation>
+    </message>
+    <message>
+      <source>p90 %1 min</source>
+      <translation>p90 %1 mnt</translation>
+    </message>
+    <message>
+      <source>⚠ %1 overdue</source>
+      <translation>⚠ %1 terlambat</translation>
+    </message>
+    <message>
+      <source>%1 units</source>
+      <translation>%1 unit</translation>
     </message>
   </context>
 </TS>

@@ -28,6 +28,11 @@ def add_demo_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, help="simulated seconds per real second (demo.speed)")
     parser.add_argument("--seed", type=int, help="random seed (demo.seed)")
     parser.add_argument("--polsek", action="store_true", default=None, help="simulate a Polsek tier (demo.polsek_tier)")
+    parser.add_argument(
+        "--polda",
+        help="the Polda whose board to show, e.g. jatim, or national (board.polda_id); a Polda outside Kaltim "
+        "simulates all of Indonesia (demo.region = indonesia) unless --region says otherwise",
+    )
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:

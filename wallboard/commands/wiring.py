@@ -27,6 +27,30 @@ log = logging.getLogger(__name__)
 NATIONAL_IDS = ("", "national", "indonesia")
 
 
+# The short names Polri and the press use for a Polda, for `--polda jatim`.
+POLDA_ALIASES = {
+    "sumut": "sumatera-utara", "sumbar": "sumatera-barat", "sumsel": "sumatera-selatan", "babel": "kep-bangka-belitung",
+    "kepri": "kepulauan-riau", "metro": "metro-jaya", "jabar": "jawa-barat", "jateng": "jawa-tengah",
+    "diy": "di-yogyakarta", "jatim": "jawa-timur", "ntb": "nusa-tenggara-barat", "ntt": "nusa-tenggara-timur",
+    "kalbar": "kalimantan-barat", "kalteng": "kalimantan-tengah", "kalsel": "kalimantan-selatan",
+    "kaltara": "kalimantan-utara", "sulut": "sulawesi-utara", "sulteng": "sulawesi-tengah", "sulbar": "sulawesi-barat",
+    "sulsel": "sulawesi-selatan", "sultra": "sulawesi-tenggara", "malut": "maluku-utara", "pabar": "papua-barat",
+}  # fmt: skip
+
+
+def resolve_polda(text: str, ref: ReferenceData | None = None) -> str:
+    """A Polda id from what a user typed (``jatim``, ``jawa-timur``, ``national``); ValueError naming the known ids
+    if it is none of them."""
+    known = (ref or reference()).poldas
+    wanted = text.strip().lower()
+    if wanted in NATIONAL_IDS or wanted in known:
+        return wanted
+    alias = POLDA_ALIASES.get(wanted)
+    if alias is not None and alias in known:
+        return alias
+    raise ValueError(f"unknown Polda {text!r} (known: national, {', '.join(sorted(known))})")
+
+
 def board_polda(config: Config) -> str | None:
     """The Polda this board is for; ``national``/``indonesia``/empty means every Polres in the country."""
     return None if config.board.polda_id in NATIONAL_IDS else config.board.polda_id
@@ -149,11 +173,11 @@ def engine_from_recording(config: Config, path: Path, at: float | None) -> tuple
         if not first <= at <= last:
             tz = board_zone(config.board, reference())
             try:
-                moment = format_rfc3339(at, tz)
+                shown = format_rfc3339(at, tz)
             except (ValueError, OverflowError, OSError):  # a year the calendar cannot hold (0001 in UTC is year 0)
-                moment = "(a time outside the years a calendar can show)"
+                shown = "(a time outside the years a calendar can show)"
             raise ValueError(
-                f"--at {moment} is outside the recording {path.name}, which runs from "
+                f"--at {shown} is outside the recording {path.name}, which runs from "
                 f"{format_rfc3339(first, tz)} to {format_rfc3339(last, tz)}"
             )
     engine = new_engine(config)

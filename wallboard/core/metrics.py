@@ -41,6 +41,7 @@ from wallboard.core.risk import UnitIndex, at_risk
 from wallboard.core.snapshot import (
     BoardSnapshot,
     IncidentTimeline,
+    PoldaEscalations,
     PolresDetail,
     QueueSnapshot,
     ResponseStats,
@@ -306,6 +307,9 @@ class MetricsEngine:
         self._status_since: dict[str, float | None] = {}  # unit id -> when it entered its status (core/units.py)
         self._prank = PrankIndex()
         self._horizon = -math.inf  # calls received before this were pruned
+        # National board: per hour, per Polda, [received, escalated, to Mabes] (who sends calls up the tiers).
+        self._polda_hours: dict[int, dict[str, list[int]]] = {}
+        self._polda_of: dict[str, str] = {}  # Polres id -> Polda id, as the counters above were made with
         self.reference = reference
         self._scope: frozenset[str] | None = None
         self._scope_known = False
@@ -317,6 +321,13 @@ class MetricsEngine:
         """New reference data may change which Polres are in scope: then recount everything from the kept records."""
         self.reference = reference
         scope = None if self.polda_id is None else frozenset(p.id for p in reference.polres_of(self.polda_id))
+        if self.polda_id is None:
+            polda_of = {p.id: p.polda_id for p in reference.polres.values()}
+            if polda_of != self._polda_of:  # Polres moved between Polda (or arrived): recount who escalates
+                self._polda_of = polda_of
+                self._polda_hours.clear()
+                for c in self._calls.values():
+                    self._count_polda(c, 1)
         if self._scope_known and scope == self._scope:
             return
         self._scope, self._scope_known = scope, True
@@ -326,6 +337,7 @@ class MetricsEngine:
         self._incidents_by_polres.clear()
         self._units.clear()
         self._buckets = _Buckets()
+        self._polda_hours.clear()
         self._days.clear()
         self._open.clear()
         self._waiting.clear()
@@ -372,16 +384,31 @@ class MetricsEngine:
             self._buckets.remove(old, _call_indices(old, threshold))
             self._waiting.pop(old.id, None)
             self._prank.apply(old, self._day_key(old.received_at), -1)
+        if old is not None:
+            self._count_polda(old, -1)
         if received < self._horizon:  # a correction moved it into pruned history: forget it
             del self._calls[call.id]
             return True
         self._calls[call.id] = call
+        self._count_polda(call, 1)
         if scope is None or call.polres_id in scope:
             self._buckets.add(call, _call_indices(call, threshold))
             self._prank.apply(call, self._day_key(received), 1)
             if call.answered_at is None and call.abandoned_at is None:
                 self._waiting[call.id] = call
         return True
+
+    def _count_polda(self, call: Call, sign: int) -> None:
+        """National board: add (or take back) a call in its Polda's hourly escalation counters."""
+        polda = self._polda_of.get(call.polres_id) if self.polda_id is None else None
+        if polda is None:
+            return
+        hour = self._polda_hours.setdefault(int(call.received_at // HOUR), {})
+        vec = hour.get(polda)
+        if vec is None:
+            vec = hour[polda] = [0, 0, 0]
+        for i, value in enumerate(_escalation_vector(call)):
+            vec[i] += sign * value
 
     def ingest_calls(self, calls: Iterable[Call]) -> int:
         return sum(self.ingest_call(c) for c in calls)
@@ -476,6 +503,8 @@ class MetricsEngine:
             if self.in_scope(call.polres_id):
                 self._prank.apply(call, self._day_key(call.received_at), -1)
         self._buckets.prune(int(horizon // MINUTE))
+        for hour in [h for h in self._polda_hours if h < horizon // HOUR]:
+            del self._polda_hours[hour]
         cut_day = self._day_key(horizon)
         self._prank.forget_days_before(cut_day)
         for key in [k for k in self._days if k[1] < cut_day]:
@@ -546,6 +575,12 @@ class MetricsEngine:
             units_by_status={k: v for k, v in self._unit_status.items() if v},
             details={unit_id: self.detail(unit_id, now, response_window) for unit_id in details},
             **self._panels(now, polres_ids),
+            response_by_polda=self.response_by_polda(now, response_window) if self.polda_id is None else (),
+            escalations_by_polda=(
+                {w: self.escalations_by_polda(w, now) for w in (Window.TODAY, Window.LAST_60_MIN)}
+                if self.polda_id is None
+                else {}
+            ),
         )
 
     def _panels(self, now: float, polres_ids: list[str]) -> dict[str, Any]:
@@ -588,6 +623,51 @@ class MetricsEngine:
     def _polres_name(self, polres_id: str) -> str:
         polres = self.reference.polres.get(polres_id)
         return polres.name if polres else polres_id
+
+    def response_by_polda(self, now: float, window: Window) -> tuple[ResponseStats, ...]:
+        """One figure per Polda over all its Polres (the national board's tiles), worst first: the same rules as a
+        Polres gauge, computed over the union of its Polres' incidents."""
+        out = []
+        for polda in self.reference.poldas.values():
+            ids = [p.id for p in self.reference.polres_of(polda.id)]
+            stats = self.response_stats(None, now, window, polres_ids=ids)
+            out.append(replace(stats, unit_id=polda.id, name=polda.name))
+        out.sort(key=_worst_first)
+        return tuple(out)
+
+    def escalations_by_polda(self, window: Window, now: float) -> tuple[PoldaEscalations, ...]:
+        """Per Polda (national board), calls received in the window, how many rang beyond their first tier and how
+        many reached Mabes; most sent to Mabes first. Whole hours come from counters, the partial hours at the edges
+        are recounted from their calls, so the window is exact to the second like every other."""
+        start, end = self.window_bounds(window, now)
+        totals: dict[str, list[int]] = {p: [0, 0, 0] for p in self.reference.poldas}
+
+        def add(polda: str | None, vec: list[int] | tuple[int, int, int]) -> None:
+            if polda is not None:
+                row = totals.setdefault(polda, [0, 0, 0])
+                for i, v in enumerate(vec):
+                    row[i] += v
+
+        first_whole, end_whole = math.ceil(start / HOUR), math.floor(end / HOUR)
+        if first_whole >= end_whole:
+            edges = [(start, end)]
+        else:
+            for hour in range(first_whole, end_whole):
+                for polda, vec in self._polda_hours.get(hour, {}).items():
+                    add(polda, vec)
+            edges = [(start, first_whole * HOUR), (end_whole * HOUR, end)]
+        for lo, hi in edges:
+            for minute in range(int(lo // MINUTE), math.ceil(hi / MINUTE)):
+                for call in self._buckets.calls.get(minute, {}).values():
+                    if lo <= call.received_at < hi:
+                        add(self._polda_of.get(call.polres_id), _escalation_vector(call))
+        out = []
+        for polda_id, (received, escalated, to_mabes) in totals.items():
+            known = self.reference.poldas.get(polda_id)
+            out.append(PoldaEscalations(polda_id, known.name if known else polda_id, window, received, escalated,
+                                        to_mabes))  # fmt: skip
+        out.sort(key=lambda e: (-e.to_mabes, -e.escalated, -e.received, e.name))
+        return tuple(out)
 
     def _board_polres_ids(self) -> list[str]:
         """The board's Polres in reference order; on a national board also unknown Polres that have incidents."""
@@ -785,6 +865,9 @@ class MetricsEngine:
             if unit_id != board_id:
                 polda = self.reference.poldas[unit_id]
                 stats = replace(stats, unit_id=unit_id, name=polda.name)
+                detail = self._detail(unit_id, ids, stats, now, window)
+                per_polres = sorted((self.response_stats(pid, now, window) for pid in ids), key=_worst_first)
+                return replace(detail, polres_stats=tuple(per_polres))
             return self._detail(unit_id, ids, stats, now, window)
         return self._detail(unit_id, [unit_id], self.response_stats(unit_id, now, window), now, window)
 
@@ -850,6 +933,13 @@ def _worst_first(r: ResponseStats) -> tuple[bool, float, int, str, str]:
     count, then name."""
     p90 = None if r.small_sample else r.p90_s
     return (p90 is None, -(p90 or 0.0), -r.overdue_now, r.name, r.unit_id)
+
+
+def _escalation_vector(call: Call) -> tuple[int, int, int]:
+    """(received, escalated beyond the first tier, reached Mabes) for one call: 1 or 0 each."""
+    escalated = 1 if call.escalations else 0
+    to_mabes = 1 if any(e.to_tier is Tier.MABES for e in call.escalations) else 0
+    return 1, escalated, to_mabes
 
 
 def _received(vec: list[int], kinds: frozenset[CallKindGroup]) -> int:

@@ -172,6 +172,29 @@ STATUS_RULE = (
 
 
 @dataclass(frozen=True, slots=True)
+class PoldaEscalations:
+    """One Polda's calls in a window and how many of them left it (national board: who escalates most).
+
+    ``escalated``: calls that rang beyond their first tier (Polres → Polda or Mabes); ``to_mabes``: calls that reached
+    Mabes. Counts over the same calls as ``TierStats`` (by received time, exact to the second)."""
+
+    polda_id: str
+    name: str
+    window: Window
+    received: int
+    escalated: int
+    to_mabes: int
+
+    @property
+    def escalated_pct(self) -> float | None:
+        return None if self.received == 0 else 100.0 * self.escalated / self.received
+
+    @property
+    def to_mabes_pct(self) -> float | None:
+        return None if self.received == 0 else 100.0 * self.to_mabes / self.received
+
+
+@dataclass(frozen=True, slots=True)
 class BoardSnapshot:
     as_of: float
     tz: str
@@ -196,6 +219,11 @@ class BoardSnapshot:
     at_risk_total: int = 0
     # Repeated prank callers (numbers masked unless the desk is authorised), shares, cells (core/prank.py).
     prank_watch: PrankWatch | None = None
+    # National board only (empty on a Polda's board): one response figure per Polda, worst first, computed like a
+    # Polres gauge over all of that Polda's Polres; and per Polda, who sends calls up the tiers (worst first) for
+    # TODAY and LAST_60_MIN.
+    response_by_polda: tuple[ResponseStats, ...] = ()
+    escalations_by_polda: dict[Window, tuple[PoldaEscalations, ...]] = field(default_factory=dict)
 
     def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
         """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""
@@ -232,6 +260,7 @@ class PolresDetail:
     polres_ids: tuple[str, ...] = ()  # the Polres it covers: one, or every Polres of a Polda's detail
     unit_board: UnitBoardRow | None = None  # its units by status (summed over a Polda's Polres)
     status_since: dict[str, float | None] = field(default_factory=dict)  # unit id -> when it entered its status
+    polres_stats: tuple[ResponseStats, ...] = ()  # a Polda's detail on the national board: its Polres, worst first
 
 
 def to_jsonable(value: Any) -> Any:
@@ -239,7 +268,7 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
         for name in ("service_level_pct", "prank_share_pct", "abandoned_pct", "answered", "total", "small_sample",
-                     "status"):  # fmt: skip
+                     "status", "escalated_pct", "to_mabes_pct"):  # fmt: skip
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = to_jsonable(getattr(value, name))
         return out

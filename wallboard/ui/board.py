@@ -29,6 +29,7 @@ from wallboard.ui.panels.base import StaleVeil, veil_lines
 from wallboard.ui.panels.dispatch import DispatchPanel
 from wallboard.ui.panels.gauges import GaugesPanel
 from wallboard.ui.panels.header import HeaderPanel
+from wallboard.ui.panels.national import is_national
 from wallboard.ui.panels.prank import PrankPanel
 from wallboard.ui.panels.provenance import ProvenanceBand
 from wallboard.ui.panels.risk import RiskPanel
@@ -84,7 +85,7 @@ def make_map(config: Config, reference: ReferenceData, clock: Clock) -> QWidget 
     except ImportError as exc:
         log.warning("map unavailable: %s", exc)
         return None
-    polda = None if config.board.polda_id in ("", "national", "indonesia") else config.board.polda_id
+    polda = None if is_national(config) else config.board.polda_id
     zone = board_zone(config.board, reference)
     return MapView(reference, polda, config.map, zone, clock, target_s=config.board.target_s)
 
@@ -119,6 +120,7 @@ class BoardView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
         self.header = HeaderPanel(title, self.zone, clock)
+        self.header.set_other_zones(is_national(config))  # Mabes watches all three zones
         layout.addWidget(self.header, 0)
         self.provenance_band = ProvenanceBand(self.zone, clock)
         layout.addWidget(self.provenance_band, 0)
@@ -195,7 +197,9 @@ class BoardView(QWidget):
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshot = snapshot
-        for panel in self.panels():
+        for panel in [*self.panels(), self.map]:
+            if panel is None or not hasattr(panel, "update_snapshot"):
+                continue
             try:
                 panel.update_snapshot(snapshot)
             except Exception:  # a bug in one panel must not take the wall down: log it, keep the rest

@@ -7,22 +7,32 @@ All cells are plain-text table items: nothing from the feed is ever interpreted 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wallboard.config import Config, board_zone
 from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
-from wallboard.core.snapshot import BoardSnapshot, PolresDetail, Window
-from wallboard.core.timeutil import Clock
+from wallboard.core.snapshot import BoardSnapshot, PolresDetail, ResponseStats, Window
+from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, fmt_minutes, fmt_pct, tr
 from wallboard.ui.panels.base import Panel, TextLabel, set_style_sheet
-from wallboard.ui.panels.gauges import short_name
+from wallboard.ui.panels.gauges import GaugeWidget, short_name
+from wallboard.ui.panels.national import is_national
 
 INCIDENT_COLUMNS = (N_("Received"), N_("Answered"), N_("Dispatched"), N_("On scene"), N_("Closed"), N_("Response"),
                     N_("Kind"), N_("Units"), N_("Caller"))  # fmt: skip
@@ -47,6 +57,35 @@ def duration_text(seconds: float) -> str:
     return f"{int(seconds)} {tr('s')}" if seconds < 120 else f"{int(seconds // 60)} {tr('min')}"
 
 
+class PolresGaugeStrip(QWidget):
+    """One gauge per Polres (a Polda's drill-down on the national board), in as few rows as keep them readable."""
+
+    polresActivated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(6)
+        self.gauges: list[GaugeWidget] = []
+
+    def set_stats(self, stats: tuple[ResponseStats, ...]) -> None:
+        self.setVisible(bool(stats))
+        columns = max(1, math.ceil(math.sqrt(len(stats) * 2.5)))
+        while len(self.gauges) < len(stats):
+            gauge = GaugeWidget()
+            gauge.activated.connect(self.polresActivated)
+            self.gauges.append(gauge)
+        for i, gauge in enumerate(self.gauges):
+            self.grid.removeWidget(gauge)
+            if i < len(stats):
+                self.grid.addWidget(gauge, i // columns, i % columns)
+                gauge.set_stats(stats[i])
+                gauge.show()
+            else:
+                gauge.hide()
+
+
 class PolresDetailView(Panel):
     streams = ("calls", "units")  # the feed streams it draws from (aged while one is not live)
 
@@ -63,9 +102,16 @@ class PolresDetailView(Panel):
         self.polres_id = polres_id
         self.config = config
         self.clock = clock
-        self.zone = ZoneInfo(board_zone(config.board, reference))
+        # Mabes reads a Polda's or a Polres' incident times in that place's own zone (WIB / WITA / WIT).
+        self.zone = ZoneInfo(
+            place.tz if place is not None and is_national(config) else board_zone(config.board, reference)
+        )
         self.summary = TextLabel("")
         self.outer.addWidget(self.summary)
+        # A Polda opened from the national board: its Polres' gauges, worst first, above its incidents.
+        self.polres_gauges = PolresGaugeStrip()
+        self.polres_gauges.setVisible(False)
+        self.outer.addWidget(self.polres_gauges, 3)
         self.reference = reference
         # A Polda's drill-down lists the incidents and units of all its Polres: a Polres column says whose.
         self.is_polda = polres_id not in reference.polres
@@ -107,11 +153,12 @@ class PolresDetailView(Panel):
         s = detail.stats
         window = {Window.TODAY: tr("today"), Window.LAST_60_MIN: tr("last 60 min"),
                   Window.LAST_7_DAYS: tr("last 7 days")}.get(s.window, s.window.value)  # fmt: skip
-        self.subtitle.setText(window)
+        self.subtitle.setText(f"{window} · {tr('times')} {zone_abbreviation(self.zone.key)}")
         self.summary.setText(
             f"{tr('median')} {fmt_minutes(s.median_s)} · p90 {fmt_minutes(s.p90_s)} · ≤10 {tr('min')} "
             f"{fmt_pct(s.within_target_pct)} · {tr('incidents')} {s.incidents} · {tr('overdue')} {s.overdue_now}"
         )
+        self.polres_gauges.set_stats(detail.polres_stats)
         unmask = self.config.board.unmask_caller_numbers
         self.incidents.setRowCount(len(detail.incidents))
         for row, timeline in enumerate(detail.incidents):

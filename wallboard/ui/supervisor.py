@@ -158,6 +158,7 @@ class SupervisorTools:
         if self.hub.last_snapshot is not None:
             dialog.view.update_snapshot(self.hub.last_snapshot)
         dialog.finished.connect(lambda _result, d=dialog: self._forget(d))
+        dialog.view.polres_gauges.polresActivated.connect(self.open_detail)  # a Polda's Polres, one more click down
         dialog.show()
         self.dialogs.append(dialog)
         return dialog

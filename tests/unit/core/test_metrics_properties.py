@@ -44,6 +44,7 @@ from wallboard.core.risk import AtRisk
 from wallboard.core.snapshot import (
     BoardSnapshot,
     IncidentTimeline,
+    PoldaEscalations,
     PolresDetail,
     QueueSnapshot,
     ResponseStats,
@@ -353,6 +354,12 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         unit_board=tuple(brute_unit_row(s, units, [pid], pid, brute_name(pid)) for pid in board_ids),
         **brute_at_risk(s, incidents, board_ids),
         prank_watch=brute_prank(s, calls, board_ids),
+        response_by_polda=brute_by_polda(s, incidents) if s.polda_id is None else (),
+        escalations_by_polda=(
+            {w: brute_escalations(calls, w, windows[w]) for w in (Window.TODAY, Window.LAST_60_MIN)}
+            if s.polda_id is None
+            else {}
+        ),
     )
 
 
@@ -411,6 +418,36 @@ def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWa
                                                            for c in categorised), len(categorised)))  # fmt: skip
     shares.sort(key=lambda x: (x.share_pct is None, -(x.share_pct or 0.0), -x.nuisance, x.name))
     return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), ())
+
+
+def brute_tiers_by_kind(
+    calls: list[Call], window: Window, bounds: tuple[float, float, bool], threshold: float
+) -> dict[CallKindGroup, TierStats]:
+    return {
+        g: brute_tiers([c for c in calls if CallKindGroup.of(c.category) is g], window, bounds, threshold)
+        for g in CallKindGroup
+    }
+
+
+def brute_by_polda(s: Scenario, incidents: list[Incident]) -> tuple[ResponseStats, ...]:
+    out = [
+        brute_response(s, incidents, [p.id for p in REF.polres_of(polda.id)], polda.id, polda.name)
+        for polda in REF.poldas.values()
+    ]
+    out.sort(key=lambda r: (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id))
+    return tuple(out)
+
+
+def brute_escalations(calls: list[Call], window: Window, bounds: tuple[float, float, bool]) -> tuple[Any, ...]:
+    rows = []
+    for polda in REF.poldas.values():
+        mine = [c for c in calls if inside(c.received_at, bounds) and c.polres_id in REF.polres
+                and REF.polres[c.polres_id].polda_id == polda.id]  # fmt: skip
+        escalated = sum(1 for c in mine if c.escalations)
+        to_mabes = sum(1 for c in mine if any(e.to_tier is Tier.MABES for e in c.escalations))
+        rows.append(PoldaEscalations(polda.id, polda.name, window, len(mine), escalated, to_mabes))
+    rows.sort(key=lambda e: (-e.to_mabes, -e.escalated, -e.received, e.name))
+    return tuple(rows)
 
 
 def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:

@@ -19,7 +19,10 @@ from wallboard.config import MapConfig
 from wallboard.core.reference import ReferenceData
 from wallboard.resources import resource_path
 from wallboard.ui.map.payload import INCIDENT_FIELDS, UNIT_FIELDS
+from wallboard.ui.map.regions import province_polda, regency_boundaries
 
+# Where the scheme serves Qt's qwebchannel.js (wallboard/ui/map/channel.py; kept here so page.py needs no Qt).
+QWEBCHANNEL_PATH = "/qwebchannel.js"
 HERE = Path(__file__).resolve().parent
 BASEMAP_ATTRIBUTION = "Boundaries: cahyadsn/wilayah_boundaries (MIT)"
 KALTIM_PROVINCE_CODE = "64"
@@ -37,9 +40,18 @@ def leaflet_dir() -> Path:
 
 
 def region_bounds(reference: ReferenceData, polda_id: str | None) -> list[list[float]] | None:
+    """What the map is fitted to: every HQ of the board; a Polda with too few known HQs, its province(s)."""
+    from wallboard.ui.map.regions import polda_area_bounds
+
     points = [(p.lat, p.lon) for p in reference.polres.values() if polda_id is None or p.polda_id == polda_id]
     if polda_id is None:
         points += [(p.lat, p.lon) for p in reference.poldas.values()]
+    elif len(points) < 3:  # too few HQs to outline the area (reference not loaded yet): the province itself
+        area = polda_area_bounds(reference, polda_id)
+        if area is not None:
+            lats = [p[0] for p in points] + [area[0][0], area[1][0]]
+            lons = [p[1] for p in points] + [area[0][1], area[1][1]]
+            return [[min(lats), min(lons)], [max(lats), max(lons)]]
     if not points:
         return None
     lats, lons = [p[0] for p in points], [p[1] for p in points]
@@ -71,10 +83,13 @@ def build_page(
     ``decorate`` may add folium layers before rendering (the benchmark's naive board puts every unit there)."""
     bounds = region_bounds(reference, polda_id) or [[-11.0, 94.0], [6.5, 141.5]]
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
-    m = folium.Map(location=centre, zoom_start=7, tiles=None, prefer_canvas=True, control_scale=True,
+    m = folium.Map(location=centre, zoom_start=7, tiles=None, prefer_canvas=True, control_scale=False,
                    zoom_control=True, attribution_control=True)  # fmt: skip
     # Offline: Leaflet from our scheme, nothing else.
-    m.default_js = [("leaflet", "wallboard://app/leaflet/leaflet.js")]
+    m.default_js = [
+        ("leaflet", "wallboard://app/leaflet/leaflet.js"),
+        ("qwebchannel", f"wallboard://app{QWEBCHANNEL_PATH}"),
+    ]
     m.default_css = [("leaflet_css", "wallboard://app/leaflet/leaflet.css")]
     if config.mbtiles_path:
         folium.TileLayer("wallboard://app/tiles/{z}/{x}/{y}.png", attr="MBTiles (local)", name="tiles").add_to(m)
@@ -88,11 +103,11 @@ def build_page(
         interactive=False,
         attr=BASEMAP_ATTRIBUTION,
     ).add_to(m)
-    if polda_id in (None, "kaltim"):
-        regencies = json.loads(resource_path("data", "kaltim-regencies.geojson").read_text(encoding="utf-8"))
+    regencies = regency_boundaries(polda_id)
+    if regencies is not None:
         folium.GeoJson(
             regencies,
-            name="kaltim",
+            name="regencies",
             style_function=lambda f: {
                 "color": "#6F7E93",
                 "weight": 1.2,
@@ -110,6 +125,13 @@ def build_page(
         "bounds": bounds,
         # A national board shows the Polda HQs' names; the Polres names only once zoomed in to a province.
         "polresLabelsMinZoom": 7 if polda_id is None else 0,
+        # A national board: provinces coloured by their Polda's response status, one label per Polda with its
+        # figures (overdue incidents counted there, not boxed one by one), units as counts below unitsMinZoom.
+        "national": polda_id is None,
+        "provincePolda": province_polda(reference) if polda_id is None else {},
+        "unitsMinZoom": 8 if polda_id is None else 0,
+        # Kiosks (autofit) have nobody to pan or zoom: no controls.
+        "controls": not config.autofit,
         "labels": labels,
         # Where each field sits in the compact unit and incident records (declared once, in payload.py).
         "fields": {"unit": list(UNIT_FIELDS), "incident": list(INCIDENT_FIELDS)},
@@ -123,7 +145,7 @@ def build_page(
     root.script.add_child(
         Element(
             f"{script}\ndocument.addEventListener('DOMContentLoaded', function () {{"
-            f" window.wb = new WallboardMap({m.get_name()}, {options_json});"
+            f" window.wb = new WallboardMap({m.get_name()}, {options_json}); WallboardMap.connect(window.wb);"
             f" {m.get_name()}.attributionControl.addAttribution({json.dumps(BASEMAP_ATTRIBUTION)}); }});"
         )
     )

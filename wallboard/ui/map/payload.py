@@ -81,6 +81,13 @@ def map_labels() -> dict[str, Any]:
         "overdueBy": tr("⚠ OVERDUE %1"),
         "timeLeft": tr("▲ %1 left"),
         "hq": tr("Polres HQ"),
+        # The legend's title (a click folds it) and the national map's words.
+        "legend": tr("Legend"),
+        "regions": tr("Polda: p90 against the target"),
+        "regionStatus": {"ok": tr("on target"), "watch": tr("watch"), "bad": tr("over target"), "none": tr("no data")},
+        "p90Short": tr("p90 %1 min"),
+        "overdueCount": tr("⚠ %1 overdue"),
+        "unitsCount": tr("%1 units"),
     }
 
 

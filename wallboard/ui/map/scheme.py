@@ -19,6 +19,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
+from wallboard.ui.map.channel import QWEBCHANNEL_JS_PATH, qwebchannel_js
 from wallboard.ui.map.page import leaflet_dir
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class AssetSchemeHandler(QWebEngineUrlSchemeHandler):
         content_type = CONTENT_TYPES.get(Path(path).suffix, b"application/octet-stream")
         if path in self.pages:
             body = self.pages[path]
+        elif path == QWEBCHANNEL_JS_PATH:
+            body = qwebchannel_js()
         elif path.startswith("/leaflet/"):
             base = leaflet_dir().resolve()
             target = (base / path.removeprefix("/leaflet/")).resolve()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
 import time
@@ -21,16 +20,18 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from wallboard.config import MapConfig
 from wallboard.core.model import Incident, Polda, Polres, Unit
 from wallboard.core.reference import ReferenceData
+from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
+from wallboard.ui.map.channel import MapBridge, make_channel
 from wallboard.ui.map.page import build_page, region_bounds
 from wallboard.ui.map.payload import (
     INCIDENT_LAT,
     UNIT_LAT,
     incident_payload,
-    js_call,
     map_labels,
     unit_payload,
 )
+from wallboard.ui.map.regions import region_rows
 from wallboard.ui.map.scheme import ORIGIN, MBTiles, register_schemes, shared_profile
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class MapView(QWidget):
         self._pending_incidents: dict[str, list[Any]] = {}
         self._removed_units: set[str] = set()
         self._removed_incidents: set[str] = set()
+        self._regions: list[dict[str, Any]] = []  # national board: one row per Polda (regions.region_rows)
         self.last_push_ms = 0.0
         self.push_ms_total = 0.0  # GUI-thread time spent pushing, for bench/bench_map.py
         tiles_host = urlsplit(config.tiles_url).hostname if config.tiles_url else None
@@ -101,6 +103,11 @@ class MapView(QWidget):
         self.view = QWebEngineView(self)
         self.page = MapPage(self.profile, self.view)
         self.view.setPage(self.page)
+        # Every update after the page has loaded travels through this channel (no script compiled per tick).
+        self.bridge = MapBridge(self)
+        self.channel = make_channel(self.bridge, self)
+        self.page.setWebChannel(self.channel)
+        self.bridge.pageReady.connect(self._on_page_ready)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -118,12 +125,15 @@ class MapView(QWidget):
         html = build_page(self.reference, self.polda_id, self.config, map_labels())
         self.scheme_handler.pages[self.page_path] = html.encode("utf-8")
         self.is_loaded = False
+        self.bridge.forget_queries()
         self.view.load(QUrl(f"{ORIGIN}{self.page_path}"))
 
     def _on_load_finished(self, ok: bool) -> None:
         if not ok:
             log.error("map page failed to load")
-            return
+        # Loaded means subscribed to the channel: the page says so itself (``_on_page_ready``).
+
+    def _on_page_ready(self) -> None:
         self.is_loaded = True
         self.loads += 1
         self._push_full_state()
@@ -132,6 +142,7 @@ class MapView(QWidget):
     def _on_render_process_terminated(self, status: Any, exit_code: int) -> None:
         log.error("map renderer died (%s, exit %s): rebuilding the map and restoring its state", status, exit_code)
         self.is_loaded = False
+        self.bridge.forget_queries()
         QTimer.singleShot(500, self, self._rebuild)  # with self as context: never after the widget is gone
 
     def _rebuild(self) -> None:
@@ -146,13 +157,25 @@ class MapView(QWidget):
         if self.polda_id is None:
             places += [(p, "polda") for p in self.reference.poldas.values()]
         return [
-            {"id": p.id, "name": p.name, "lat": p.lat, "lon": p.lon, "kind": kind}
+            {
+                "id": p.id,
+                "name": p.name,
+                "lat": p.lat,
+                "lon": p.lon,
+                "kind": kind,
+                "polda": p.polda_id if isinstance(p, Polres) else p.id,
+            }
             for p, kind in places
             if math.isfinite(p.lat) and math.isfinite(p.lon)
         ]
 
+    def _reference_payload(self) -> dict[str, Any]:
+        return {"polres": self._hq_payload(), "bounds": self.bounds}
+
     def _push_full_state(self) -> None:
-        self._run(js_call("wb.setReference", {"polres": self._hq_payload(), "bounds": self.bounds}))
+        self.bridge.send("reference", self._reference_payload())
+        if self._regions:
+            self.bridge.send("regions", {"rows": self._regions})
         self._pending_units = dict(self._units)
         self._pending_incidents = dict(self._incidents)
         self._removed_units, self._removed_incidents = set(), set()
@@ -197,12 +220,27 @@ class MapView(QWidget):
             self._pending_incidents[i.id] = payload
             self._removed_incidents.discard(i.id)
 
+    def update_snapshot(self, snapshot: BoardSnapshot) -> None:
+        """A national board colours each Polda's province and labels it with its figures; sent only when they change."""
+        if self.polda_id is not None:
+            return
+        rows = region_rows(snapshot)
+        if rows != self._regions:
+            self._regions = rows
+            if self.is_loaded:
+                self.bridge.send("regions", {"rows": rows})
+
+    def set_view(self, lat: float, lon: float, zoom: float) -> None:
+        """Centre and zoom the map (tests, and a wall that wants a fixed framing)."""
+        if self.is_loaded:
+            self.bridge.send("view", {"center": [lat, lon], "zoom": zoom})
+
     def set_reference(self, reference: ReferenceData) -> None:
         """New reference data: the HQ markers (names, places) and the region to fit follow it; units stay."""
         before = self._hq_payload()
         self.reference = reference
         if self.is_loaded and self._hq_payload() != before:
-            self._run(js_call("wb.setReference", {"polres": self._hq_payload(), "bounds": self.bounds}))
+            self.bridge.send("reference", self._reference_payload())
 
     def flush(self) -> None:
         """One tick: the board clock plus what changed since the last tick, as one JSON diff per layer, in one call.
@@ -212,7 +250,7 @@ class MapView(QWidget):
         if not self.is_loaded:
             return
         started = time.perf_counter()
-        script = js_call("wb.setClock", self.clock.now())
+        tick: dict[str, Any] = {"clock": self.clock.now()}
         if self._pending_units or self._removed_units:
             if len(self._pending_units) > MAX_UNITS_PER_PUSH:
                 batch = dict(itertools.islice(self._pending_units.items(), MAX_UNITS_PER_PUSH))
@@ -220,13 +258,13 @@ class MapView(QWidget):
                     del self._pending_units[unit_id]
             else:
                 batch, self._pending_units = self._pending_units, {}
-            script += js_call("wb.applyUnits", {"upsert": list(batch.values()), "remove": sorted(self._removed_units)})
+            tick["units"] = {"upsert": list(batch.values()), "remove": sorted(self._removed_units)}
             self._removed_units = set()
         if self._pending_incidents or self._removed_incidents:
             diff = {"upsert": list(self._pending_incidents.values()), "remove": sorted(self._removed_incidents)}
-            script += js_call("wb.applyIncidents", diff)
+            tick["incidents"] = diff
             self._pending_incidents, self._removed_incidents = {}, set()
-        self._run(script)
+        self.bridge.send("tick", tick)
         self.last_push_ms = (time.perf_counter() - started) * 1000
         self.push_ms_total += self.last_push_ms
         if self._pending_units:
@@ -243,18 +281,17 @@ class MapView(QWidget):
         )
 
     def fit_region(self) -> None:
-        self._run("wb.fit();")
+        if self.is_loaded:
+            self.bridge.send("fit", {})
 
-    def _run(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
-        if callback is None:
-            # Only our page has the live layer (a page that failed or was replaced must not collect errors).
-            self.page.runJavaScript(f"if (window.wb) {{ {script} }}")
-        else:
-            self.page.runJavaScript(script, 0, callback)
+    def query(self, what: str, callback: Callable[[Any], None], args: Any = None) -> None:
+        """Ask the live layer a named question (``state``, ``labels``, ``applyMsTotal``; see ``WallboardMap.query``
+        in wallboard_map.js). Through the channel, so it is answered after every update sent before it."""
+        self.bridge.query(what, callback, args)
 
     def query_state(self, callback: Callable[[dict[str, Any]], None]) -> None:
-        """The page's live state (markers, styles, tooltips) as a dict. runJavaScript cannot return objects, so JSON."""
-        self._run("JSON.stringify(wb.state())", lambda text: callback(json.loads(text) if text else {}))
+        """The page's live state (markers, styles, tooltips) as a dict."""
+        self.query("state", lambda value: callback(value or {}))
 
     def paint_into(self, image: QImage) -> None:
         """Draw the web view's current frame over its place in ``image`` (for offscreen snapshots)."""

@@ -254,9 +254,12 @@ class GaugesPanel(Panel):
         self._timer.start()
 
     def stats_in_order(self) -> list[tuple[ResponseStats, bool]]:
+        """The board's own gauge, then its Polres worst first; a national board shows its Polda instead (38 tiles,
+        each over all that Polda's Polres; a click opens the Polda's Polres)."""
         if self.snapshot is None:
             return []
-        return [(self.snapshot.response_polda, True)] + [(r, False) for r in self.snapshot.response_by_polres]
+        parts = self.snapshot.response_by_polda or self.snapshot.response_by_polres
+        return [(self.snapshot.response_polda, True)] + [(r, False) for r in parts]
 
     @property
     def pages(self) -> int:

@@ -17,6 +17,7 @@ from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
 from wallboard.ui.i18n import N_, tr
 from wallboard.ui.panels.base import TextLabel, plain_tooltip, set_style_sheet, set_tooltip, stream_state_text
+from wallboard.ui.panels.national import other_zone_times
 
 STREAM_NAMES = {name: N_(label) for name, label in STREAM_LABELS.items()}
 #: What a stream is called on a wall that is not live: the simulator's or a recording's, never LANGSUNG.
@@ -170,7 +171,12 @@ class HeaderPanel(QFrame):
         self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.date_label = TextLabel("")
         self.date_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # The national room: the time in Indonesia's other two zones beside the room's own (set_other_zones).
+        self.zones_label = TextLabel("")
+        self.zones_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.zones_label.setVisible(False)
         clock_box.addWidget(self.clock_label)
+        clock_box.addWidget(self.zones_label)
         clock_box.addWidget(self.date_label)
         layout.addLayout(clock_box, 2)
         self.health: dict[str, StreamHealth] = {}
@@ -183,12 +189,18 @@ class HeaderPanel(QFrame):
         self.update_clock()
         self.set_scale(1.0)
 
+    def set_other_zones(self, show: bool) -> None:
+        self.zones_label.setVisible(show)
+        self.update_clock()
+
     def set_title(self, title: str) -> None:
         self.title.setText(title)
 
     def update_clock(self) -> None:
         now = datetime.fromtimestamp(self.clock.now(), ZoneInfo(self.tz))
         self.clock_label.setText(f"{now:%H:%M:%S} {zone_abbreviation(self.tz)}")
+        if self.zones_label.isVisibleTo(self):
+            self.zones_label.setText(other_zone_times(now.timestamp(), self.tz))
         from PySide6.QtCore import QDate
 
         from wallboard.ui.i18n import locale
@@ -221,6 +233,7 @@ class HeaderPanel(QFrame):
         self.subtitle.set_style(theme.px(theme.LABEL, unit), colour=theme.TEXT_DIM)
         self.clock_label.set_style(theme.px(theme.HEADLINE, unit), bold=True)
         self.date_label.set_style(theme.px(theme.LABEL, unit), colour=theme.TEXT_DIM)
+        self.zones_label.set_style(theme.px(theme.LABEL, unit), bold=True, colour=theme.TEXT_DIM)
         self.ticker.set_scale(unit)
         self.update_freshness(self.health)
         if self.history_failure is not None:

@@ -12,6 +12,7 @@ from wallboard.core.snapshot import BoardSnapshot, TierStats, Window
 from wallboard.ui import theme
 from wallboard.ui.i18n import fmt_int, fmt_num, fmt_pct, tr
 from wallboard.ui.panels.base import Panel, TextLabel
+from wallboard.ui.panels.national import escalation_lines
 
 TIER_NAMES = {Tier.POLSEK: "Polsek", Tier.POLRES: "Polres", Tier.POLDA: "Polda", Tier.MABES: "Mabes"}
 
@@ -58,6 +59,12 @@ class TiersPanel(Panel):
         self.grid.setHorizontalSpacing(14)
         self.grid.setVerticalSpacing(2)
         self.outer.addLayout(self.grid)
+        # National board: which Polda send most calls up to Mabes (today); hidden on a Polda's board.
+        self.escalators_caption = TextLabel(tr("Most escalated to Mabes, today"))
+        self.escalators = TextLabel("")
+        for label in (self.escalators_caption, self.escalators):
+            label.setVisible(False)
+            self.outer.addWidget(label)
         self.outer.addStretch(1)
         self.cells: dict[tuple[str, str], TextLabel] = {}
         self.row_labels: dict[str, TextLabel] = {}
@@ -113,6 +120,8 @@ class TiersPanel(Panel):
             header.set_style(theme.px(theme.SMALL, unit), colour=theme.TEXT_DIM)
         for label in self.row_labels.values():
             label.set_style(theme.px(theme.TABLE, unit))
+        self.escalators_caption.set_style(theme.px(theme.SMALL, unit), bold=True, colour=theme.TEXT_DIM)
+        self.escalators.set_style(theme.px(theme.TABLE, unit))
         for (key, col), cell in self.cells.items():
             colour = self._trend_colours.get(key, theme.TEXT_DIM) if col == "trend" else theme.TEXT
             cell.set_style(theme.px(theme.TABLE, unit), bold=col != "hour", colour=colour)
@@ -183,6 +192,10 @@ class TiersPanel(Panel):
             cell = self.cells[(key, "trend")]
             cell.setText(text)
             cell.set_style(theme.px(theme.TABLE, self.unit), bold=True, colour=colour)
+        escalators = escalation_lines(snapshot)
+        self.escalators.setText("\n".join(escalators))
+        for label in (self.escalators_caption, self.escalators):
+            label.setVisible(bool(escalators))
         threshold = fmt_int(round(today.answer_threshold_s))
         self.row_labels["service"].setText(tr("Answered within {s} s").format(s=threshold))
         self.subtitle.setText(f"{tr('answer rule')}: {threshold} s")
