@@ -429,12 +429,18 @@ def brute_tiers_by_kind(
     }
 
 
+def worst_first(r: ResponseStats) -> tuple[bool, float, int, str, str]:
+    """The wall's order: highest meaningful p90 first (a small sample has none), then overdue, name."""
+    p90 = None if r.small_sample else r.p90_s
+    return (p90 is None, -(p90 or 0.0), -r.overdue_now, r.name, r.unit_id)
+
+
 def brute_by_polda(s: Scenario, incidents: list[Incident]) -> tuple[ResponseStats, ...]:
     out = [
         brute_response(s, incidents, [p.id for p in REF.polres_of(polda.id)], polda.id, polda.name)
         for polda in REF.poldas.values()
     ]
-    out.sort(key=lambda r: (r.p90_s is None, -(r.p90_s or 0.0), -r.overdue_now, r.name, r.unit_id))
+    out.sort(key=worst_first)
     return tuple(out)
 
 
