@@ -600,6 +600,7 @@ class MetricsEngine:
             lambda i: overdue_at(i, s.target_s),
             available,
             s.at_risk_limit,
+            lambda i: ageing_at(i, s.target_s),
         )
         today = self._day_key(now)
         end = math.nextafter(now, math.inf)

@@ -33,6 +33,7 @@ class AtRisk:
     nearest_unit_id: str | None = None
     nearest_callsign: str | None = None
     nearest_km: float | None = None
+    ageing_at: float | None = None  # past half the target from here (core.metrics.ageing_at): the panel's amber
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -104,6 +105,7 @@ def at_risk(
     deadline_of: Callable[[Incident], float | None],
     available: UnitIndex,
     limit: int,
+    ageing_of: Callable[[Incident], float | None] = lambda i: None,
 ) -> tuple[tuple[AtRisk, ...], int]:
     """The ``limit`` most urgent open incidents without a unit on scene (earliest deadline first, then priority), each
     with its nearest available unit; and how many there are in all. ``deadline_of`` is the overdue rule
@@ -129,6 +131,7 @@ def at_risk(
                 nearest_unit_id=near[0].id if near else None,
                 nearest_callsign=near[0].callsign if near else None,
                 nearest_km=near[1] if near else None,
+                ageing_at=ageing_of(i),
             )
         )
     return tuple(out), len(candidates)

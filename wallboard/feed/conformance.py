@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import requests
 
 from wallboard import __version__
+from wallboard.core.wire import TIME_KEYS
 from wallboard.resources import resource_path
 
 STREAMS = ("calls", "incidents", "units")
@@ -47,7 +48,6 @@ CACHE_RULES: dict[str, str] = {
 SLOW_S = 2.0
 MAX_BODY_BYTES = 20 * 1024 * 1024
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-TIME_KEYS = frozenset({"at", "as_of", "server_time"})
 BAD_CURSOR = "@@not-a-cursor-this-server-gave@@"
 
 

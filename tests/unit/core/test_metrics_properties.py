@@ -384,7 +384,7 @@ def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) 
     risky.sort(key=lambda i: (i.call_received_at + target, int(i.priority), i.id))
     rows = tuple(
         AtRisk(i.id, i.polres_id, brute_name(i.polres_id), i.kind, i.priority, i.call_received_at,
-               i.call_received_at + target)
+               i.call_received_at + target, ageing_at=i.call_received_at + target / 2)
         for i in risky[: s.settings.at_risk_limit]
     )  # fmt: skip
     return {"at_risk": rows, "at_risk_total": len(risky)}

@@ -11,7 +11,7 @@ from typing import Any
 
 from wallboard import resources
 from wallboard.core.reference import ReferenceData
-from wallboard.core.snapshot import BoardSnapshot, ResponseStats
+from wallboard.core.snapshot import BoardSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,6 @@ def regency_boundaries(polda_id: str | None) -> dict[str, Any] | None:
     return None
 
 
-def status_of(stats: ResponseStats) -> str:
-    """ok / watch / bad / none: the gauges' rule (kept in step with ui.panels.gauges.gauge_status)."""
-    from wallboard.ui.panels.gauges import gauge_status
-
-    return gauge_status(stats)
-
-
 def region_rows(snapshot: BoardSnapshot) -> list[dict[str, Any]]:
     """One row per Polda for the national map (empty on a Polda's board): status with its symbol (never colour
     alone), p90 in minutes as the wall writes numbers, counts."""
@@ -104,7 +97,7 @@ def region_rows(snapshot: BoardSnapshot) -> list[dict[str, Any]]:
 
     rows = []
     for r in snapshot.response_by_polda:
-        status = status_of(r)
+        status = r.status  # the gauges' rule, computed in core
         rows.append(
             {
                 "id": r.unit_id,

@@ -79,7 +79,7 @@ class RiskPanel(Panel):
         for r, row in enumerate(self.rows):
             left, overdue = time_left_text(row, now)
             overdue_n += overdue
-            ageing = not overdue and row.deadline - now < (row.deadline - row.received_at) / 2
+            ageing = not overdue and row.ageing_at is not None and now > row.ageing_at
             cells = [left, row.polres_name, row.kind or "–", f"P{int(row.priority)}", nearest_text(row)]
             if overdue:
                 self.table.set_row(r, cells, background=theme.VERMILLION, foreground="#FFFFFF", bold=True)
