@@ -29,9 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from wallboard import __version__
 from wallboard.core.wire import TIME_KEYS
+from wallboard.feed.client import CHUNK, DEADLINE_READ_TIMEOUTS, MAX_BODY_BYTES
 from wallboard.resources import resource_path
 
 STREAMS = ("calls", "incidents", "units")
@@ -46,7 +48,6 @@ CACHE_RULES: dict[str, str] = {
 }
 #: "Answer within 2 s" (docs/dispatch-api.md, Load and polling).
 SLOW_S = 2.0
-MAX_BODY_BYTES = 20 * 1024 * 1024
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 BAD_CURSOR = "@@not-a-cursor-this-server-gave@@"
 
@@ -232,9 +233,9 @@ class Checker:
         try:
             with self.session.request(method, self.base_url + path, params=params, headers=sent, timeout=self.timeout,
                                       allow_redirects=False, stream=True) as response:  # fmt: skip
-                body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+                body = self._read_body(response, started)
                 status, response_headers = response.status_code, response.headers
-        except (requests.RequestException, OSError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:200]
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
                           time.monotonic() - started, self.clock(), error=error)  # fmt: skip
@@ -246,12 +247,29 @@ class Checker:
         elif body and response_headers.get("Content-Type", "").split(";")[0].strip().endswith("json"):
             try:
                 ex.document = json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 ex.error = f"body is not JSON ({exc})"[:200]
         self.exchanges.append(ex)
         if method == "GET" and path.startswith("/api/v1/"):
             self._validate(ex)
         return ex
+
+    def _read_body(self, response: requests.Response, started: float) -> bytes:
+        """At most MAX_BODY_BYTES + 1 bytes, within one overall deadline (the read timeout only bounds each read: a
+        server trickling a byte at a time would otherwise hold the checker for hours)."""
+        read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+        deadline = started + float(read_timeout) * DEADLINE_READ_TIMEOUTS
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BODY_BYTES:
+            chunk = response.raw.read1(CHUNK, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the answer took longer than {deadline - started:.0f} s to arrive")
+        return b"".join(chunks)
 
     def _validate(self, ex: Exchange) -> None:
         """Check one answer against the OpenAPI document; problems are collected under the endpoint's name."""
@@ -643,6 +661,6 @@ def _http_date(value: str | None) -> bool:
         return False
     try:
         parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return False
     return True

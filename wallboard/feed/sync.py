@@ -291,6 +291,10 @@ class StreamSync:
             result.age_s = max(result.age_s, fetched.age_s)
             modified |= not fetched.not_modified
             items, next_cursor, has_more, server_time = _page_fields(path, fetched.document)
+            if has_more and next_cursor == cursor:
+                # "More" at the same cursor would have the board (and `wallboard record`) ask again at once, for
+                # ever, storing the same page each time.
+                raise ContractError(f"{path}: has_more is true but next_cursor did not move (protocol error)")
             if len(items) > limit:
                 raise ContractError(
                     f"{path}: {len(items)} items on a page asked for at most {limit} (protocol error; page not used)"

@@ -361,3 +361,16 @@ def test_no_item_can_break_a_fetch(items: list[Any]) -> None:
     except FeedError:
         pytest.fail("bad items are skipped, not a reason to fail the page")
     assert len(result.records) + len(result.invalid) == len(items)
+
+
+def test_more_at_a_cursor_that_does_not_move_is_a_protocol_error_not_a_loop() -> None:
+    """A server answering has_more with the cursor it was given would have the board and the recorder ask again at
+    once, for ever, storing the same page each time."""
+    api = FakeApi()
+    stuck = {"items": [call(1)], "next_cursor": "7", "has_more": True, "server_time": format_rfc3339(NOW)}
+    api.documents["/api/v1/units"] = stuck
+    sync = StreamSync(api, "kaltim", lambda: NOW)
+    sync.commit({"units": "7"})
+    with pytest.raises(ContractError, match="next_cursor did not move"):
+        sync.fetch("units")
+    assert len(api.requests) == 1, "one request, then the failure: no spinning"
