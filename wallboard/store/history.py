@@ -147,7 +147,29 @@ _WINDOWS_LOCK_OFFSET = 1 << 20
 
 def _lock_file(path: Path) -> IO[str]:
     lock_path = lock_path_for(path)
-    handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held open while the store is open
+    # Our own lock file or none: never follow a link, never take over a regular file that holds anything but a PID
+    # (``store.path = Cargo`` beside a project's ``Cargo.lock`` must not rewrite it).
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(lock_path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(f"{lock_path} is a link, not a wallboard lock file; not following it") from None
+        raise
+    handle = os.fdopen(fd, "r+", encoding="utf-8")  # held open while the store is open
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{lock_path} is not a regular file; it is not a wallboard lock file")
+        held = handle.read(64).strip()
+        if held and not held.isdigit():
+            raise StoreError(
+                f"{lock_path} exists and is not a wallboard lock file (it holds other text); choose another "
+                "store.path, the board will not overwrite it"
+            )
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
     try:
         if sys.platform == "win32":
             import msvcrt
@@ -310,7 +332,8 @@ class HistoryStore:
         create or another program's file is refused, untouched. Only a wallboard history that SQLite reports
         corrupt is moved aside (``history.sqlite.unreadable-<time>``, kept for inspection) and a fresh one started;
         a database that cannot be opened for any other reason (permissions, a read-only disk) is reported."""
-        db_path = Path(path) if path else default_db_path()
+        # Resolved: a board reaching the same database through a link must meet the same lock file.
+        db_path = (Path(path) if path else default_db_path()).resolve()
         kind = _identify(db_path)
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
