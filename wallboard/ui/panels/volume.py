@@ -116,6 +116,13 @@ class VolumePanel(Panel):
             x=[0], height=[0], width=ROLLUP_MINUTES * 60 * 0.8, brush=theme.GENUINE_COLOUR
         )
         self.bottom.addItem(self.genuine_bars)
+        # The bin still filling is drawn again on its own, hatched over the solid bar: one brush for all bars keeps
+        # the bar item drawing them in one call (per-bar brushes made every replot draw 288 bars one by one).
+        self.filling_bar = pg.BarGraphItem(
+            x=[0], height=[0], width=ROLLUP_MINUTES * 60 * 0.8,
+            brush=QBrush(QColor(theme.BACKGROUND), Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(None),
+        )  # fmt: skip
+        self.bottom.addItem(self.filling_bar)
         # The current 5-minute bin is still filling: shaded in both charts, its bar hatched, so a low last bar is
         # not read as a sudden drop in calls.
         self.partial_regions = []
@@ -245,9 +252,8 @@ class VolumePanel(Panel):
             self.last_week_curve.setData(x, week)
         else:
             self.last_week_curve.setData([], [])
-        brushes = [pg.mkBrush(theme.GENUINE_COLOUR)] * max(0, n - 1)
-        if n:  # the bar of the bin still filling: hatched, not solid
-            brushes.append(QBrush(QColor(theme.GENUINE_COLOUR), Qt.BrushStyle.BDiagPattern))
-        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8, brushes=brushes)
+        self.genuine_bars.setOpts(x=x, height=genuine, width=step * 0.8)
+        # The bar of the bin still filling: hatched, not solid.
+        self.filling_bar.setOpts(x=x[-1:], height=genuine[-1:], width=step * 0.8)
         self.bottom.setYRange(0, max(2.0, float(genuine.max()) if n else 2.0) * 1.15, padding=0)
         self.top.setXRange(end - 24 * 3600, end, padding=0.01)
