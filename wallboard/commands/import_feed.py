@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "contact centre's calls (repeatable)")  # fmt: skip
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, through links (hard or symbolic) too; paths that do not exist yet compare resolved."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
 def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int | None, str], None], Callable[[], None]]:
     """A tqdm bar per phase on stderr when it is a terminal; nothing otherwise."""
     if not enabled:
@@ -107,7 +115,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
                           "(see docs/import.md)", file=sys.stderr)  # fmt: skip
                     return 2
                 mapping = default_eido_mapping()
-            if source.resolve() == out.resolve():
+            if _same_file(source, out):
                 print("wallboard import: --out must not be a source", file=sys.stderr)
                 return 2
             ref = mapping.reference.data.merged(reference()) if mapping.reference.data else reference()
@@ -123,6 +131,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 opened.append(rows)
                 jobs.append((RowImport(mapping, rows, ref, reporter(source), progress), source.name))
         if args.problems:
+            inputs = [out] + [Path(p) for source, mapping_name, _ in requests for p in (source, mapping_name) if p]
+            clash = next((p for p in inputs if _same_file(Path(args.problems), p)), None)
+            if clash is not None:
+                print(f"wallboard import: --problems {args.problems} is {clash}, which the import reads or writes; "
+                      "name another file", file=sys.stderr)  # fmt: skip
+                return 2
             problems_file = open(args.problems, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         summaries: list[Summary] = write_imports(jobs, out, progress)
     except (SourceError, OSError) as exc:

@@ -329,3 +329,21 @@ def test_xlsx_sheet_by_number_and_a_time_from_a_date_and_a_time_column(
     code, _out, err = run_import(capsys, source, mapping)
     assert code == 0, err
     assert calls_in(source.with_suffix(".ndjson"))["C1"].received_at == utc("2026-11-22 05:00:05")
+
+
+def test_problems_and_out_never_overwrite_what_the_import_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--problems naming the source or the mapping emptied it; --out through a hard link destroyed the source."""
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n", encoding="utf-8")
+    mapping = mapping_file(tmp_path)
+    kept = {p: p.read_bytes() for p in (source, mapping)}
+    for victim in (source, mapping):
+        code, _, err = run_import(capsys, source, mapping, "--problems", str(victim))
+        assert code == 2 and "--problems" in err
+    link = tmp_path / "link.csv"
+    link.hardlink_to(source)
+    code = main(["import", str(source), "--mapping", str(mapping), "--out", str(link), "--log-level", "ERROR"])
+    assert code == 2 and "--out must not be a source" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (source, mapping)} == kept
