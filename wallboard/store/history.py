@@ -188,7 +188,8 @@ def _identify(path: Path) -> str:
         raise StoreError(f"history database {path}: cannot be checked: {describe_failure(exc)}") from None
     if stat.S_ISDIR(info.st_mode):
         raise StoreError(
-            f"store.path {path} is a directory, not a database file; give a file name such as {path / 'history.sqlite'}"
+            f"store.path {path} is a directory, not a database file; give the database's own file name, or leave "
+            f"store.path empty for the default ({default_db_path()})"
         )
     if not stat.S_ISREG(info.st_mode):
         raise StoreError(
