@@ -734,7 +734,8 @@ class BackgroundStoreWriter:
                             excess = len(pending) - self.MAX_PENDING
                             log.error("history: still not saved; %d oldest records dropped", excess)
                             del pending[:excess]
-                            self._set_status(dropped=self.status().dropped + excess)
+                            with self._count_lock:  # append() counts its drops under the same lock
+                                self._status = replace(self._status, dropped=self._status.dropped + excess)
                 elif pending or cursors:
                     ok = False  # waiting to retry
                 for request in flushes:
