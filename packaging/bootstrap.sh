@@ -19,13 +19,13 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Runtime libraries the PySide6 wheels (QtWidgets, QtWebEngine) load but do not ship, Xvfb for headless runs and the
-# end-to-end tests, and fonts with Indonesian glyph coverage.
+# end-to-end tests, and fonts with Indonesian glyph coverage. libpulse0: QtMultimedia links it (alert sounds).
 APT_PACKAGES=(
   libgl1 libegl1 libopengl0 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1
   libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 libxshmfence1 libgbm1 libdrm2 libxkbfile1
-  libasound2 xvfb xauth x11-utils x11-xserver-utils imagemagick fonts-dejavu-core fonts-noto-core
+  libasound2 libpulse0 xvfb xauth x11-utils x11-xserver-utils imagemagick fonts-dejavu-core fonts-noto-core
 )
 
 # Only for `test`: nginx and its njs module, for the HTTP cache tests (tests/deployment/) that run the shipped

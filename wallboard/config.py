@@ -533,6 +533,8 @@ def load_config(
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(_toml_error_location(path, text, exc)) from None
+        except RecursionError:  # arrays or tables nested thousands deep: not a configuration file
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
         try:
             config = _apply(config, data, str(path), from_text=False)
         except ConfigError as exc:

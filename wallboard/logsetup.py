@@ -50,7 +50,7 @@ FORMAT = "%(asctime)s {kind}[%(process)d] %(levelname)-7s %(name)s: %(message)s"
 QT_NOISE = re.compile(
     r"QRhiGles2|Failed to create RHI|GPUInfo not initialized|Vulkan|vulkan|libpulse|PulseAudio|dbus|D-Bus"
     r"|This plugin does not support|propagateSizeHints|Failed to connect to the bus|Fontconfig|QStandardPaths: "
-    r"|Release of profile requested but WebEnginePage still not deleted"
+    r"|Release of profile requested but WebEnginePage still not deleted|Unable to detect GPU vendor"
 )
 
 

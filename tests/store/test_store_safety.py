@@ -276,7 +276,7 @@ def test_the_queue_is_bounded(store: HistoryStore, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(store, "write_batch", slow)
     try:
         writer.append([call("first")])
-        time.sleep(0.1)  # the writer is now stuck in the first write
+        assert wait_for(lambda: writer._queued == 0)  # the writer took it and is now stuck in the first write
         for i in range(30):
             writer.append([call(f"c{i}-{j}") for j in range(10)])
         assert writer.status().dropped == 200  # 10 batches of 10 fit, 20 did not

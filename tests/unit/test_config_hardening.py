@@ -124,6 +124,13 @@ def test_a_binary_file_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and str(path) in err
 
 
+def test_absurdly_nested_toml_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("[board]\npolda_id = " + "[" * 50_000)
+    code, err = run(capsys, "--config", str(path), "config", "--check")
+    assert code == 2 and "nested too deeply" in err
+
+
 def test_a_ca_bundle_that_is_a_directory_is_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(capsys, "--set", "api.ca_bundle=/etc", "config", "--check")
     assert code == 2 and "api.ca_bundle" in err and "is a directory" in err

@@ -210,7 +210,8 @@ def _identify(path: Path) -> str:
         raise StoreError(f"history database {path}: cannot be checked: {describe_failure(exc)}") from None
     if stat.S_ISDIR(info.st_mode):
         raise StoreError(
-            f"store.path {path} is a directory, not a database file; give a file name such as {path / 'history.sqlite'}"
+            f"store.path {path} is a directory, not a database file; give the database's own file name, or leave "
+            f"store.path empty for the default ({default_db_path()})"
         )
     if not stat.S_ISREG(info.st_mode):
         raise StoreError(
@@ -756,7 +757,8 @@ class BackgroundStoreWriter:
                             excess = len(pending) - self.MAX_PENDING
                             log.error("history: still not saved; %d oldest records dropped", excess)
                             del pending[:excess]
-                            self._set_status(dropped=self.status().dropped + excess)
+                            with self._count_lock:  # append() counts its drops under the same lock
+                                self._status = replace(self._status, dropped=self._status.dropped + excess)
                 elif pending or cursors:
                     ok = False  # waiting to retry
                 for request in flushes:
