@@ -81,12 +81,41 @@ def test_unit_board_panel_shows_the_snapshot_rows_least_available_first(app: QAp
     assert panel.overruns_value.text() == "⚠ 1 over time in status"
 
 
+def test_unit_board_panel_and_export_draw_the_core_rows_and_totals(app: QApplication, qtbot: QtBot) -> None:
+    """Issue 17: the panel sorted, counted overruns and summed totals itself; now the panel, the export and the
+    snapshot show one set of figures, computed in core."""
+    e = busy_engine()
+    for k in range(6):  # Samarinda: 1 of 5 on duty available (20 %), one without a fix
+        status = UnitStatus.AVAILABLE if k == 0 else UnitStatus.OUT_OF_SERVICE if k == 5 else UnitStatus.ON_SCENE
+        fix = None if k == 1 else PositionFix(-0.5, 117.1, None, None, NOW - 5)
+        e.ingest_unit(Unit(f"s{k}", 1, f"SMD-R2-{k:02d}", "64.72", UnitKind.R2, status, fix))
+    snapshot = e.snapshot(NOW)
+    board = snapshot.unit_board
+    panel = UnitBoardPanel()
+    qtbot.addWidget(panel)
+    panel.update_snapshot(snapshot)
+    rows = table(panel.table)
+    assert [r[0] for r in rows] == [r.name for r in board.rows] == [
+        "Polresta Samarinda", "Polresta Balikpapan", "Polres Mahakam Ulu"]  # fmt: skip
+    assert [r[-1] for r in rows] == [f"⚠ {r.overruns}" if r.overruns else "–" for r in board.rows] == ["⚠ 1", "⚠ 1",
+                                                                                                      "–"]  # fmt: skip
+    assert panel.available_value.text() == f"{board.available}/{board.on_duty}" == "2/7"
+    assert panel.overruns_value.text() == f"⚠ {board.overruns} over time in status" == "⚠ 2 over time in status"
+    exported = snapshot_rows(snapshot)
+    assert ["units", "available", "now", "2"] in exported and ["units", "on_duty", "now", "7"] in exported
+    assert ["units", "over_time_in_status", "now", "2"] in exported
+    polres_order = list(dict.fromkeys(r[0] for r in exported if r[0].startswith("units:")))
+    assert polres_order == [f"units:{r.name}" for r in board.rows], "the export lists the wall's rows, in its order"
+    assert ["units:Polresta Samarinda", "over_time_in_status", "now", "1"] in exported
+
+
 def test_the_polres_drill_down_has_the_unit_board_column(app: QApplication, qtbot: QtBot) -> None:
     e = busy_engine()
     view = PolresDetailView("64.71", Config(), e.reference, ManualClock(NOW))
     qtbot.addWidget(view)
     view.update_snapshot(e.snapshot(NOW, details=["64.71"]))
-    assert view.unit_counts.text() == "available 1 · dispatched 1 · ▲ stale position 1"
+    # The wall's row for this Polres, overrun included (the dispatched unit has had no fix for 400 s).
+    assert view.unit_counts.text() == "available 1 · dispatched 1 · ▲ stale position 1 · ⚠ 1 over time in status"
     assert [r[3] for r in table(view.units)] == ["6 min", "10 s"]
 
 

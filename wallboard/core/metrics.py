@@ -49,7 +49,15 @@ from wallboard.core.snapshot import (
     VolumeSeries,
     Window,
 )
-from wallboard.core.units import STATUS_ORDER, StatusLimits, UnitBoardRow, overruns, status_since, unit_board
+from wallboard.core.units import (
+    STATUS_ORDER,
+    StatusLimits,
+    UnitBoard,
+    UnitBoardRow,
+    overruns,
+    status_since,
+    unit_board,
+)
 
 MINUTE = 60
 HOUR = 3600
@@ -604,9 +612,10 @@ class MetricsEngine:
         )
         today = self._day_key(now)
         end = math.nextafter(now, math.inf)
+        late = overruns(units, self._status_since, names, now, s.status_limits)
         return {
-            "unit_board": unit_board(units, names, now, s.stale_fix_s),
-            "unit_overruns": overruns(units, self._status_since, names, now, s.status_limits),
+            "unit_board": UnitBoard.of(unit_board(units, names, now, s.stale_fix_s, late)),
+            "unit_overruns": late,
             "at_risk": risky,
             "at_risk_total": total,
             "prank_watch": self._prank.watch(
@@ -907,12 +916,16 @@ class MetricsEngine:
             (u for u in self._units.values() if u.polres_id in wanted),
             key=lambda u: (UNIT_LIST_ORDER.get(u.status, len(UNIT_LIST_ORDER)), u.callsign, u.id),
         )
-        rows = unit_board(units, {pid: pid for pid in polres_ids}, now, self.settings.stale_fix_s)
+        # The same figures as the unit board's rows (same functions, same units): a Polres' drill-down shows its row.
+        mine = {pid: pid for pid in polres_ids}
+        late = overruns(units, self._status_since, mine, now, self.settings.status_limits)
+        rows = unit_board(units, mine, now, self.settings.stale_fix_s, late)
         board = UnitBoardRow(
             unit_id,
             stats.name,
             {s.value: sum(r.by_status[s.value] for r in rows) for s in STATUS_ORDER},
             sum(r.stale_position for r in rows),
+            sum(r.overruns for r in rows),
         )
         return PolresDetail(
             polres_id=unit_id,

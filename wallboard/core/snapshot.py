@@ -13,7 +13,7 @@ from typing import Any
 from wallboard.core.model import CallKindGroup, Incident, Tier, Unit
 from wallboard.core.prank import PrankWatch
 from wallboard.core.risk import AtRisk
-from wallboard.core.units import StatusOverrun, UnitBoardRow
+from wallboard.core.units import StatusOverrun, UnitBoard, UnitBoardRow
 
 
 class Window(StrEnum):
@@ -211,8 +211,9 @@ class BoardSnapshot:
     tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = field(default_factory=dict)
     # Drill-downs the hub was asked for (an open Polres or Polda detail), by Polres or Polda id.
     details: dict[str, PolresDetail] = field(default_factory=dict)
-    # The unit board (one row per board Polres, board order) and units over a time-in-status limit (core/units.py).
-    unit_board: tuple[UnitBoardRow, ...] = ()
+    # The unit board (its rows in the wall's order with their overruns, and the totals) and every unit over a
+    # time-in-status limit (core/units.py).
+    unit_board: UnitBoard = UnitBoard()
     unit_overruns: tuple[StatusOverrun, ...] = ()
     # Open incidents without a unit on scene, most urgent first (cut at a limit), and how many in all (core/risk.py).
     at_risk: tuple[AtRisk, ...] = ()

@@ -184,7 +184,8 @@ class PolresDetailView(Panel):
         if board is not None:
             counts = " · ".join(f"{tr(UNIT_STATUS_TEXT[k])} {n}" for k, n in board.by_status.items() if n)
             stale = f" · ▲ {tr('stale position')} {board.stale_position}" if board.stale_position else ""
-            self.unit_counts.setText((counts or tr("no units")) + stale)
+            late = f" · ⚠ {board.overruns} {tr('over time in status')}" if board.overruns else ""
+            self.unit_counts.setText((counts or tr("no units")) + stale + late)
         for row, u in enumerate(detail.units):
             age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
             status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))

@@ -56,10 +56,16 @@ def snapshot_rows(s: BoardSnapshot, *, include_prank_watch: bool = False) -> lis
             ("overdue_now", str(r.overdue_now)),
         ):
             rows.append([f"response:{r.name}", item, r.window.value, value])
-    for u in s.unit_board:
+    # The unit board as the wall shows it (core's rows, order and totals).
+    board = s.unit_board
+    rows.append(["units", "available", "now", str(board.available)])
+    rows.append(["units", "on_duty", "now", str(board.on_duty)])
+    rows.append(["units", "over_time_in_status", "now", str(board.overruns)])
+    for u in board.rows:
         for status, n in u.by_status.items():
             rows.append([f"units:{u.name}", status, "now", str(n)])
         rows.append([f"units:{u.name}", "stale_position", "now", str(u.stale_position)])
+        rows.append([f"units:{u.name}", "over_time_in_status", "now", str(u.overruns)])
     rows.append(["at_risk", "open_without_unit_on_scene", "now", str(s.at_risk_total)])
     if include_prank_watch and s.prank_watch is not None:
         for caller in s.prank_watch.numbers:

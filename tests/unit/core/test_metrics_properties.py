@@ -54,7 +54,7 @@ from wallboard.core.snapshot import (
     to_jsonable,
 )
 from wallboard.core.timeutil import local_day_start, local_midnight
-from wallboard.core.units import UnitBoardRow
+from wallboard.core.units import UnitBoard, UnitBoardRow
 
 REF = ReferenceData.of(
     [
@@ -351,7 +351,7 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
         units_by_status=statuses,
-        unit_board=tuple(brute_unit_row(s, units, [pid], pid, brute_name(pid)) for pid in board_ids),
+        unit_board=brute_unit_board(s, units, board_ids),
         **brute_at_risk(s, incidents, board_ids),
         prank_watch=brute_prank(s, calls, board_ids),
         response_by_polda=brute_by_polda(s, incidents) if s.polda_id is None else (),
@@ -375,7 +375,28 @@ def brute_unit_row(s: Scenario, units: list[Unit], polres_ids: list[str], row_id
         u.status is not UnitStatus.OUT_OF_SERVICE and (u.fix is None or s.now - u.fix.at > s.settings.stale_fix_s)
         for u in mine
     )
-    return UnitBoardRow(row_id, name, by_status, stale)
+    # The scenarios' units have no position fix: each on duty is one "no position" overrun, and none has a time in
+    # its status (that needs a fix), so no status overrun.
+    assert all(u.fix is None for u in mine)
+    no_position = sum(u.status is not UnitStatus.OUT_OF_SERVICE for u in mine)
+    return UnitBoardRow(row_id, name, by_status, stale, no_position)
+
+
+def brute_unit_board(s: Scenario, units: list[Unit], board_ids: list[str]) -> UnitBoard:
+    """The wall's unit board: a row per board Polres with units, lowest available share (of those on duty) first,
+    nobody on duty last, then by name; the totals summed over the rows."""
+    rows = []
+    for pid in board_ids:
+        row = brute_unit_row(s, units, [pid], pid, brute_name(pid))
+        if row.total:
+            rows.append(row)
+    rows.sort(key=lambda r: (r.available_pct is None, r.available_pct or 0.0, r.name, r.polres_id))
+    return UnitBoard(
+        tuple(rows),
+        sum(r.by_status["available"] for r in rows),
+        sum(r.total - r.by_status["out_of_service"] for r in rows),
+        sum(r.overruns for r in rows),
+    )
 
 
 def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) -> dict[str, Any]:

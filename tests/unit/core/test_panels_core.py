@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -61,8 +62,8 @@ def test_unit_board_counts_equal_a_recount_of_the_units_stream() -> None:
         e.ingest_unit(u)
         if u.id not in latest or latest[u.id].rev < u.rev:
             latest[u.id] = u
-    rows = {r.polres_id: r for r in e.snapshot(NOW).unit_board}
-    assert len(rows) == 10, "one row per Polres of the board, units of other Polda not counted"
+    rows = {r.polres_id: r for r in e.snapshot(NOW).unit_board.rows}
+    assert set(rows) == {BPN, MHU}, "a row per board Polres with units, units of other Polda not counted"
     for pid in (BPN, MHU):
         mine = [u for u in latest.values() if u.polres_id == pid]
         assert rows[pid].by_status == {s.value: sum(u.status is s for u in mine) for s in UnitStatus}
@@ -71,7 +72,49 @@ def test_unit_board_counts_equal_a_recount_of_the_units_stream() -> None:
         assert rows[pid].available_pct == pytest.approx(
             100 * sum(u.status is UnitStatus.AVAILABLE for u in mine) / len(on_duty)
         )
-    assert rows["64.72"].total == 0 and rows["64.72"].available_pct is None
+    assert "64.72" not in rows, "a Polres without units has no row on the wall"
+
+
+def test_the_unit_board_comes_from_core_in_wall_order_with_overruns_and_totals() -> None:
+    """Issue 17: the panel sorted the rows, counted overruns per Polres and summed the totals itself. Now the snapshot
+    carries them, and a brute-force recount over the latest units agrees (order, per-row overruns, totals)."""
+    rng = random.Random(17)
+    e = engine()
+    polres = [BPN, MHU, "64.72", "64.74", "64.02"]
+    latest: dict[str, Unit] = {}
+    for k in range(80):
+        status = rng.choice(list(UnitStatus))
+        u = unit(f"u{k}", status, at=rng.choice([None, NOW - 30, NOW - 700]), polres=rng.choice(polres))
+        e.ingest_unit(replace(u, rev=1, status=UnitStatus.AVAILABLE))
+        e.ingest_unit(replace(u, rev=2, fix=None if u.fix is None else replace(u.fix, at=NOW - rng.choice([30, 4000]))))
+        latest[u.id] = u
+    now = NOW + 3700  # past the dispatched (180 s) and on-scene (3600 s) limits for units that changed at NOW - 30
+    snapshot = e.snapshot(now, details=[BPN, "kaltim"])
+    board = snapshot.unit_board
+    late: dict[str, int] = {}
+    for o in snapshot.unit_overruns:
+        late[o.polres_id] = late.get(o.polres_id, 0) + 1
+    # Brute force: per Polres with units, least available (of those on duty) first, nobody on duty last, then name.
+    expected = []
+    for pid in polres:
+        mine = [u for u in latest.values() if u.polres_id == pid]
+        if not mine:
+            continue
+        on_duty = sum(u.status is not UnitStatus.OUT_OF_SERVICE for u in mine)
+        free = sum(u.status is UnitStatus.AVAILABLE for u in mine)
+        pct = None if on_duty == 0 else 100.0 * free / on_duty
+        expected.append((pct is None, pct or 0.0, e.reference.polres[pid].name, pid, free, on_duty))
+    expected.sort()
+    assert [r.polres_id for r in board.rows] == [x[3] for x in expected]
+    assert [(r.available, r.on_duty) for r in board.rows] == [(x[4], x[5]) for x in expected]
+    assert [r.overruns for r in board.rows] == [late.get(r.polres_id, 0) for r in board.rows]
+    assert sum(late.values()) > 0, "the scenario has overruns"
+    assert board.available == sum(x[4] for x in expected) and board.on_duty == sum(x[5] for x in expected)
+    assert board.overruns == len(snapshot.unit_overruns)
+    # The drill-down shows the same row as the wall for its Polres, and the Polda's sums the wall's rows.
+    assert snapshot.details[BPN].unit_board == next(r for r in board.rows if r.polres_id == BPN)
+    polda = snapshot.details["kaltim"].unit_board
+    assert polda is not None and polda.overruns == board.overruns and polda.total == sum(r.total for r in board.rows)
 
 
 def test_the_polres_drill_down_carries_its_unit_board_and_time_in_status() -> None:
