@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from wallboard.config import KIOSK_VIEWS, Config, load_config
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, PositionFix, Tier, Unit, UnitKind, UnitStatus
+from wallboard.core.prank import MAX_NUMBERS
 from wallboard.core.timeutil import ManualClock
 from wallboard.resources import all_poldas
 from wallboard.ui.board import BoardView
@@ -142,6 +143,30 @@ def test_prank_numbers_masked_on_the_wall_the_log_and_the_export(
     assert "0812" not in text or unmask
     assert all(len(row) == 4 for row in csv.reader(text.splitlines()))
     assert not any("prank_number" in row[0] for row in snapshot_rows(snapshot))
+
+
+def test_the_prank_panel_draws_core_totals_beyond_the_cut_lists(app: QApplication, qtbot: QtBot) -> None:
+    """Issue 17: the panel counted flagged numbers as len() of the list core cuts at MAX_NUMBERS, and summed calls
+    over the cells cut at MAX_CELLS; it now draws core's totals."""
+    e = MetricsEngine(all_poldas(), "kaltim", MetricsSettings())
+    many = MAX_NUMBERS + 30
+    for k in range(many):
+        for j in range(3):
+            e.ingest_call(Call(f"p{k}-{j}", 1, "64.71", NOW - 60 * (j + 1), Tier.POLRES, (), NOW - 60 * (j + 1) + 2,
+                               Tier.POLRES, None, CallCategory.SILENT, f"0821{k:08d}",
+                               None if j else GeoPoint(-1.0 - (k + 0.5) * 0.05, 116.02)))  # fmt: skip
+    e.ingest_call(Call("x", 1, "64.71", NOW - 5, Tier.POLRES, (), NOW - 3, Tier.POLRES, None, CallCategory.PRANK))
+    snapshot = e.snapshot(NOW)
+    watch = snapshot.prank_watch
+    assert watch is not None and len(watch.numbers) == MAX_NUMBERS
+    panel = PrankPanel(Config())
+    qtbot.addWidget(panel)
+    panel.update_snapshot(snapshot)
+    assert panel.flagged_value.text() == str(watch.flagged_numbers) == str(many)
+    assert panel.numbers.rowCount() == MAX_NUMBERS
+    assert panel.captions[0].text().endswith(f" · {MAX_NUMBERS}/{many}")
+    assert panel.cells_label.text() == (f"Prank/silent calls today: {3 * many + 1}, with a location: {many} in {many} "
+                                        "cells of about 6 km")  # fmt: skip
 
 
 def test_the_drill_down_masks_caller_numbers(app: QApplication, qtbot: QtBot) -> None:

@@ -68,6 +68,11 @@ def snapshot_rows(s: BoardSnapshot, *, include_prank_watch: bool = False) -> lis
         rows.append([f"units:{u.name}", "over_time_in_status", "now", str(u.overruns)])
     rows.append(["at_risk", "open_without_unit_on_scene", "now", str(s.at_risk_total)])
     if include_prank_watch and s.prank_watch is not None:
+        w = s.prank_watch
+        rows.append(["prank", "repeat_numbers", "last_7_days", str(w.repeat_numbers)])
+        rows.append(["prank", "flagged_numbers", "last_7_days", str(w.flagged_numbers)])
+        rows.append(["prank", "prank_or_silent_calls", "today", str(w.calls_today)])
+        rows.append(["prank", "prank_or_silent_calls_with_location", "today", str(w.located_today)])
         for caller in s.prank_watch.numbers:
             rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "today", str(caller.today)])
             rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "last_7_days", str(caller.week)])

@@ -438,7 +438,11 @@ def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWa
         shares.append(PrankShare(pid, brute_name(pid), sum(c.category in (CallCategory.PRANK, CallCategory.SILENT)
                                                            for c in categorised), len(categorised)))  # fmt: skip
     shares.sort(key=lambda x: (x.share_pct is None, -(x.share_pct or 0.0), -x.nuisance, x.name))
-    return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), ())
+    zone = ZoneInfo(s.settings.tz)
+    today_calls = [c for c in nuisance if datetime.fromtimestamp(c.received_at, zone).date() == today]
+    return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), (),
+                      flagged_numbers=sum(n.flagged for n in numbers), calls_today=len(today_calls),
+                      located_today=sum(c.caller_location is not None for c in today_calls), cells_today=0)  # fmt: skip
 
 
 def brute_tiers_by_kind(

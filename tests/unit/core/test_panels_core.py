@@ -24,6 +24,7 @@ from wallboard.core.model import (
     UnitKind,
     UnitStatus,
 )
+from wallboard.core.prank import CELL_DEG, MAX_CELLS, MAX_NUMBERS
 from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km
 from wallboard.core.snapshot import to_jsonable
 from wallboard.core.units import StatusLimits
@@ -279,3 +280,46 @@ def test_prank_numbers_are_masked_in_the_snapshot_and_its_json_unless_unmasked(
         assert (NUMBER in text) is unmask
     caplog.set_level(logging.DEBUG)
     assert NUMBER not in caplog.text
+
+
+@pytest.mark.parametrize("flag_at", [3, 1])
+def test_prank_totals_are_counted_before_the_lists_are_cut(flag_at: int) -> None:
+    """Issue 17: the panel counted flagged numbers over the list cut at MAX_NUMBERS and summed calls over the cells
+    cut at MAX_CELLS. Core's totals must equal a brute-force recount over every call, beyond both limits."""
+    rng = random.Random(23)
+    e = engine(prank_flag_at=flag_at)
+    calls: list[Call] = []
+    for k in range(MAX_NUMBERS + 80):  # repeat callers: up to 6 prank/silent calls, some older than the week
+        number = f"0813{k:08d}"
+        for j in range(rng.randint(1, 6)):
+            at = NOW - rng.choice([60.0, 3600.0, 2 * 86400.0, 5 * 86400.0, 9 * 86400.0])
+            category = rng.choice([CallCategory.PRANK, CallCategory.SILENT])
+            calls.append(prank(f"n{k}-{j}", at, number=number, category=category))
+    for k in range(MAX_CELLS + 400):  # one-off callers today, each from its own cell (some with no location)
+        where = None if k % 10 == 0 else GeoPoint(-1.0 - (k // 60 + 0.5) * CELL_DEG, 116.0 + (k % 60 + 0.5) * CELL_DEG)
+        calls.append(Call(f"o{k}", 1, rng.choice([BPN, MHU]), NOW - 10 - k, Tier.POLRES, (), NOW - 5 - k,
+                          Tier.POLRES, None, CallCategory.PRANK, None if k % 3 else f"0857{k:08d}", where))  # fmt: skip
+    calls.append(prank("abroad", NOW - 60, number="081300000000", polres="11.01"))  # another Polda: not counted
+    calls.append(prank("abroad2", NOW - 70, number="081300000000", polres="11.01"))
+    for c in calls:
+        e.ingest_call(c)
+    watch = e.snapshot(NOW).prank_watch
+    assert watch is not None
+    assert len(watch.numbers) == MAX_NUMBERS and len(watch.cells) == MAX_CELLS, "both lists are cut"
+    mine = [c for c in calls if c.polres_id != "11.01"]
+    week_start = datetime(2026, 11, 16, tzinfo=ZoneInfo("Asia/Makassar")).timestamp()
+    midnight = datetime(2026, 11, 22, tzinfo=ZoneInfo("Asia/Makassar")).timestamp()
+    per_number: dict[str, int] = {}
+    for c in mine:
+        if c.caller_number and week_start <= c.received_at <= NOW:
+            per_number[c.caller_number] = per_number.get(c.caller_number, 0) + 1
+    today = [c for c in mine if midnight <= c.received_at <= NOW]
+    located = [c for c in today if c.caller_location is not None]
+    cells = {(int(c.caller_location.lat // CELL_DEG), int(c.caller_location.lon // CELL_DEG))  # type: ignore[union-attr]
+             for c in located}  # fmt: skip
+    assert watch.repeat_numbers == sum(n >= 2 for n in per_number.values()) > MAX_NUMBERS
+    assert watch.flagged_numbers == sum(n >= flag_at for n in per_number.values())
+    assert watch.flagged_numbers > sum(n.flagged for n in watch.numbers), "more flagged than the list shows"
+    assert watch.calls_today == len(today)
+    assert watch.located_today == len(located) > sum(c.calls for c in watch.cells)
+    assert watch.cells_today == len(cells) > MAX_CELLS
