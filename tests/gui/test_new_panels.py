@@ -69,6 +69,26 @@ def test_risk_panel_counts_down_to_the_deadline_then_up_in_red(app: QApplication
     assert panel.overdue_value.text() == "⚠ 1 overdue"
 
 
+def test_risk_panel_counts_overdue_over_every_incident_not_only_the_rows_shown(app: QApplication,
+                                                                               qtbot: QtBot) -> None:  # fmt: skip
+    """Issue 17: with the list cut at one row, the overdue headline counted at most that row."""
+    e = MetricsEngine(all_poldas(), "kaltim", MetricsSettings(at_risk_limit=1))
+    for k, ago in enumerate((700.0, 650.0, 601.0, 599.0, 100.0)):
+        e.ingest_incident(Incident(f"i{k}", 1, "64.71", None, NOW - ago, kind="Pencurian"))
+    clock = ManualClock(NOW)
+    panel = RiskPanel(clock)
+    qtbot.addWidget(panel)
+    panel.update_snapshot(e.snapshot(NOW))
+    assert panel.table.rowCount() == 1 and panel.count_value.text() == "5"
+    assert panel.overdue_value.text() == "⚠ 3 overdue"
+    clock.advance(1)  # the one received 599 s ago reaches its deadline: not yet overdue
+    panel.tick()
+    assert panel.overdue_value.text() == "⚠ 3 overdue"
+    clock.advance(1)
+    panel.tick()
+    assert panel.overdue_value.text() == "⚠ 4 overdue", "counted between snapshots, past the rows shown"
+
+
 def test_unit_board_panel_shows_the_snapshot_rows_least_available_first(app: QApplication, qtbot: QtBot) -> None:
     panel = UnitBoardPanel()
     qtbot.addWidget(panel)

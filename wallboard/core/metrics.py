@@ -602,7 +602,7 @@ class MetricsEngine:
             u for u in units
             if u.status is free and u.fix is not None and u.fix.at >= cutoff and (scope is None or u.polres_id in scope)
         )  # fmt: skip
-        risky, total = at_risk(
+        risky, deadlines = at_risk(
             (i for pid in polres_ids for i in self._open.get(pid, {}).values()),
             names,
             lambda i: overdue_at(i, s.target_s),
@@ -617,7 +617,8 @@ class MetricsEngine:
             "unit_board": UnitBoard.of(unit_board(units, names, now, s.stale_fix_s, late)),
             "unit_overruns": late,
             "at_risk": risky,
-            "at_risk_total": total,
+            "at_risk_total": len(deadlines),
+            "at_risk_deadlines": deadlines,
             "prank_watch": self._prank.watch(
                 today=today,
                 today_start=self._day_start(today),

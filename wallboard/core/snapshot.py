@@ -12,7 +12,7 @@ from typing import Any
 
 from wallboard.core.model import CallKindGroup, Incident, Tier, Unit
 from wallboard.core.prank import PrankWatch
-from wallboard.core.risk import AtRisk
+from wallboard.core.risk import AtRisk, overdue_count
 from wallboard.core.units import StatusOverrun, UnitBoard, UnitBoardRow
 
 
@@ -218,6 +218,9 @@ class BoardSnapshot:
     # Open incidents without a unit on scene, most urgent first (cut at a limit), and how many in all (core/risk.py).
     at_risk: tuple[AtRisk, ...] = ()
     at_risk_total: int = 0
+    # The deadlines of every incident at risk (not only the rows carried), earliest first: how many are overdue at any
+    # moment between snapshots is ``at_risk_overdue(now)``.
+    at_risk_deadlines: tuple[float, ...] = ()
     # Repeated prank callers (numbers masked unless the desk is authorised), shares, cells (core/prank.py).
     prank_watch: PrankWatch | None = None
     # National board only (empty on a Polda's board): one response figure per Polda, worst first, computed like a
@@ -225,6 +228,11 @@ class BoardSnapshot:
     # TODAY and LAST_60_MIN.
     response_by_polda: tuple[ResponseStats, ...] = ()
     escalations_by_polda: dict[Window, tuple[PoldaEscalations, ...]] = field(default_factory=dict)
+
+    def at_risk_overdue(self, now: float) -> int:
+        """Incidents at risk that are overdue at ``now`` (the overdue rule's edge: strictly past the deadline), over
+        all of them. Valid until the next snapshot: an incident reached or closed since is still counted."""
+        return overdue_count(self.at_risk_deadlines, now)
 
     def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
         """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""

@@ -408,7 +408,8 @@ def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) 
                i.call_received_at + target, ageing_at=i.call_received_at + target / 2)
         for i in risky[: s.settings.at_risk_limit]
     )  # fmt: skip
-    return {"at_risk": rows, "at_risk_total": len(risky)}
+    return {"at_risk": rows, "at_risk_total": len(risky),
+            "at_risk_deadlines": tuple(sorted(i.call_received_at + target for i in risky))}  # fmt: skip
 
 
 def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWatch:

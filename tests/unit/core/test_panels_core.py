@@ -25,7 +25,7 @@ from wallboard.core.model import (
     UnitStatus,
 )
 from wallboard.core.prank import CELL_DEG, MAX_CELLS, MAX_NUMBERS
-from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km
+from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km, overdue_count
 from wallboard.core.snapshot import to_jsonable
 from wallboard.core.units import StatusLimits
 from wallboard.resources import all_poldas
@@ -205,6 +205,32 @@ def test_at_risk_lists_open_incidents_without_a_unit_on_scene_most_urgent_first(
     for i in e.incidents.values():
         limited.ingest_incident(i)
     assert len(limited.snapshot(NOW).at_risk) == 1 and limited.snapshot(NOW).at_risk_total == 3
+
+
+def test_overdue_at_risk_counts_every_incident_at_any_moment_at_its_edges() -> None:
+    """Issue 17: the panel counted overdue incidents over the rows it shows (cut at at_risk_limit). Core carries the
+    sorted deadlines of all of them and counts those past at any moment, with the overdue rule's edge."""
+    rng = random.Random(3)
+    e = engine(at_risk_limit=4)
+    for k in range(40):  # received from 30 min ago to 5 min ago; a few reached or closed (not at risk)
+        received = NOW - rng.choice([1800.0, 900.0, 601.0, 600.0, 599.0, 300.0]) - rng.choice([0.0, 0.25, 7.0])
+        on_scene = NOW - 10 if k % 7 == 0 else None
+        e.ingest_incident(Incident(f"i{k:02d}", 1, rng.choice([BPN, MHU]), None, received, on_scene_at=on_scene,
+                                   priority=rng.choice(list(Priority))))  # fmt: skip
+    snapshot = e.snapshot(NOW)
+    at_risk = [i for i in e.incidents.values() if i.on_scene_at is None and i.closed_at is None]
+    assert len(snapshot.at_risk) == 4 < snapshot.at_risk_total == len(at_risk) == len(snapshot.at_risk_deadlines)
+    assert list(snapshot.at_risk_deadlines) == sorted(i.call_received_at + 600.0 for i in at_risk)
+    moments = [NOW + d for d in (-1.0, 0.0, 1.0, 0.25, 3600.0)]
+    for deadline in {i.call_received_at + 600.0 for i in at_risk}:
+        moments += [deadline - 1, deadline, deadline + 1]  # one second before, exactly at, one second after
+    for now in moments:
+        expected = sum(is_overdue(i, now, 600.0) for i in at_risk)
+        assert snapshot.at_risk_overdue(now) == expected, now - NOW
+    one = next(i for i in at_risk if i.call_received_at == min(x.call_received_at for x in at_risk))
+    edge = one.call_received_at + 600.0
+    assert snapshot.at_risk_overdue(edge) < snapshot.at_risk_overdue(edge + 1), "overdue a second past, not at it"
+    assert overdue_count((), NOW) == 0 and overdue_count((NOW,), NOW) == 0 and overdue_count((NOW,), NOW + 1e-6) == 1
 
 
 def test_nearest_available_unit_is_the_closest_fresh_free_one() -> None:

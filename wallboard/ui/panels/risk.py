@@ -75,10 +75,8 @@ class RiskPanel(Panel):
     def tick(self) -> None:
         """Re-draw the countdowns from the board clock (the list itself changes only with a snapshot)."""
         now = self.clock.now()
-        overdue_n = 0
         for r, row in enumerate(self.rows):
             left, overdue = time_left_text(row, now)
-            overdue_n += overdue
             ageing = not overdue and row.ageing_at is not None and now > row.ageing_at
             cells = [left, row.polres_name, row.kind or "–", f"P{int(row.priority)}", nearest_text(row)]
             if overdue:
@@ -87,6 +85,8 @@ class RiskPanel(Panel):
                 self.table.set_row(r, cells, foreground=theme.ORANGE, bold=True)
             else:
                 self.table.set_row(r, cells)
+        # Over every incident at risk, not only the rows shown (the list is cut): core counts, with this clock.
+        overdue_n = 0 if self.snapshot is None else self.snapshot.at_risk_overdue(now)
         text = f"⚠ {fmt_int(overdue_n)} {tr('overdue')}" if overdue_n else ""
         self.overdue_value.setText(text)
 
