@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
 
+from wallboard.commands.metrics import render_json
 from wallboard.config import KIOSK_VIEWS, Config, load_config
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, PositionFix, Tier, Unit, UnitKind, UnitStatus
@@ -197,6 +198,32 @@ def test_the_drill_down_masks_caller_numbers(app: QApplication, qtbot: QtBot) ->
     view.update_snapshot(e.snapshot(NOW, details=["64.71"]))
     callers = [r[-1] for r in table(view.incidents)]
     assert MASKED in callers and NUMBER not in callers
+
+
+@pytest.mark.parametrize("unmask", [False, True])
+def test_a_full_caller_number_is_nowhere_unless_the_desk_is_authorised(
+    app: QApplication, qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture, unmask: bool
+) -> None:
+    """Masked in core: the snapshot, its JSON, the drill-down, the prank watch, a CSV export (even one that asks for
+    the prank watch) and the log hold the full number only with board.unmask_caller_numbers."""
+    caplog.set_level(logging.DEBUG)
+    e = busy_engine(unmask)
+    e.ingest_incident(Incident("i9", 1, "64.71", "p0", NOW - 30))  # linked to a call from NUMBER
+    snapshot = e.snapshot(NOW, details=["64.71", "kaltim"])
+    config = load_config(None, overrides={"board.unmask_caller_numbers": str(unmask)}, environ={})
+    drill = PolresDetailView("64.71", config, e.reference, ManualClock(NOW))
+    prank_panel = PrankPanel(config)
+    for widget in (drill, prank_panel):
+        qtbot.addWidget(widget)
+        widget.update_snapshot(snapshot)
+    wall = [text for t in (drill.incidents, prank_panel.numbers) for r in table(t) for text in r]
+    exported = export_csv(snapshot, tmp_path / "board.csv", include_prank_watch=True).read_text(encoding="utf-8")
+    places = {"snapshot": repr(snapshot), "json": render_json(snapshot), "wall": "\n".join(wall), "csv": exported,
+              "log": caplog.text}  # fmt: skip
+    assert {name: NUMBER in text for name, text in places.items()} == {
+        "snapshot": unmask, "json": unmask, "wall": unmask, "csv": unmask, "log": unmask}  # fmt: skip
+    if not unmask:
+        assert MASKED in places["wall"] and MASKED in places["log"], "shown and logged, masked"
 
 
 def test_views_by_name_and_the_kiosk_playlist(app: QApplication, qtbot: QtBot) -> None:

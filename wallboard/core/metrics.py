@@ -36,6 +36,7 @@ from wallboard.core.model import (
     UnitStatus,
 )
 from wallboard.core.prank import PrankIndex
+from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.risk import UnitIndex, at_risk
 from wallboard.core.snapshot import (
@@ -900,14 +901,18 @@ class MetricsEngine:
         ]
         incidents.sort(key=lambda i: (i.call_received_at, i.id), reverse=True)
         target = self.settings.target_s
+        unmasked = self.settings.unmask_caller_numbers
         timelines = []
         for i in incidents:
             call = self._calls.get(i.call_id) if i.call_id else None
+            number = call.caller_number if call else None
             timelines.append(
                 IncidentTimeline(
                     incident=i,
                     answered_at=call.answered_at if call else None,
-                    caller_number=call.caller_number if call else None,
+                    # Masked here, so no snapshot (wall, drill-down, JSON, export, log) holds a full number unless
+                    # the desk is authorised.
+                    caller_number=mask_phone(number, unmasked=unmasked) if number else None,
                     overdue=is_overdue(i, now, target),
                 )
             )

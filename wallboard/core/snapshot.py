@@ -254,7 +254,7 @@ class IncidentTimeline:
 
     incident: Incident
     answered_at: float | None  # from the linked call
-    caller_number: str | None  # full number: mask it (core.privacy) before showing or exporting
+    caller_number: str | None  # masked (core.privacy) unless unmask_caller_numbers: the desk is authorised
     overdue: bool  # open, no unit on scene, past the target (core.metrics.is_overdue)
 
 

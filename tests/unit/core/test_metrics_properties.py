@@ -498,7 +498,10 @@ def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
             IncidentTimeline(
                 incident=i,
                 answered_at=linked.answered_at if linked else None,
-                caller_number=linked.caller_number if linked else None,
+                # masked: the settings do not unmask (the scenario's numbers are all long enough to keep 4 + 4)
+                caller_number=linked.caller_number[:4] + "****" + linked.caller_number[-4:]
+                if linked and linked.caller_number
+                else None,
                 overdue=i.closed_at is None and i.on_scene_at is None and s.now - i.call_received_at > 600,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import replace
@@ -291,6 +292,28 @@ def test_prank_counts_per_number_today_and_this_week_flag_and_share() -> None:
                        NUMBER))  # fmt: skip
     (n,) = e.snapshot(NOW).prank_watch.numbers  # type: ignore[union-attr]
     assert (n.today, n.week, n.flagged) == (1, 2, False), "a recategorised call leaves the count"
+
+
+@pytest.mark.parametrize("unmask", [False, True])
+def test_drill_down_caller_numbers_leave_the_core_masked_unless_unmasked(unmask: bool) -> None:
+    """Issue 17: the drill-down's timelines carried the full caller number and only the UI masked it, so the
+    snapshot (and the JSON, an export, a log) held it. Core masks now, with the unmask_caller_numbers setting."""
+    e = engine(unmask_caller_numbers=unmask)
+    e.ingest_call(Call("c1", 1, BPN, NOW - 300, Tier.POLRES, (), NOW - 295, Tier.POLRES, None, CallCategory.GENUINE,
+                       NUMBER))  # fmt: skip
+    e.ingest_call(Call("c2", 1, BPN, NOW - 200, Tier.POLRES, (), NOW - 195, Tier.POLRES, None, CallCategory.GENUINE))
+    e.ingest_incident(Incident("i1", 1, BPN, "c1", NOW - 300))
+    e.ingest_incident(Incident("i2", 1, BPN, "c2", NOW - 200))
+    snapshot = e.snapshot(NOW, details=[BPN, "kaltim"])
+    for detail in (
+        snapshot.details[BPN],
+        snapshot.details["kaltim"],
+        e.polres_detail(BPN, NOW, snapshot.response_window),
+    ):
+        callers = {t.incident.id: t.caller_number for t in detail.incidents}
+        assert callers == {"i1": NUMBER if unmask else "0812****5678", "i2": None}
+    text = json.dumps(to_jsonable(snapshot))
+    assert (NUMBER in text) is unmask and ("0812****5678" in text) is not unmask
 
 
 def test_prank_numbers_are_masked_in_the_snapshot_and_its_json_unless_unmasked(
