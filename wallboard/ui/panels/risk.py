@@ -2,7 +2,8 @@
 counting down (then up, in red, past it), Polres, kind, priority and the nearest available unit.
 
 The list and the deadlines come from the snapshot (core/risk.py); between snapshots the countdown cells tick once a
-second from the board clock with the same rule (``countdown_text``).
+second from the board clock with the same rule (``countdown_text``), and the overdue headline is core's count over
+every incident at risk at that moment (``BoardSnapshot.at_risk_overdue``), not over the rows shown.
 """
 
 from __future__ import annotations
