@@ -602,8 +602,8 @@
       <translation>Pantauan panggilan iseng</translation>
     </message>
     <message>
-      <source>Prank/silent calls with a location today: {n} in {cells} cells of about {km} km</source>
-      <translation>Panggilan iseng/diam berlokasi hari ini: {n} di {cells} petak sekitar {km} km</translation>
+      <source>Prank/silent calls today: {total}, with a location: {n} in {cells} cells of about {km} km</source>
+      <translation>Panggilan iseng/diam hari ini: {total}, berlokasi: {n} di {cells} petak sekitar {km} km</translation>
     </message>
     <message>
       <source>Priority</source>

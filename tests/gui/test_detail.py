@@ -56,10 +56,15 @@ def test_drill_down_shows_the_right_polres_with_masked_numbers(
     assert row[1:5] == ["13:48:30", "13:49:10", "13:53:20", "13:58:20"]  # answered, dispatched, on scene, closed
     assert row[8] == "0812****5678"
     assert all("081234565678" not in text for r in rows for text in r)
+    # An authorised desk: the engine is built from the same configuration (commands/wiring.py) and unmasks in core.
+    authorised = MetricsEngine(engine.reference, "kaltim", replace(engine.settings, unmask_caller_numbers=True))
+    authorised.ingest_calls(engine.calls.values())
+    for incident in engine.incidents.values():
+        authorised.ingest_incident(incident)
     unmasked = PolresDetailView("64.71", replace(Config(), board=replace(Config().board, unmask_caller_numbers=True)),
                                 engine.reference, clock)  # fmt: skip
     qtbot.addWidget(unmasked)
-    show(unmasked, engine)
+    show(unmasked, authorised)
     assert "081234565678" in [r[8] for r in cells(unmasked)]
 
 

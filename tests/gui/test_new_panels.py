@@ -11,9 +11,11 @@ import pytest
 from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
 
+from wallboard.commands.metrics import render_json
 from wallboard.config import KIOSK_VIEWS, Config, load_config
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, PositionFix, Tier, Unit, UnitKind, UnitStatus
+from wallboard.core.prank import MAX_NUMBERS
 from wallboard.core.timeutil import ManualClock
 from wallboard.resources import all_poldas
 from wallboard.ui.board import BoardView
@@ -68,6 +70,26 @@ def test_risk_panel_counts_down_to_the_deadline_then_up_in_red(app: QApplication
     assert panel.overdue_value.text() == "⚠ 1 overdue"
 
 
+def test_risk_panel_counts_overdue_over_every_incident_not_only_the_rows_shown(app: QApplication,
+                                                                               qtbot: QtBot) -> None:  # fmt: skip
+    """Issue 17: with the list cut at one row, the overdue headline counted at most that row."""
+    e = MetricsEngine(all_poldas(), "kaltim", MetricsSettings(at_risk_limit=1))
+    for k, ago in enumerate((700.0, 650.0, 601.0, 599.0, 100.0)):
+        e.ingest_incident(Incident(f"i{k}", 1, "64.71", None, NOW - ago, kind="Pencurian"))
+    clock = ManualClock(NOW)
+    panel = RiskPanel(clock)
+    qtbot.addWidget(panel)
+    panel.update_snapshot(e.snapshot(NOW))
+    assert panel.table.rowCount() == 1 and panel.count_value.text() == "5"
+    assert panel.overdue_value.text() == "⚠ 3 overdue"
+    clock.advance(1)  # the one received 599 s ago reaches its deadline: not yet overdue
+    panel.tick()
+    assert panel.overdue_value.text() == "⚠ 3 overdue"
+    clock.advance(1)
+    panel.tick()
+    assert panel.overdue_value.text() == "⚠ 4 overdue", "counted between snapshots, past the rows shown"
+
+
 def test_unit_board_panel_shows_the_snapshot_rows_least_available_first(app: QApplication, qtbot: QtBot) -> None:
     panel = UnitBoardPanel()
     qtbot.addWidget(panel)
@@ -81,12 +103,41 @@ def test_unit_board_panel_shows_the_snapshot_rows_least_available_first(app: QAp
     assert panel.overruns_value.text() == "⚠ 1 over time in status"
 
 
+def test_unit_board_panel_and_export_draw_the_core_rows_and_totals(app: QApplication, qtbot: QtBot) -> None:
+    """Issue 17: the panel sorted, counted overruns and summed totals itself; now the panel, the export and the
+    snapshot show one set of figures, computed in core."""
+    e = busy_engine()
+    for k in range(6):  # Samarinda: 1 of 5 on duty available (20 %), one without a fix
+        status = UnitStatus.AVAILABLE if k == 0 else UnitStatus.OUT_OF_SERVICE if k == 5 else UnitStatus.ON_SCENE
+        fix = None if k == 1 else PositionFix(-0.5, 117.1, None, None, NOW - 5)
+        e.ingest_unit(Unit(f"s{k}", 1, f"SMD-R2-{k:02d}", "64.72", UnitKind.R2, status, fix))
+    snapshot = e.snapshot(NOW)
+    board = snapshot.unit_board
+    panel = UnitBoardPanel()
+    qtbot.addWidget(panel)
+    panel.update_snapshot(snapshot)
+    rows = table(panel.table)
+    assert [r[0] for r in rows] == [r.name for r in board.rows] == [
+        "Polresta Samarinda", "Polresta Balikpapan", "Polres Mahakam Ulu"]  # fmt: skip
+    assert [r[-1] for r in rows] == [f"⚠ {r.overruns}" if r.overruns else "–" for r in board.rows] == ["⚠ 1", "⚠ 1",
+                                                                                                      "–"]  # fmt: skip
+    assert panel.available_value.text() == f"{board.available}/{board.on_duty}" == "2/7"
+    assert panel.overruns_value.text() == f"⚠ {board.overruns} over time in status" == "⚠ 2 over time in status"
+    exported = snapshot_rows(snapshot)
+    assert ["units", "available", "now", "2"] in exported and ["units", "on_duty", "now", "7"] in exported
+    assert ["units", "over_time_in_status", "now", "2"] in exported
+    polres_order = list(dict.fromkeys(r[0] for r in exported if r[0].startswith("units:")))
+    assert polres_order == [f"units:{r.name}" for r in board.rows], "the export lists the wall's rows, in its order"
+    assert ["units:Polresta Samarinda", "over_time_in_status", "now", "1"] in exported
+
+
 def test_the_polres_drill_down_has_the_unit_board_column(app: QApplication, qtbot: QtBot) -> None:
     e = busy_engine()
     view = PolresDetailView("64.71", Config(), e.reference, ManualClock(NOW))
     qtbot.addWidget(view)
     view.update_snapshot(e.snapshot(NOW, details=["64.71"]))
-    assert view.unit_counts.text() == "available 1 · dispatched 1 · ▲ stale position 1"
+    # The wall's row for this Polres, overrun included (the dispatched unit has had no fix for 400 s).
+    assert view.unit_counts.text() == "available 1 · dispatched 1 · ▲ stale position 1 · ⚠ 1 over time in status"
     assert [r[3] for r in table(view.units)] == ["6 min", "10 s"]
 
 
@@ -115,6 +166,30 @@ def test_prank_numbers_masked_on_the_wall_the_log_and_the_export(
     assert not any("prank_number" in row[0] for row in snapshot_rows(snapshot))
 
 
+def test_the_prank_panel_draws_core_totals_beyond_the_cut_lists(app: QApplication, qtbot: QtBot) -> None:
+    """Issue 17: the panel counted flagged numbers as len() of the list core cuts at MAX_NUMBERS, and summed calls
+    over the cells cut at MAX_CELLS; it now draws core's totals."""
+    e = MetricsEngine(all_poldas(), "kaltim", MetricsSettings())
+    many = MAX_NUMBERS + 30
+    for k in range(many):
+        for j in range(3):
+            e.ingest_call(Call(f"p{k}-{j}", 1, "64.71", NOW - 60 * (j + 1), Tier.POLRES, (), NOW - 60 * (j + 1) + 2,
+                               Tier.POLRES, None, CallCategory.SILENT, f"0821{k:08d}",
+                               None if j else GeoPoint(-1.0 - (k + 0.5) * 0.05, 116.02)))  # fmt: skip
+    e.ingest_call(Call("x", 1, "64.71", NOW - 5, Tier.POLRES, (), NOW - 3, Tier.POLRES, None, CallCategory.PRANK))
+    snapshot = e.snapshot(NOW)
+    watch = snapshot.prank_watch
+    assert watch is not None and len(watch.numbers) == MAX_NUMBERS
+    panel = PrankPanel(Config())
+    qtbot.addWidget(panel)
+    panel.update_snapshot(snapshot)
+    assert panel.flagged_value.text() == str(watch.flagged_numbers) == str(many)
+    assert panel.numbers.rowCount() == MAX_NUMBERS
+    assert panel.captions[0].text().endswith(f" · {MAX_NUMBERS}/{many}")
+    assert panel.cells_label.text() == (f"Prank/silent calls today: {3 * many + 1}, with a location: {many} in {many} "
+                                        "cells of about 6 km")  # fmt: skip
+
+
 def test_the_drill_down_masks_caller_numbers(app: QApplication, qtbot: QtBot) -> None:
     e = busy_engine()
     e.ingest_incident(Incident("i9", 1, "64.71", "p0", NOW - 30))
@@ -123,6 +198,32 @@ def test_the_drill_down_masks_caller_numbers(app: QApplication, qtbot: QtBot) ->
     view.update_snapshot(e.snapshot(NOW, details=["64.71"]))
     callers = [r[-1] for r in table(view.incidents)]
     assert MASKED in callers and NUMBER not in callers
+
+
+@pytest.mark.parametrize("unmask", [False, True])
+def test_a_full_caller_number_is_nowhere_unless_the_desk_is_authorised(
+    app: QApplication, qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture, unmask: bool
+) -> None:
+    """Masked in core: the snapshot, its JSON, the drill-down, the prank watch, a CSV export (even one that asks for
+    the prank watch) and the log hold the full number only with board.unmask_caller_numbers."""
+    caplog.set_level(logging.DEBUG)
+    e = busy_engine(unmask)
+    e.ingest_incident(Incident("i9", 1, "64.71", "p0", NOW - 30))  # linked to a call from NUMBER
+    snapshot = e.snapshot(NOW, details=["64.71", "kaltim"])
+    config = load_config(None, overrides={"board.unmask_caller_numbers": str(unmask)}, environ={})
+    drill = PolresDetailView("64.71", config, e.reference, ManualClock(NOW))
+    prank_panel = PrankPanel(config)
+    for widget in (drill, prank_panel):
+        qtbot.addWidget(widget)
+        widget.update_snapshot(snapshot)
+    wall = [text for t in (drill.incidents, prank_panel.numbers) for r in table(t) for text in r]
+    exported = export_csv(snapshot, tmp_path / "board.csv", include_prank_watch=True).read_text(encoding="utf-8")
+    places = {"snapshot": repr(snapshot), "json": render_json(snapshot), "wall": "\n".join(wall), "csv": exported,
+              "log": caplog.text}  # fmt: skip
+    assert {name: NUMBER in text for name, text in places.items()} == {
+        "snapshot": unmask, "json": unmask, "wall": unmask, "csv": unmask, "log": unmask}  # fmt: skip
+    if not unmask:
+        assert MASKED in places["wall"] and MASKED in places["log"], "shown and logged, masked"
 
 
 def test_views_by_name_and_the_kiosk_playlist(app: QApplication, qtbot: QtBot) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
+from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, GeoPoint, Incident, Tier, Unit, UnitKind
 from wallboard.resources import kaltim_reference, read_json
 from wallboard.sim.world import MAX_SPEED_KMH, World, areas_from_geojson, distance_km, inside
@@ -119,3 +121,34 @@ def test_units_patrol_inside_their_polres_area() -> None:
         outside += not inside(at.lat, at.lon, areas[s.unit.polres_id])
     # A straight leg between two inside points can cut a bay corner; almost everyone is inside at any moment.
     assert outside <= len(world.units) * 0.05
+
+
+def test_a_few_repeat_nuisance_callers_reach_the_prank_flag_over_a_day(
+    day: tuple[dict[str, Call], dict[str, Incident]],
+) -> None:
+    """Issue 17: every simulated number was fresh, so the demo's prank watch never flagged one. Over a day the
+    engine's prank watch now flags some, while most nuisance calls still come from numbers that call once."""
+    calls, _ = day
+    engine = MetricsEngine(
+        kaltim_reference(), "kaltim", MetricsSettings(tz="Asia/Makassar", unmask_caller_numbers=True)
+    )
+    engine.ingest_calls(calls.values())
+    watch = engine.snapshot(START + DAY).prank_watch
+    assert watch is not None
+    assert watch.flagged_numbers >= 1 and watch.flag_at == 3
+    flagged = [n for n in watch.numbers if n.flagged]
+    assert flagged and all(re.fullmatch(r"08\d{9,11}", n.number) for n in flagged), "Indonesian mobile numbers"
+    nuisance = [c for c in calls.values() if c.category in (CallCategory.PRANK, CallCategory.SILENT)]
+    per_number = Counter(c.caller_number for c in nuisance)
+    one_off = sum(1 for c in nuisance if per_number[c.caller_number] == 1)
+    assert one_off > len(nuisance) / 2, (one_off, len(nuisance))
+    assert all(re.fullmatch(r"08\d{9,11}", c.caller_number or "") for c in calls.values())
+
+
+def test_repeat_callers_are_a_small_pool_per_polres_repeated_by_the_seed() -> None:
+    polres = list(kaltim_reference().polres.values())
+    first, again, other = (World(polres, seed=seed, start_time=START, live_units=False) for seed in (7, 7, 8))
+    assert first.repeat_callers == again.repeat_callers != other.repeat_callers
+    assert set(first.repeat_callers) == {p.id for p in polres}
+    sizes = {pid: len(pool.numbers) for pid, pool in first.repeat_callers.items()}
+    assert min(sizes.values()) >= 1 and max(sizes.values()) <= 8 and sizes["64.71"] > sizes["64.11"]

@@ -140,7 +140,7 @@ def evaluate(snapshot: BoardSnapshot, health: Mapping[str, StreamHealth], t: Ale
 
 def _status_alerts(snapshot: BoardSnapshot) -> list[Alert]:
     """One amber alert per Polres and kind of time-in-status overrun (a national board stays readable)."""
-    names = {row.polres_id: row.name for row in snapshot.unit_board}
+    names = {row.polres_id: row.name for row in snapshot.unit_board.rows}
     groups: dict[tuple[str, str], list[float]] = {}
     for o in snapshot.unit_overruns:
         groups.setdefault((o.kind, o.polres_id), []).append(o.limit_s)

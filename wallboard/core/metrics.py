@@ -36,6 +36,7 @@ from wallboard.core.model import (
     UnitStatus,
 )
 from wallboard.core.prank import PrankIndex
+from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.risk import UnitIndex, at_risk
 from wallboard.core.snapshot import (
@@ -49,7 +50,15 @@ from wallboard.core.snapshot import (
     VolumeSeries,
     Window,
 )
-from wallboard.core.units import STATUS_ORDER, StatusLimits, UnitBoardRow, overruns, status_since, unit_board
+from wallboard.core.units import (
+    STATUS_ORDER,
+    StatusLimits,
+    UnitBoard,
+    UnitBoardRow,
+    overruns,
+    status_since,
+    unit_board,
+)
 
 MINUTE = 60
 HOUR = 3600
@@ -594,7 +603,7 @@ class MetricsEngine:
             u for u in units
             if u.status is free and u.fix is not None and u.fix.at >= cutoff and (scope is None or u.polres_id in scope)
         )  # fmt: skip
-        risky, total = at_risk(
+        risky, deadlines = at_risk(
             (i for pid in polres_ids for i in self._open.get(pid, {}).values()),
             names,
             lambda i: overdue_at(i, s.target_s),
@@ -604,11 +613,13 @@ class MetricsEngine:
         )
         today = self._day_key(now)
         end = math.nextafter(now, math.inf)
+        late = overruns(units, self._status_since, names, now, s.status_limits)
         return {
-            "unit_board": unit_board(units, names, now, s.stale_fix_s),
-            "unit_overruns": overruns(units, self._status_since, names, now, s.status_limits),
+            "unit_board": UnitBoard.of(unit_board(units, names, now, s.stale_fix_s, late)),
+            "unit_overruns": late,
             "at_risk": risky,
-            "at_risk_total": total,
+            "at_risk_total": len(deadlines),
+            "at_risk_deadlines": deadlines,
             "prank_watch": self._prank.watch(
                 today=today,
                 today_start=self._day_start(today),
@@ -890,14 +901,18 @@ class MetricsEngine:
         ]
         incidents.sort(key=lambda i: (i.call_received_at, i.id), reverse=True)
         target = self.settings.target_s
+        unmasked = self.settings.unmask_caller_numbers
         timelines = []
         for i in incidents:
             call = self._calls.get(i.call_id) if i.call_id else None
+            number = call.caller_number if call else None
             timelines.append(
                 IncidentTimeline(
                     incident=i,
                     answered_at=call.answered_at if call else None,
-                    caller_number=call.caller_number if call else None,
+                    # Masked here, so no snapshot (wall, drill-down, JSON, export, log) holds a full number unless
+                    # the desk is authorised.
+                    caller_number=mask_phone(number, unmasked=unmasked) if number else None,
                     overdue=is_overdue(i, now, target),
                 )
             )
@@ -907,12 +922,16 @@ class MetricsEngine:
             (u for u in self._units.values() if u.polres_id in wanted),
             key=lambda u: (UNIT_LIST_ORDER.get(u.status, len(UNIT_LIST_ORDER)), u.callsign, u.id),
         )
-        rows = unit_board(units, {pid: pid for pid in polres_ids}, now, self.settings.stale_fix_s)
+        # The same figures as the unit board's rows (same functions, same units): a Polres' drill-down shows its row.
+        mine = {pid: pid for pid in polres_ids}
+        late = overruns(units, self._status_since, mine, now, self.settings.status_limits)
+        rows = unit_board(units, mine, now, self.settings.stale_fix_s, late)
         board = UnitBoardRow(
             unit_id,
             stats.name,
             {s.value: sum(r.by_status[s.value] for r in rows) for s in STATUS_ORDER},
             sum(r.stale_position for r in rows),
+            sum(r.overruns for r in rows),
         )
         return PolresDetail(
             polres_id=unit_id,

@@ -18,6 +18,7 @@ from wallboard.core.model import NUISANCE_CATEGORIES, Call, CallCategory
 from wallboard.core.privacy import mask_phone
 
 CELL_DEG = 0.05  # where prank calls come from, per cell of about 5.5 km: never a single caller's position
+CELL_KM = CELL_DEG * 111.32  # a cell's side in km (north-south; narrower east-west away from the equator)
 MAX_NUMBERS = 100  # the longest list a snapshot carries
 MAX_CELLS = 2000  # the busiest cells of the day (a national board has far fewer with prank calls in most hours)
 
@@ -55,24 +56,32 @@ class PrankCell:
 
 @dataclass(frozen=True, slots=True)
 class PrankWatch:
-    numbers: tuple[PrankNumber, ...]  # repeated callers, most calls today first
+    """The lists are cut (``MAX_NUMBERS``, ``MAX_CELLS``); the counts are taken before the cut, so the wall can say
+    how many there are in all: never count the lists."""
+
+    numbers: tuple[PrankNumber, ...]  # repeated callers, most calls today first (at most MAX_NUMBERS)
     repeat_numbers: int  # how many numbers called more than once this week (the list may be cut)
     flag_at: int
     share_by_polres: tuple[PrankShare, ...]  # highest share first
-    cells: tuple[PrankCell, ...]
+    cells: tuple[PrankCell, ...]  # the busiest cells today (at most MAX_CELLS)
+    flagged_numbers: int = 0  # numbers with flag_at or more prank/silent calls this week, all of them
+    calls_today: int = 0  # prank or silent calls today (the board's local day), all of them
+    located_today: int = 0  # ... of them with a caller location, over every cell
+    cells_today: int = 0  # cells with such calls today, all of them
 
 
 class PrankIndex:
     """Prank and silent calls by caller number, per-Polres-day category counts and per-cell counts, kept as calls
     arrive (add the new revision, remove the old one)."""
 
-    __slots__ = ("by_number", "cells", "repeats", "shares")
+    __slots__ = ("by_number", "cells", "nuisance_days", "repeats", "shares")
 
     def __init__(self) -> None:
         self.by_number: dict[str, dict[str, tuple[float, str]]] = {}  # number -> call id -> (received, polres)
         self.repeats: set[str] = set()  # numbers with two or more nuisance calls held
         self.shares: dict[tuple[str, int], list[int]] = {}  # (polres, day) -> [nuisance, categorised]
         self.cells: dict[int, dict[tuple[int, int], int]] = {}  # day -> (cell lat, cell lon) -> nuisance calls
+        self.nuisance_days: dict[int, int] = {}  # day -> nuisance calls (with or without a number or a location)
 
     def apply(self, call: Call, day: int, sign: int) -> None:
         """Count ``call`` (of local day ``day``) in (``sign`` 1) or out (-1)."""
@@ -85,6 +94,11 @@ class PrankIndex:
                 del self.shares[(call.polres_id, day)]
         if not nuisance:
             return
+        n_day = self.nuisance_days.get(day, 0) + sign
+        if n_day > 0:
+            self.nuisance_days[day] = n_day
+        else:
+            self.nuisance_days.pop(day, None)
         if call.caller_location is not None:
             where = call.caller_location
             key = (math.floor(where.lat / CELL_DEG), math.floor(where.lon / CELL_DEG))
@@ -114,6 +128,8 @@ class PrankIndex:
             del self.shares[key]
         for old in [d for d in self.cells if d < day]:
             del self.cells[old]
+        for old in [d for d in self.nuisance_days if d < day]:
+            del self.nuisance_days[old]
 
     def watch(
         self,
@@ -128,6 +144,7 @@ class PrankIndex:
         polres_ok: Callable[[str], bool] = lambda _: True,
     ) -> PrankWatch:
         numbers: list[PrankNumber] = []
+        flagged = 0
         for number in self.repeats:
             week = today_n = 0
             last = -math.inf
@@ -138,15 +155,32 @@ class PrankIndex:
                     today_n += received >= today_start
                     where[polres_id] = where.get(polres_id, 0) + 1
                     last = max(last, received)
+            if week >= flag_at and week > 0:
+                flagged += 1
             if week < 2:
                 continue
             top = min(where, key=lambda p: (-where[p], p))
             numbers.append(PrankNumber(mask_phone(number, unmasked=unmasked), today_n, week, top,
                                        names.get(top, top), last, week >= flag_at))  # fmt: skip
+        if flag_at <= 1:  # one call flags a number: the numbers that called once this week count too (rare setting)
+            for number, calls in self.by_number.items():
+                if number not in self.repeats:
+                    ((received, polres_id),) = calls.values()
+                    flagged += week_start <= received < end and polres_ok(polres_id)
         numbers.sort(key=lambda n: (-n.today, -n.week, -n.last_at, n.number))
         shares = [PrankShare(pid, name, *self.shares.get((pid, today), (0, 0))) for pid, name in names.items()]
         shares.sort(key=lambda s: (s.share_pct is None, -(s.share_pct or 0.0), -s.nuisance, s.name))
         today_cells = self.cells.get(today, {})
         busiest = heapq.nlargest(MAX_CELLS, today_cells.items(), key=lambda c: (c[1], c[0]))
         cells = tuple(PrankCell(i * CELL_DEG, j * CELL_DEG, CELL_DEG, n) for (i, j), n in busiest)
-        return PrankWatch(tuple(numbers[:MAX_NUMBERS]), len(numbers), flag_at, tuple(shares), cells)
+        return PrankWatch(
+            numbers=tuple(numbers[:MAX_NUMBERS]),
+            repeat_numbers=len(numbers),
+            flag_at=flag_at,
+            share_by_polres=tuple(shares),
+            cells=cells,
+            flagged_numbers=flagged,
+            calls_today=self.nuisance_days.get(today, 0),
+            located_today=sum(today_cells.values()),
+            cells_today=len(today_cells),
+        )

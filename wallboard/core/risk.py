@@ -8,8 +8,9 @@ Nearest units come from a grid index built once per snapshot, so a national boar
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from wallboard.core.model import Incident, Priority, Unit
@@ -50,6 +51,13 @@ def countdown(deadline: float, now: float) -> tuple[bool, int]:
     if now > deadline:
         return True, math.floor(now - deadline)
     return False, math.ceil(deadline - now)
+
+
+def overdue_count(deadlines: Sequence[float], now: float) -> int:
+    """How many of the sorted ``deadlines`` have passed at ``now``: past means strictly after, as ``is_overdue``
+    decides (at exactly the deadline, not yet). A binary search, so a panel can ask every second for every incident
+    at risk, not only the rows it shows."""
+    return bisect.bisect_left(deadlines, now)
 
 
 def countdown_text(deadline: float, now: float) -> tuple[str, bool]:
@@ -106,9 +114,10 @@ def at_risk(
     available: UnitIndex,
     limit: int,
     ageing_of: Callable[[Incident], float | None] = lambda i: None,
-) -> tuple[tuple[AtRisk, ...], int]:
+) -> tuple[tuple[AtRisk, ...], tuple[float, ...]]:
     """The ``limit`` most urgent open incidents without a unit on scene (earliest deadline first, then priority), each
-    with its nearest available unit; and how many there are in all. ``deadline_of`` is the overdue rule
+    with its nearest available unit; and the deadlines of all of them, sorted (their count is how many there are;
+    ``overdue_count`` counts those past at any moment). ``deadline_of`` is the overdue rule
     (``core.metrics.overdue_at``): None means the incident is not at risk."""
     candidates = []
     for i in incidents:
@@ -134,4 +143,4 @@ def at_risk(
                 ageing_at=ageing_of(i),
             )
         )
-    return tuple(out), len(candidates)
+    return tuple(out), tuple(c[0] for c in candidates)

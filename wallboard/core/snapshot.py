@@ -12,8 +12,8 @@ from typing import Any
 
 from wallboard.core.model import CallKindGroup, Incident, Tier, Unit
 from wallboard.core.prank import PrankWatch
-from wallboard.core.risk import AtRisk
-from wallboard.core.units import StatusOverrun, UnitBoardRow
+from wallboard.core.risk import AtRisk, overdue_count
+from wallboard.core.units import StatusOverrun, UnitBoard, UnitBoardRow
 
 
 class Window(StrEnum):
@@ -211,12 +211,16 @@ class BoardSnapshot:
     tiers_by_kind: dict[Window, dict[CallKindGroup, TierStats]] = field(default_factory=dict)
     # Drill-downs the hub was asked for (an open Polres or Polda detail), by Polres or Polda id.
     details: dict[str, PolresDetail] = field(default_factory=dict)
-    # The unit board (one row per board Polres, board order) and units over a time-in-status limit (core/units.py).
-    unit_board: tuple[UnitBoardRow, ...] = ()
+    # The unit board (its rows in the wall's order with their overruns, and the totals) and every unit over a
+    # time-in-status limit (core/units.py).
+    unit_board: UnitBoard = UnitBoard()
     unit_overruns: tuple[StatusOverrun, ...] = ()
     # Open incidents without a unit on scene, most urgent first (cut at a limit), and how many in all (core/risk.py).
     at_risk: tuple[AtRisk, ...] = ()
     at_risk_total: int = 0
+    # The deadlines of every incident at risk (not only the rows carried), earliest first: how many are overdue at any
+    # moment between snapshots is ``at_risk_overdue(now)``.
+    at_risk_deadlines: tuple[float, ...] = ()
     # Repeated prank callers (numbers masked unless the desk is authorised), shares, cells (core/prank.py).
     prank_watch: PrankWatch | None = None
     # National board only (empty on a Polda's board): one response figure per Polda, worst first, computed like a
@@ -224,6 +228,11 @@ class BoardSnapshot:
     # TODAY and LAST_60_MIN.
     response_by_polda: tuple[ResponseStats, ...] = ()
     escalations_by_polda: dict[Window, tuple[PoldaEscalations, ...]] = field(default_factory=dict)
+
+    def at_risk_overdue(self, now: float) -> int:
+        """Incidents at risk that are overdue at ``now`` (the overdue rule's edge: strictly past the deadline), over
+        all of them. Valid until the next snapshot: an incident reached or closed since is still counted."""
+        return overdue_count(self.at_risk_deadlines, now)
 
     def tier_stats(self, window: Window, kinds: frozenset[CallKindGroup] | None = None) -> TierStats:
         """``tiers[window]`` counting only calls of ``kinds`` (None or every kind: the whole figure as computed)."""
@@ -245,7 +254,7 @@ class IncidentTimeline:
 
     incident: Incident
     answered_at: float | None  # from the linked call
-    caller_number: str | None  # full number: mask it (core.privacy) before showing or exporting
+    caller_number: str | None  # masked (core.privacy) unless unmask_caller_numbers: the desk is authorised
     overdue: bool  # open, no unit on scene, past the target (core.metrics.is_overdue)
 
 

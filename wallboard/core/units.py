@@ -51,6 +51,7 @@ class UnitBoardRow:
     name: str
     by_status: dict[str, int] = field(default_factory=dict)  # UnitStatus value -> count (every status present)
     stale_position: int = 0  # on duty, no fix or a fix older than the map's stale age
+    overruns: int = 0  # time-in-status overruns now (``overruns``): a unit can have two, its status and no position
 
     @property
     def total(self) -> int:
@@ -68,6 +69,34 @@ class UnitBoardRow:
     def available_pct(self) -> float | None:
         """Available units as a share of the units on duty (None: nobody on duty)."""
         return None if self.on_duty == 0 else 100.0 * self.available / self.on_duty
+
+
+def least_available_first(row: UnitBoardRow) -> tuple[bool, float, str, str]:
+    """The wall's order: lowest available share first, Polres with nobody on duty last; ties by name, then id."""
+    pct = row.available_pct
+    return (pct is None, pct or 0.0, row.name, row.polres_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitBoard:
+    """The unit board as the wall shows it: the rows in the wall's order and the headline totals, summed over the
+    same rows, so the headline always equals the table (and the export, which writes these rows)."""
+
+    rows: tuple[UnitBoardRow, ...] = ()  # board Polres with at least one unit, least available first
+    available: int = 0
+    on_duty: int = 0  # units not out of service
+    overruns: int = 0  # time-in-status overruns now, all rows
+
+    @staticmethod
+    def of(rows: Iterable[UnitBoardRow]) -> UnitBoard:
+        """The wall's board from per-Polres rows: a Polres without units has no row (nothing to dispatch there)."""
+        shown = sorted((r for r in rows if r.total), key=least_available_first)
+        return UnitBoard(
+            rows=tuple(shown),
+            available=sum(r.available for r in shown),
+            on_duty=sum(r.on_duty for r in shown),
+            overruns=sum(r.overruns for r in shown),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +129,11 @@ def unit_board(
     polres: Mapping[str, str],
     now: float,
     stale_fix_s: float,
+    late: Iterable[StatusOverrun] = (),
 ) -> tuple[UnitBoardRow, ...]:
-    """Per Polres of ``polres`` (id -> name, in board order) its units by status and those with a stale position.
-    Units of other Polres are not counted. One tight pass: a national board has ~7,000 units, every second."""
+    """Per Polres of ``polres`` (id -> name, in board order) its units by status, those with a stale position and
+    its time-in-status overruns among ``late``. Units of other Polres are not counted. One tight pass: a national
+    board has ~7,000 units, every second."""
     template = {s.value: 0 for s in STATUS_ORDER}
     counts = {pid: dict(template) for pid in polres}
     stale = dict.fromkeys(polres, 0)
@@ -116,7 +147,11 @@ def unit_board(
         row[status] += 1  # a StrEnum hashes as its value
         if status is not off and (u.fix is None or u.fix.at < cutoff):
             stale[u.polres_id] += 1
-    return tuple(UnitBoardRow(pid, name, counts[pid], stale[pid]) for pid, name in polres.items())
+    over = dict.fromkeys(polres, 0)
+    for o in late:
+        if o.polres_id in over:
+            over[o.polres_id] += 1
+    return tuple(UnitBoardRow(pid, name, counts[pid], stale[pid], over[pid]) for pid, name in polres.items())
 
 
 def overruns(

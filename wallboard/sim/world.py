@@ -5,7 +5,10 @@ Calibration (public figures, see resources/data/SOURCES.md):
 - the 10-second rule: a call not answered within 10 s escalates Polsek → Polres → Polda → Mabes;
 - Balikpapan's 2021 pilot fleet: 70 R2 motorbikes and 10 R4 cars; Kaltim's other Polres get fleets by size
   (``KALTIM_PROFILES``);
-- officers on scene within 10 minutes is the promise: dense Balikpapan mostly meets it, remote Mahakam Ulu mostly not.
+- officers on scene within 10 minutes is the promise: dense Balikpapan mostly meets it, remote Mahakam Ulu mostly not;
+- most nuisance calls come from numbers that call once, but a few callers ring again and again: each Polres has a
+  small pool of repeat nuisance callers (``REPEAT_CALL_SHARE`` of its calls, several calls a day each), so over a
+  day the prank watch has numbers to flag.
 
 Every other Polres is one regency (``regency_profile``), and the data says only two things about it: whether it is
 a kota or a kabupaten, and its area (from its boundary polygon). A kota is dense: more calls the larger it is (a
@@ -75,6 +78,14 @@ CATEGORY_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (
     (CallCategory.INFORMATION, 0.015),
     (CallCategory.COMPLAINT, 0.005),
 )
+NUISANCE_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (CallCategory.PRANK, 0.55), (CallCategory.SILENT, 0.35)
+# Operator prefixes of Indonesian mobile numbers (Telkomsel, Indosat, XL, Tri): 08xx, then 7 to 9 digits.
+MOBILE_PREFIXES = ("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0857", "0878", "0896")
+# Repeat nuisance callers: the few numbers behind many prank and silent calls, which the prank watch is there to flag.
+# Each Polres has a small pool of them; a share of its calls comes from the pool, the rest from one-off numbers.
+REPEAT_CALL_SHARE = 0.1  # of a Polres' calls (so most nuisance calls still come from numbers that call once)
+REPEAT_CALLS_PER_DAY = 5.0  # a repeat caller's calls a day on average: "several times a day"
+MAX_REPEAT_CALLERS = 8  # per Polres, however busy
 # Probability that a tier answers within the 10 s it has before the call moves on.
 ANSWER_WITHIN_10S = {Tier.POLSEK: 0.55, Tier.POLRES: 0.8, Tier.POLDA: 0.85, Tier.MABES: 0.97}
 ABANDON_PER_TIER = 0.03  # caller hangs up while a tier rings
@@ -330,6 +341,22 @@ class SimCall:
     call: Call
     tier: Tier
     tiers: list[Tier]
+    repeat_caller: bool = False  # from a Polres' pool of repeat nuisance callers: always prank or silent
+
+
+@dataclass(frozen=True)
+class RepeatCallers:
+    """A Polres' repeat nuisance callers: their numbers and how much more some call than others (relative weights)."""
+
+    numbers: tuple[str, ...]
+    weights: tuple[float, ...]
+
+
+def repeat_pool_size(calls_per_hour: float) -> int:
+    """How many repeat callers a Polres has: enough to make ``REPEAT_CALL_SHARE`` of its calls at about
+    ``REPEAT_CALLS_PER_DAY`` each; at least one (a quiet regency has its nuisance caller too), at most a few."""
+    per_day = calls_per_hour * 24.0 * REPEAT_CALL_SHARE
+    return int(_clamp(round(per_day / REPEAT_CALLS_PER_DAY), 1, MAX_REPEAT_CALLERS))
 
 
 class World:
@@ -352,6 +379,9 @@ class World:
     ) -> None:
         self.rng = random.Random(seed)
         self._np_rng = np.random.default_rng(seed)  # for points drawn in batches
+        # Repeat callers draw from their own generator (seeded from the same seed): a seed still repeats a run, and
+        # the main sequence (arrivals, answers, units) stays what it was without them.
+        self._callers_rng = random.Random(f"repeat-callers:{seed}")
         self.now = start_time
         self.polres = {p.id: p for p in polres}
         self.polsek_tier = polsek_tier
@@ -381,6 +411,7 @@ class World:
         self.areas = {pid: rings for pid, rings in (areas or {}).items() if pid in self.polres}
         self._area_tests = {pid: _Area(rings) for pid, rings in self.areas.items()}
         self._points: dict[tuple[str, float], list[GeoPoint]] = {}
+        self.repeat_callers = {p.id: self._repeat_callers(self.profiles[p.id]) for p in polres}
         for p in polres:
             self._create_units(p)
             self._schedule_next_call(p.id, start_time)
@@ -483,8 +514,26 @@ class World:
         self._at(t, lambda: self._new_call(polres_id))
 
     def _caller_number(self) -> str:
-        prefix = self.rng.choice(("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0857", "0878", "0896"))
+        """A one-off caller's number: 08xx and 8 digits."""
+        prefix = self.rng.choice(MOBILE_PREFIXES)
         return f"{prefix}{self.rng.randrange(10**8):08d}"
+
+    def _repeat_callers(self, profile: PolresProfile) -> RepeatCallers:
+        rng = self._callers_rng
+        numbers = []
+        for _ in range(repeat_pool_size(profile.calls_per_hour)):
+            digits = rng.choice((7, 8, 8, 9))  # 11 to 13 digits in all, as Indonesian mobile numbers run
+            numbers.append(f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**digits):0{digits}d}")
+        # Uneven: one caller may ring four times as often as another.
+        return RepeatCallers(tuple(numbers), tuple(rng.uniform(0.5, 2.0) for _ in numbers))
+
+    def _repeat_caller(self, polres_id: str) -> str | None:
+        """A repeat nuisance caller's number for this call, or None (a one-off caller). O(1): a few callers each."""
+        rng = self._callers_rng
+        if rng.random() >= REPEAT_CALL_SHARE:
+            return None
+        pool = self.repeat_callers[polres_id]
+        return rng.choices(pool.numbers, pool.weights)[0]
 
     def _new_call(self, polres_id: str) -> None:
         self._schedule_next_call(polres_id, self.now)
@@ -494,16 +543,18 @@ class World:
         ]  # fmt: skip
         p = self.polres[polres_id]
         location = self._random_point(p, self.profiles[polres_id].area_km) if self.rng.random() < 0.7 else None
+        number = self._caller_number()  # drawn either way, so the main sequence does not depend on repeat callers
+        repeat = self._repeat_caller(polres_id)
         call = Call(
             id=f"C{polres_id.replace('.', '')}-{self._call_seq:07d}",
             rev=1,
             polres_id=polres_id,
             received_at=self.now,
             first_tier=tiers[0],
-            caller_number=self._caller_number(),
+            caller_number=repeat or number,
             caller_location=location,
         )
-        sim = SimCall(call, tiers[0], tiers)
+        sim = SimCall(call, tiers[0], tiers, repeat_caller=repeat is not None)
         self.calls[call.id] = sim
         self.ringing[call.id] = sim
         self.listener("calls", call)
@@ -541,6 +592,9 @@ class World:
         self._update_call(sim, answered_at=self.now, answered_tier=sim.tier)
         categories = [c for c, _ in CATEGORY_WEIGHTS]
         category = self.rng.choices(categories, [w for _, w in CATEGORY_WEIGHTS])[0]
+        if sim.repeat_caller and category not in (CallCategory.PRANK, CallCategory.SILENT):
+            nuisance = [c for c, _ in NUISANCE_WEIGHTS]
+            category = self._callers_rng.choices(nuisance, [w for _, w in NUISANCE_WEIGHTS])[0]
         talk = (
             self.rng.uniform(5, 25)
             if category in (CallCategory.PRANK, CallCategory.SILENT)

@@ -1,7 +1,8 @@
 """A Polres in detail: its response gauge numbers, its incidents with their timelines, and its units.
 
 Used as the supervisor's drill-down (a dialog after clicking a gauge) and as a kiosk playlist view
-(``polres:<id>``). Caller numbers are masked unless this desk is authorised (``board.unmask_caller_numbers``).
+(``polres:<id>``). Caller numbers arrive masked from the core unless this desk is authorised
+(``board.unmask_caller_numbers``): nothing here can show more than the desk may see.
 All cells are plain-text table items: nothing from the feed is ever interpreted as markup.
 """
 
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from wallboard.config import Config, board_zone
-from wallboard.core.privacy import mask_phone
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot, PolresDetail, ResponseStats, Window
 from wallboard.core.timeutil import Clock, zone_abbreviation
@@ -159,14 +159,13 @@ class PolresDetailView(Panel):
             f"{fmt_pct(s.within_target_pct)} · {tr('incidents')} {s.incidents} · {tr('overdue')} {s.overdue_now}"
         )
         self.polres_gauges.set_stats(detail.polres_stats)
-        unmask = self.config.board.unmask_caller_numbers
         self.incidents.setRowCount(len(detail.incidents))
         for row, timeline in enumerate(detail.incidents):
             i = timeline.incident
             cells = [
                 self._time(i.call_received_at), self._time(timeline.answered_at), self._time(i.dispatched_at),
                 self._time(i.on_scene_at), self._time(i.closed_at), fmt_minutes(i.response_time_s), i.kind,
-                ", ".join(i.unit_ids), mask_phone(timeline.caller_number, unmasked=unmask),
+                ", ".join(i.unit_ids), timeline.caller_number or "",  # masked in core unless authorised
             ]  # fmt: skip
             if timeline.overdue:
                 cells[3] = "⚠ " + tr("OVERDUE")
@@ -184,7 +183,8 @@ class PolresDetailView(Panel):
         if board is not None:
             counts = " · ".join(f"{tr(UNIT_STATUS_TEXT[k])} {n}" for k, n in board.by_status.items() if n)
             stale = f" · ▲ {tr('stale position')} {board.stale_position}" if board.stale_position else ""
-            self.unit_counts.setText((counts or tr("no units")) + stale)
+            late = f" · ⚠ {board.overruns} {tr('over time in status')}" if board.overruns else ""
+            self.unit_counts.setText((counts or tr("no units")) + stale + late)
         for row, u in enumerate(detail.units):
             age = "–" if u.fix is None else fix_age_text(now - u.fix.at)
             status = tr(UNIT_STATUS_TEXT.get(u.status.value, u.status.value))

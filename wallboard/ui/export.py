@@ -56,12 +56,23 @@ def snapshot_rows(s: BoardSnapshot, *, include_prank_watch: bool = False) -> lis
             ("overdue_now", str(r.overdue_now)),
         ):
             rows.append([f"response:{r.name}", item, r.window.value, value])
-    for u in s.unit_board:
+    # The unit board as the wall shows it (core's rows, order and totals).
+    board = s.unit_board
+    rows.append(["units", "available", "now", str(board.available)])
+    rows.append(["units", "on_duty", "now", str(board.on_duty)])
+    rows.append(["units", "over_time_in_status", "now", str(board.overruns)])
+    for u in board.rows:
         for status, n in u.by_status.items():
             rows.append([f"units:{u.name}", status, "now", str(n)])
         rows.append([f"units:{u.name}", "stale_position", "now", str(u.stale_position)])
+        rows.append([f"units:{u.name}", "over_time_in_status", "now", str(u.overruns)])
     rows.append(["at_risk", "open_without_unit_on_scene", "now", str(s.at_risk_total)])
     if include_prank_watch and s.prank_watch is not None:
+        w = s.prank_watch
+        rows.append(["prank", "repeat_numbers", "last_7_days", str(w.repeat_numbers)])
+        rows.append(["prank", "flagged_numbers", "last_7_days", str(w.flagged_numbers)])
+        rows.append(["prank", "prank_or_silent_calls", "today", str(w.calls_today)])
+        rows.append(["prank", "prank_or_silent_calls_with_location", "today", str(w.located_today)])
         for caller in s.prank_watch.numbers:
             rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "today", str(caller.today)])
             rows.append([f"prank_number:{caller.number}", "prank_or_silent_calls", "last_7_days", str(caller.week)])

@@ -54,7 +54,7 @@ from wallboard.core.snapshot import (
     to_jsonable,
 )
 from wallboard.core.timeutil import local_day_start, local_midnight
-from wallboard.core.units import UnitBoardRow
+from wallboard.core.units import UnitBoard, UnitBoardRow
 
 REF = ReferenceData.of(
     [
@@ -351,7 +351,7 @@ def brute_snapshot(s: Scenario) -> BoardSnapshot:
         response_by_polres=tuple(per_polres),
         response_polda=brute_response(s, incidents, board_ids, s.polda_id or "national", polda_name),
         units_by_status=statuses,
-        unit_board=tuple(brute_unit_row(s, units, [pid], pid, brute_name(pid)) for pid in board_ids),
+        unit_board=brute_unit_board(s, units, board_ids),
         **brute_at_risk(s, incidents, board_ids),
         prank_watch=brute_prank(s, calls, board_ids),
         response_by_polda=brute_by_polda(s, incidents) if s.polda_id is None else (),
@@ -375,7 +375,28 @@ def brute_unit_row(s: Scenario, units: list[Unit], polres_ids: list[str], row_id
         u.status is not UnitStatus.OUT_OF_SERVICE and (u.fix is None or s.now - u.fix.at > s.settings.stale_fix_s)
         for u in mine
     )
-    return UnitBoardRow(row_id, name, by_status, stale)
+    # The scenarios' units have no position fix: each on duty is one "no position" overrun, and none has a time in
+    # its status (that needs a fix), so no status overrun.
+    assert all(u.fix is None for u in mine)
+    no_position = sum(u.status is not UnitStatus.OUT_OF_SERVICE for u in mine)
+    return UnitBoardRow(row_id, name, by_status, stale, no_position)
+
+
+def brute_unit_board(s: Scenario, units: list[Unit], board_ids: list[str]) -> UnitBoard:
+    """The wall's unit board: a row per board Polres with units, lowest available share (of those on duty) first,
+    nobody on duty last, then by name; the totals summed over the rows."""
+    rows = []
+    for pid in board_ids:
+        row = brute_unit_row(s, units, [pid], pid, brute_name(pid))
+        if row.total:
+            rows.append(row)
+    rows.sort(key=lambda r: (r.available_pct is None, r.available_pct or 0.0, r.name, r.polres_id))
+    return UnitBoard(
+        tuple(rows),
+        sum(r.by_status["available"] for r in rows),
+        sum(r.total - r.by_status["out_of_service"] for r in rows),
+        sum(r.overruns for r in rows),
+    )
 
 
 def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) -> dict[str, Any]:
@@ -387,7 +408,8 @@ def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) 
                i.call_received_at + target, ageing_at=i.call_received_at + target / 2)
         for i in risky[: s.settings.at_risk_limit]
     )  # fmt: skip
-    return {"at_risk": rows, "at_risk_total": len(risky)}
+    return {"at_risk": rows, "at_risk_total": len(risky),
+            "at_risk_deadlines": tuple(sorted(i.call_received_at + target for i in risky))}  # fmt: skip
 
 
 def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWatch:
@@ -417,7 +439,11 @@ def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWa
         shares.append(PrankShare(pid, brute_name(pid), sum(c.category in (CallCategory.PRANK, CallCategory.SILENT)
                                                            for c in categorised), len(categorised)))  # fmt: skip
     shares.sort(key=lambda x: (x.share_pct is None, -(x.share_pct or 0.0), -x.nuisance, x.name))
-    return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), ())
+    zone = ZoneInfo(s.settings.tz)
+    today_calls = [c for c in nuisance if datetime.fromtimestamp(c.received_at, zone).date() == today]
+    return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), (),
+                      flagged_numbers=sum(n.flagged for n in numbers), calls_today=len(today_calls),
+                      located_today=sum(c.caller_location is not None for c in today_calls), cells_today=0)  # fmt: skip
 
 
 def brute_tiers_by_kind(
@@ -472,7 +498,10 @@ def brute_detail(s: Scenario, polres_id: str) -> PolresDetail:
             IncidentTimeline(
                 incident=i,
                 answered_at=linked.answered_at if linked else None,
-                caller_number=linked.caller_number if linked else None,
+                # masked: the settings do not unmask (the scenario's numbers are all long enough to keep 4 + 4)
+                caller_number=linked.caller_number[:4] + "****" + linked.caller_number[-4:]
+                if linked and linked.caller_number
+                else None,
                 overdue=i.closed_at is None and i.on_scene_at is None and s.now - i.call_received_at > 600,
             )
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,8 @@ from wallboard.core.model import (
     UnitKind,
     UnitStatus,
 )
-from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km
+from wallboard.core.prank import CELL_DEG, MAX_CELLS, MAX_NUMBERS
+from wallboard.core.risk import UnitIndex, countdown, countdown_text, haversine_km, overdue_count
 from wallboard.core.snapshot import to_jsonable
 from wallboard.core.units import StatusLimits
 from wallboard.resources import all_poldas
@@ -61,8 +64,8 @@ def test_unit_board_counts_equal_a_recount_of_the_units_stream() -> None:
         e.ingest_unit(u)
         if u.id not in latest or latest[u.id].rev < u.rev:
             latest[u.id] = u
-    rows = {r.polres_id: r for r in e.snapshot(NOW).unit_board}
-    assert len(rows) == 10, "one row per Polres of the board, units of other Polda not counted"
+    rows = {r.polres_id: r for r in e.snapshot(NOW).unit_board.rows}
+    assert set(rows) == {BPN, MHU}, "a row per board Polres with units, units of other Polda not counted"
     for pid in (BPN, MHU):
         mine = [u for u in latest.values() if u.polres_id == pid]
         assert rows[pid].by_status == {s.value: sum(u.status is s for u in mine) for s in UnitStatus}
@@ -71,7 +74,49 @@ def test_unit_board_counts_equal_a_recount_of_the_units_stream() -> None:
         assert rows[pid].available_pct == pytest.approx(
             100 * sum(u.status is UnitStatus.AVAILABLE for u in mine) / len(on_duty)
         )
-    assert rows["64.72"].total == 0 and rows["64.72"].available_pct is None
+    assert "64.72" not in rows, "a Polres without units has no row on the wall"
+
+
+def test_the_unit_board_comes_from_core_in_wall_order_with_overruns_and_totals() -> None:
+    """Issue 17: the panel sorted the rows, counted overruns per Polres and summed the totals itself. Now the snapshot
+    carries them, and a brute-force recount over the latest units agrees (order, per-row overruns, totals)."""
+    rng = random.Random(17)
+    e = engine()
+    polres = [BPN, MHU, "64.72", "64.74", "64.02"]
+    latest: dict[str, Unit] = {}
+    for k in range(80):
+        status = rng.choice(list(UnitStatus))
+        u = unit(f"u{k}", status, at=rng.choice([None, NOW - 30, NOW - 700]), polres=rng.choice(polres))
+        e.ingest_unit(replace(u, rev=1, status=UnitStatus.AVAILABLE))
+        e.ingest_unit(replace(u, rev=2, fix=None if u.fix is None else replace(u.fix, at=NOW - rng.choice([30, 4000]))))
+        latest[u.id] = u
+    now = NOW + 3700  # past the dispatched (180 s) and on-scene (3600 s) limits for units that changed at NOW - 30
+    snapshot = e.snapshot(now, details=[BPN, "kaltim"])
+    board = snapshot.unit_board
+    late: dict[str, int] = {}
+    for o in snapshot.unit_overruns:
+        late[o.polres_id] = late.get(o.polres_id, 0) + 1
+    # Brute force: per Polres with units, least available (of those on duty) first, nobody on duty last, then name.
+    expected = []
+    for pid in polres:
+        mine = [u for u in latest.values() if u.polres_id == pid]
+        if not mine:
+            continue
+        on_duty = sum(u.status is not UnitStatus.OUT_OF_SERVICE for u in mine)
+        free = sum(u.status is UnitStatus.AVAILABLE for u in mine)
+        pct = None if on_duty == 0 else 100.0 * free / on_duty
+        expected.append((pct is None, pct or 0.0, e.reference.polres[pid].name, pid, free, on_duty))
+    expected.sort()
+    assert [r.polres_id for r in board.rows] == [x[3] for x in expected]
+    assert [(r.available, r.on_duty) for r in board.rows] == [(x[4], x[5]) for x in expected]
+    assert [r.overruns for r in board.rows] == [late.get(r.polres_id, 0) for r in board.rows]
+    assert sum(late.values()) > 0, "the scenario has overruns"
+    assert board.available == sum(x[4] for x in expected) and board.on_duty == sum(x[5] for x in expected)
+    assert board.overruns == len(snapshot.unit_overruns)
+    # The drill-down shows the same row as the wall for its Polres, and the Polda's sums the wall's rows.
+    assert snapshot.details[BPN].unit_board == next(r for r in board.rows if r.polres_id == BPN)
+    polda = snapshot.details["kaltim"].unit_board
+    assert polda is not None and polda.overruns == board.overruns and polda.total == sum(r.total for r in board.rows)
 
 
 def test_the_polres_drill_down_carries_its_unit_board_and_time_in_status() -> None:
@@ -163,6 +208,32 @@ def test_at_risk_lists_open_incidents_without_a_unit_on_scene_most_urgent_first(
     assert len(limited.snapshot(NOW).at_risk) == 1 and limited.snapshot(NOW).at_risk_total == 3
 
 
+def test_overdue_at_risk_counts_every_incident_at_any_moment_at_its_edges() -> None:
+    """Issue 17: the panel counted overdue incidents over the rows it shows (cut at at_risk_limit). Core carries the
+    sorted deadlines of all of them and counts those past at any moment, with the overdue rule's edge."""
+    rng = random.Random(3)
+    e = engine(at_risk_limit=4)
+    for k in range(40):  # received from 30 min ago to 5 min ago; a few reached or closed (not at risk)
+        received = NOW - rng.choice([1800.0, 900.0, 601.0, 600.0, 599.0, 300.0]) - rng.choice([0.0, 0.25, 7.0])
+        on_scene = NOW - 10 if k % 7 == 0 else None
+        e.ingest_incident(Incident(f"i{k:02d}", 1, rng.choice([BPN, MHU]), None, received, on_scene_at=on_scene,
+                                   priority=rng.choice(list(Priority))))  # fmt: skip
+    snapshot = e.snapshot(NOW)
+    at_risk = [i for i in e.incidents.values() if i.on_scene_at is None and i.closed_at is None]
+    assert len(snapshot.at_risk) == 4 < snapshot.at_risk_total == len(at_risk) == len(snapshot.at_risk_deadlines)
+    assert list(snapshot.at_risk_deadlines) == sorted(i.call_received_at + 600.0 for i in at_risk)
+    moments = [NOW + d for d in (-1.0, 0.0, 1.0, 0.25, 3600.0)]
+    for deadline in {i.call_received_at + 600.0 for i in at_risk}:
+        moments += [deadline - 1, deadline, deadline + 1]  # one second before, exactly at, one second after
+    for now in moments:
+        expected = sum(is_overdue(i, now, 600.0) for i in at_risk)
+        assert snapshot.at_risk_overdue(now) == expected, now - NOW
+    one = next(i for i in at_risk if i.call_received_at == min(x.call_received_at for x in at_risk))
+    edge = one.call_received_at + 600.0
+    assert snapshot.at_risk_overdue(edge) < snapshot.at_risk_overdue(edge + 1), "overdue a second past, not at it"
+    assert overdue_count((), NOW) == 0 and overdue_count((NOW,), NOW) == 0 and overdue_count((NOW,), NOW + 1e-6) == 1
+
+
 def test_nearest_available_unit_is_the_closest_fresh_free_one() -> None:
     e = engine()
     here = GeoPoint(-1.2500, 116.8500)
@@ -223,6 +294,28 @@ def test_prank_counts_per_number_today_and_this_week_flag_and_share() -> None:
     assert (n.today, n.week, n.flagged) == (1, 2, False), "a recategorised call leaves the count"
 
 
+@pytest.mark.parametrize("unmask", [False, True])
+def test_drill_down_caller_numbers_leave_the_core_masked_unless_unmasked(unmask: bool) -> None:
+    """Issue 17: the drill-down's timelines carried the full caller number and only the UI masked it, so the
+    snapshot (and the JSON, an export, a log) held it. Core masks now, with the unmask_caller_numbers setting."""
+    e = engine(unmask_caller_numbers=unmask)
+    e.ingest_call(Call("c1", 1, BPN, NOW - 300, Tier.POLRES, (), NOW - 295, Tier.POLRES, None, CallCategory.GENUINE,
+                       NUMBER))  # fmt: skip
+    e.ingest_call(Call("c2", 1, BPN, NOW - 200, Tier.POLRES, (), NOW - 195, Tier.POLRES, None, CallCategory.GENUINE))
+    e.ingest_incident(Incident("i1", 1, BPN, "c1", NOW - 300))
+    e.ingest_incident(Incident("i2", 1, BPN, "c2", NOW - 200))
+    snapshot = e.snapshot(NOW, details=[BPN, "kaltim"])
+    for detail in (
+        snapshot.details[BPN],
+        snapshot.details["kaltim"],
+        e.polres_detail(BPN, NOW, snapshot.response_window),
+    ):
+        callers = {t.incident.id: t.caller_number for t in detail.incidents}
+        assert callers == {"i1": NUMBER if unmask else "0812****5678", "i2": None}
+    text = json.dumps(to_jsonable(snapshot))
+    assert (NUMBER in text) is unmask and ("0812****5678" in text) is not unmask
+
+
 def test_prank_numbers_are_masked_in_the_snapshot_and_its_json_unless_unmasked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -236,3 +329,46 @@ def test_prank_numbers_are_masked_in_the_snapshot_and_its_json_unless_unmasked(
         assert (NUMBER in text) is unmask
     caplog.set_level(logging.DEBUG)
     assert NUMBER not in caplog.text
+
+
+@pytest.mark.parametrize("flag_at", [3, 1])
+def test_prank_totals_are_counted_before_the_lists_are_cut(flag_at: int) -> None:
+    """Issue 17: the panel counted flagged numbers over the list cut at MAX_NUMBERS and summed calls over the cells
+    cut at MAX_CELLS. Core's totals must equal a brute-force recount over every call, beyond both limits."""
+    rng = random.Random(23)
+    e = engine(prank_flag_at=flag_at)
+    calls: list[Call] = []
+    for k in range(MAX_NUMBERS + 80):  # repeat callers: up to 6 prank/silent calls, some older than the week
+        number = f"0813{k:08d}"
+        for j in range(rng.randint(1, 6)):
+            at = NOW - rng.choice([60.0, 3600.0, 2 * 86400.0, 5 * 86400.0, 9 * 86400.0])
+            category = rng.choice([CallCategory.PRANK, CallCategory.SILENT])
+            calls.append(prank(f"n{k}-{j}", at, number=number, category=category))
+    for k in range(MAX_CELLS + 400):  # one-off callers today, each from its own cell (some with no location)
+        where = None if k % 10 == 0 else GeoPoint(-1.0 - (k // 60 + 0.5) * CELL_DEG, 116.0 + (k % 60 + 0.5) * CELL_DEG)
+        calls.append(Call(f"o{k}", 1, rng.choice([BPN, MHU]), NOW - 10 - k, Tier.POLRES, (), NOW - 5 - k,
+                          Tier.POLRES, None, CallCategory.PRANK, None if k % 3 else f"0857{k:08d}", where))  # fmt: skip
+    calls.append(prank("abroad", NOW - 60, number="081300000000", polres="11.01"))  # another Polda: not counted
+    calls.append(prank("abroad2", NOW - 70, number="081300000000", polres="11.01"))
+    for c in calls:
+        e.ingest_call(c)
+    watch = e.snapshot(NOW).prank_watch
+    assert watch is not None
+    assert len(watch.numbers) == MAX_NUMBERS and len(watch.cells) == MAX_CELLS, "both lists are cut"
+    mine = [c for c in calls if c.polres_id != "11.01"]
+    week_start = datetime(2026, 11, 16, tzinfo=ZoneInfo("Asia/Makassar")).timestamp()
+    midnight = datetime(2026, 11, 22, tzinfo=ZoneInfo("Asia/Makassar")).timestamp()
+    per_number: dict[str, int] = {}
+    for c in mine:
+        if c.caller_number and week_start <= c.received_at <= NOW:
+            per_number[c.caller_number] = per_number.get(c.caller_number, 0) + 1
+    today = [c for c in mine if midnight <= c.received_at <= NOW]
+    located = [c for c in today if c.caller_location is not None]
+    cells = {(int(c.caller_location.lat // CELL_DEG), int(c.caller_location.lon // CELL_DEG))  # type: ignore[union-attr]
+             for c in located}  # fmt: skip
+    assert watch.repeat_numbers == sum(n >= 2 for n in per_number.values()) > MAX_NUMBERS
+    assert watch.flagged_numbers == sum(n >= flag_at for n in per_number.values())
+    assert watch.flagged_numbers > sum(n.flagged for n in watch.numbers), "more flagged than the list shows"
+    assert watch.calls_today == len(today)
+    assert watch.located_today == len(located) > sum(c.calls for c in watch.cells)
+    assert watch.cells_today == len(cells) > MAX_CELLS

@@ -89,3 +89,27 @@ def test_the_metrics_command_never_loads_qt(example: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("unmask", [False, True])
+def test_the_json_holds_a_full_caller_number_only_for_an_authorised_desk(
+    example: Path, tmp_path: Path, unmask: bool
+) -> None:
+    """The prank watch lists a repeated number: masked by the core unless board.unmask_caller_numbers."""
+    lines = example.read_text(encoding="utf-8").splitlines()
+    prank = json.loads(next(line for line in lines if '"C2", "rev": 2' in line))
+    assert prank["record"]["caller_number"] == "085212340000"
+    for k, minute in ((4, "05"), (5, "06")):  # the same number calls twice more: a repeated prank caller
+        again = json.loads(json.dumps(prank))
+        again["t"] = f"2026-11-22T13:{minute}:30.000+08:00"
+        again["record"].update(id=f"C{k}", rev=1, received_at=f"2026-11-22T13:{minute}:00.000+08:00",
+                               escalations=[], answered_at=f"2026-11-22T13:{minute}:05.000+08:00",
+                               answered_tier="polres")  # fmt: skip
+        lines.insert(len(lines) - 1, json.dumps(again))
+    feed = tmp_path / "repeat.ndjson"
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = metrics("--feed", str(feed), "--json", "--set", f"board.unmask_caller_numbers={str(unmask).lower()}")
+    assert result.returncode == 0, result.stderr
+    numbers = [n["number"] for n in json.loads(result.stdout)["prank_watch"]["numbers"]]
+    assert numbers == ["085212340000" if unmask else "0852****0000"]
+    assert ("085212340000" in result.stdout + result.stderr) is unmask

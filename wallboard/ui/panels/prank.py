@@ -12,7 +12,7 @@ import logging
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QWidget
 
 from wallboard.config import Config
-from wallboard.core.prank import PrankWatch
+from wallboard.core.prank import CELL_KM, PrankWatch
 from wallboard.core.reference import ReferenceData
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.ui import theme
@@ -67,16 +67,19 @@ class PrankPanel(Panel):
         self.watch = watch
         masked = not self.config.board.unmask_caller_numbers
         self.subtitle.setText(tr("supervisors only") + (" · " + tr("numbers masked") if masked else ""))
-        flagged = [n for n in watch.numbers if n.flagged]
-        self.flagged_value.setText(fmt_int(len(flagged)))
+        # Every count is core's, taken before the lists were cut: the rows below may be only the first of them.
+        self.flagged_value.setText(fmt_int(watch.flagged_numbers))
         self.flagged_caption.setText(tr("numbers flagged at {n} or more prank/silent calls in 7 days").format(
             n=watch.flag_at))  # fmt: skip
-        for n in flagged:
-            if n.number not in self._flagged_logged:  # the number as the core gave it: masked unless authorised
+        for n in watch.numbers:  # the number as the core gave it: masked unless authorised
+            if n.flagged and n.number not in self._flagged_logged:
                 self._flagged_logged.add(n.number)
                 log.info("prank watch: %s flagged (%d prank/silent calls in 7 days, %s)", n.number, n.week,
                          n.polres_name)  # fmt: skip
-        self.numbers.setRowCount(len(watch.numbers))
+        shown = len(watch.numbers)
+        cut = "" if shown == watch.repeat_numbers else f" · {fmt_int(shown)}/{fmt_int(watch.repeat_numbers)}"
+        self.captions[0].setText(tr("Numbers with repeated prank or silent calls") + cut)
+        self.numbers.setRowCount(shown)
         for r, n in enumerate(watch.numbers):
             cells = [n.number, fmt_int(n.today), fmt_int(n.week), n.polres_name, "⚑ " + tr("FLAGGED") if n.flagged
                      else "–"]  # fmt: skip
@@ -89,11 +92,10 @@ class PrankPanel(Panel):
         for r, s in enumerate(shares):
             self.shares.set_row(r, [s.name, fmt_int(s.nuisance), fmt_int(s.categorised), fmt_pct(s.share_pct)])
         self.cell_map.set_cells(watch.cells)
-        calls = sum(c.calls for c in watch.cells)
-        size_km = fmt_num(watch.cells[0].size_deg * 111.0, 0) if watch.cells else "5"
         self.cells_label.setText(
-            tr("Prank/silent calls with a location today: {n} in {cells} cells of about {km} km").format(
-                n=fmt_int(calls), cells=fmt_int(len(watch.cells)), km=size_km)
+            tr("Prank/silent calls today: {total}, with a location: {n} in {cells} cells of about {km} km").format(
+                total=fmt_int(watch.calls_today), n=fmt_int(watch.located_today), cells=fmt_int(watch.cells_today),
+                km=fmt_num(CELL_KM, 0))
         )  # fmt: skip
 
     def set_scale(self, unit: float) -> None:

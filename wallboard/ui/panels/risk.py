@@ -2,7 +2,8 @@
 counting down (then up, in red, past it), Polres, kind, priority and the nearest available unit.
 
 The list and the deadlines come from the snapshot (core/risk.py); between snapshots the countdown cells tick once a
-second from the board clock with the same rule (``countdown_text``).
+second from the board clock with the same rule (``countdown_text``), and the overdue headline is core's count over
+every incident at risk at that moment (``BoardSnapshot.at_risk_overdue``), not over the rows shown.
 """
 
 from __future__ import annotations
@@ -75,10 +76,8 @@ class RiskPanel(Panel):
     def tick(self) -> None:
         """Re-draw the countdowns from the board clock (the list itself changes only with a snapshot)."""
         now = self.clock.now()
-        overdue_n = 0
         for r, row in enumerate(self.rows):
             left, overdue = time_left_text(row, now)
-            overdue_n += overdue
             ageing = not overdue and row.ageing_at is not None and now > row.ageing_at
             cells = [left, row.polres_name, row.kind or "–", f"P{int(row.priority)}", nearest_text(row)]
             if overdue:
@@ -87,6 +86,8 @@ class RiskPanel(Panel):
                 self.table.set_row(r, cells, foreground=theme.ORANGE, bold=True)
             else:
                 self.table.set_row(r, cells)
+        # Over every incident at risk, not only the rows shown (the list is cut): core counts, with this clock.
+        overdue_n = 0 if self.snapshot is None else self.snapshot.at_risk_overdue(now)
         text = f"⚠ {fmt_int(overdue_n)} {tr('overdue')}" if overdue_n else ""
         self.overdue_value.setText(text)
 

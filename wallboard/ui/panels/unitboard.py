@@ -36,10 +36,6 @@ def available_text(row: UnitBoardRow) -> tuple[str, str]:
     return f"● {fmt_pct(pct)}", theme.GREEN
 
 
-def _worst_first(row: UnitBoardRow) -> tuple[bool, float, str]:
-    return (row.available_pct is None, row.available_pct or 0.0, row.name)
-
-
 class UnitBoardPanel(Panel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(tr("Unit board"), parent)
@@ -57,22 +53,17 @@ class UnitBoardPanel(Panel):
         self.set_scale(1.0)
 
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
-        self.rows = sorted((r for r in snapshot.unit_board if r.total), key=_worst_first)
-        overruns: dict[str, int] = {}
-        for o in snapshot.unit_overruns:
-            overruns[o.polres_id] = overruns.get(o.polres_id, 0) + 1
-        by_status = snapshot.units_by_status
-        available = by_status.get(UnitStatus.AVAILABLE.value, 0)
-        on_duty = sum(by_status.values()) - by_status.get(UnitStatus.OUT_OF_SERVICE.value, 0)
-        self.available_value.setText(f"{fmt_int(available)}/{fmt_int(on_duty)}")
+        # Rows, their order, overruns and totals all come from core (UnitBoard): this only draws them.
+        board = snapshot.unit_board
+        self.rows = list(board.rows)
+        self.available_value.setText(f"{fmt_int(board.available)}/{fmt_int(board.on_duty)}")
         self.subtitle.setText(tr("least available first"))
-        total_overruns = len(snapshot.unit_overruns)
-        self.overruns_value.setText(f"⚠ {fmt_int(total_overruns)} {tr('over time in status')}" if total_overruns
+        self.overruns_value.setText(f"⚠ {fmt_int(board.overruns)} {tr('over time in status')}" if board.overruns
                                     else "")  # fmt: skip
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             share, colour = available_text(row)
-            late = overruns.get(row.polres_id, 0)
+            late = row.overruns
             cells = [row.name, *(fmt_int(row.by_status.get(s.value, 0)) for s in STATUS_ORDER), share,
                      f"▲ {fmt_int(row.stale_position)}" if row.stale_position else "0",
                      f"⚠ {fmt_int(late)}" if late else "–"]  # fmt: skip
