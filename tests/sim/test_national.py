@@ -100,7 +100,9 @@ def test_dense_cities_mostly_meet_10_minutes_and_large_remote_regencies_mostly_n
             incidents[record.id] = record
 
     world = sample_world(cities + large, seed=21, live=False, listener=listen)
-    world.advance_to(START + DAY)
+    # Three days: one day gives the 30 large regencies only 30-60 incidents, and a share from so few moved by 10
+    # points with any change to the simulator's random sequence (seeds 21-25 over three days: 19-24 %).
+    world.advance_to(START + 3 * DAY)
     by_polres: dict[str, list[float]] = defaultdict(list)
     for incident in incidents.values():
         if incident.response_time_s is not None:
