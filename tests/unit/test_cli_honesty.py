@@ -133,3 +133,15 @@ def test_a_snapshot_of_a_recording_is_labelled_with_its_name_and_span(example: P
     ref = all_poldas()
     assert check_view("polres:64.71", ref) is None and check_view("polres:kaltim", ref) is None
     assert check_view("gauges", ref) is None
+
+
+def test_a_snapshot_renders_every_wall_view_and_the_prank_watch_only_for_an_authorised_desk() -> None:
+    from wallboard.commands.snapshot import check_view
+    from wallboard.config import KIOSK_VIEWS, load_config
+
+    ref = all_poldas()
+    for view in KIOSK_VIEWS:
+        assert check_view(view, ref) is None, view
+    problem = check_view("prank", ref, load_config(None))
+    assert problem is not None and "board.unmask_caller_numbers" in problem
+    assert check_view("prank", ref, load_config(None, overrides={"board.unmask_caller_numbers": "true"})) is None

@@ -38,9 +38,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_demo_options(p)
 
 
-def check_view(name: str, ref: ReferenceData) -> str | None:
-    """Why ``name`` is not a view of this board (None: it is one)."""
-    known = ("overview", "map", "gauges")
+def check_view(name: str, ref: ReferenceData, config: Config | None = None) -> str | None:
+    """Why ``name`` is not a view this snapshot may render (None: it may)."""
+    from wallboard.config import KIOSK_VIEWS
+
+    known = (*KIOSK_VIEWS, "prank")
+    if name == "prank" and not (config is not None and config.board.unmask_caller_numbers):
+        # A PNG is an export, and the prank watch leaves a supervisor's screen only where the desk is authorised.
+        return (
+            "--view prank: the prank watch is for supervisors; a snapshot of it is an export, allowed only where "
+            "board.unmask_caller_numbers is set"
+        )
     if name in known:
         return None
     if name.startswith("polres:"):
@@ -52,7 +60,7 @@ def check_view(name: str, ref: ReferenceData) -> str | None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    problem = check_view(args.view, reference())
+    problem = check_view(args.view, reference(), config)
     if problem:
         print(f"wallboard snapshot: {problem}", file=sys.stderr)
         return 2
