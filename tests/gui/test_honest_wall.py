@@ -14,6 +14,7 @@ from wallboard.core.timeutil import ManualClock
 from wallboard.ui.board import BoardView
 from wallboard.ui.detail import PolresDetailView
 from wallboard.ui.i18n import install_translator
+from wallboard.ui.panels.base import Panel
 
 from .conftest import NOW
 
@@ -148,3 +149,34 @@ def test_chart_marks_the_current_bin_and_scales_its_lines(
     view.resize(3840, 2160)
     view._apply_scale(2160)
     assert view.volume.total_curve.opts["pen"].widthF() >= 2 * thin
+
+
+def test_the_unit_board_incidents_at_risk_and_prank_watch_are_aged_by_the_streams_they_draw_from(
+    app: object, qtbot: QtBot, engine: MetricsEngine, clock: ManualClock
+) -> None:
+    """Every view takes freshness (the dispatch view, two panels in one, raised AttributeError on the first update)
+    and each new panel is veiled while a stream it draws from is down, and only then."""
+    units_down = StreamHealth("units", Freshness.DOWN, NOW - 120, NOW, "connection refused", 5, 0, 2.0)
+    calls_down = StreamHealth("calls", Freshness.DOWN, NOW - 120, NOW, "connection refused", 5, 0, 2.0)
+    live = {**LIVE_ALL, "units": StreamHealth("units", Freshness.LIVE, NOW, NOW, None, 0, 0, 2.0)}
+    expected = {  # panel -> (veiled with units down, veiled with calls down)
+        "UnitBoardPanel": (True, False),
+        "RiskPanel": (True, True),
+        "PrankPanel": (False, True),
+    }
+    for name in ("units", "risk", "dispatch", "prank"):
+        view = BoardView(name, Config(), engine.reference, clock, map_factory=lambda *a: None)
+        qtbot.addWidget(view)
+        view.resize(1920, 1080)
+        view.update_snapshot(engine.snapshot(NOW))
+        view.show()
+        panels = [p for p in view.findChildren(Panel) if type(p).__name__ in expected]
+        assert panels, name
+        view.update_freshness(live)
+        assert not any(p.veil.isVisible() for p in panels), name
+        for index, down in enumerate((units_down, calls_down)):
+            view.update_freshness({**live, down.name: down})
+            for panel in panels:
+                assert panel.veil.isVisible() is expected[type(panel).__name__][index], (name, type(panel), down.name)
+        view.update_freshness(live)
+        assert not any(p.veil.isVisible() for p in panels), name

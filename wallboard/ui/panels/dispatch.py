@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from wallboard.core.freshness import StreamHealth
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import Clock
 from wallboard.ui import theme
@@ -12,6 +15,8 @@ from wallboard.ui.panels.unitboard import UnitBoardPanel
 
 
 class DispatchPanel(QWidget):
+    """Two panels in one view: the view talks to it as to one panel (snapshot, freshness, scale)."""
+
     def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.risk = RiskPanel(clock)
@@ -24,6 +29,10 @@ class DispatchPanel(QWidget):
     def update_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.risk.update_snapshot(snapshot)
         self.units.update_snapshot(snapshot)
+
+    def update_health(self, health: Mapping[str, StreamHealth], tz: str) -> None:
+        self.risk.update_health(health, tz)
+        self.units.update_health(health, tz)
 
     def set_scale(self, unit: float) -> None:
         self.layout_.setSpacing(theme.px(8, unit))

@@ -28,6 +28,8 @@ SHARE_ROWS = 10  # the Polres with the highest share; the rest are in the JSON a
 
 
 class PrankPanel(Panel):
+    streams = ("calls",)  # aged while one is not live: caller numbers and categories
+
     def __init__(self, config: Config, reference: ReferenceData | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tr("Prank watch"), parent)
         self.config = config

@@ -35,6 +35,9 @@ def nearest_text(row: AtRisk) -> str:
 
 
 class RiskPanel(Panel):
+    # Aged while one is not live: incidents come with the calls stream, the nearest unit from units.
+    streams = ("calls", "units")
+
     def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(tr("Incidents at risk"), parent)
         self.clock = clock

@@ -37,6 +37,8 @@ def available_text(row: UnitBoardRow) -> tuple[str, str]:
 
 
 class UnitBoardPanel(Panel):
+    streams = ("units",)  # aged while one is not live: unit statuses and positions
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(tr("Unit board"), parent)
         top = QHBoxLayout()
