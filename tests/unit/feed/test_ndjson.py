@@ -71,12 +71,17 @@ def test_every_record_type_round_trips_exactly(tmp_path: Path) -> None:
 
 
 def test_each_batch_is_on_disk_before_close(tmp_path: Path) -> None:
+    """Each batch is on disk at once (a crashed recorder loses at most one), beside the file until the close puts
+    it in place: the file itself is never half written."""
     path = tmp_path / "f.ndjson"
     writer = FeedWriter(path, tz="Asia/Makassar", polda_id=None, source="test")
     writer.write(T0, every_kind_of_record()[1:3])  # type: ignore[arg-type]
-    assert [line.record.id for line in FeedReader(path)] == ["c1", "c2"]  # type: ignore[union-attr]
+    assert writer.temp_path.parent == tmp_path and not path.exists()
+    assert [line.record.id for line in FeedReader(writer.temp_path)] == ["c1", "c2"]  # type: ignore[union-attr]
     writer.close()
     writer.close()  # idempotent
+    assert [line.record.id for line in FeedReader(path)] == ["c1", "c2"]  # type: ignore[union-attr]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.ndjson"]
 
 
 BAD_LINES: list[tuple[bytes, str]] = [

@@ -525,7 +525,7 @@ def write_imports(jobs: list[tuple[Collector, str]], out: Path, progress: Progre
                     reference = data if reference is None else reference.merged(data)
             names = ", ".join(name for _importer, name in jobs)
             with FeedWriter(out, tz=head.time.tz, polda_id=head.reference.polda_id,
-                            source=f"wallboard import of {names}") as writer:  # fmt: skip
+                            source=f"wallboard import of {names}", what="--out") as writer:  # fmt: skip
                 output.write(writer, reference, progress)
         finally:
             db.close()

@@ -3,8 +3,10 @@ mapping that cannot be used at all stops with a message saying why (exit 2); not
 
 from __future__ import annotations
 
+import errno
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,6 +299,7 @@ def test_quiet_mode_prints_nothing_and_keeps_the_exit_code(tmp_path: Path, capsy
     code, out, err = run_import(capsys, source, mapping_file(tmp_path), "--quiet", "--problems", str(problems))
     assert (code, out, err) == (0, "", "")
     assert problems.read_text(encoding="utf-8") == (
+        f"# wallboard import problems of {source}: one line per skipped row\n"
         f"{source}: line 3, column Received: 'kemarin' matches none of the formats %Y-%m-%d %H:%M:%S, iso\n"
     )
     source.write_text(HEADER + "C2,kemarin,,BPN\n", encoding="utf-8")
@@ -342,8 +345,64 @@ def test_problems_and_out_never_overwrite_what_the_import_reads(
     for victim in (source, mapping):
         code, _, err = run_import(capsys, source, mapping, "--problems", str(victim))
         assert code == 2 and "--problems" in err
+    # --out naming the source through a hard link: refused before anything is opened for writing.
     link = tmp_path / "link.csv"
     link.hardlink_to(source)
     code = main(["import", str(source), "--mapping", str(mapping), "--out", str(link), "--log-level", "ERROR"])
     assert code == 2 and "--out must not be a source" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (source, mapping)} == kept
+
+
+HOSTILE = ("link", "dangling-link", "fifo", "directory", "device", "not-ours")
+
+
+def good_source(tmp_path: Path) -> Path:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\nC2,kemarin,,BPN\n", encoding="utf-8")
+    return source
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", HOSTILE)
+@pytest.mark.parametrize("option", ["--out", "--problems"])
+def test_outputs_are_never_written_through_links_or_onto_what_is_not_ours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hostile_outputs: Any, option: str, kind: str
+) -> None:
+    """--out and --problems overwrote whatever they named: a link's target (as root, a system file), a device, a
+    FIFO (the import hung), another program's file. Each is refused before anything is read, exit 2."""
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    hostile = hostile_outputs(".ndjson" if option == "--out" else ".txt")
+    target = hostile.paths[kind]
+    others = ["--out", str(tmp_path / "day.ndjson")] if option == "--problems" else []
+    code = main(["import", str(source), "--mapping", str(mapping), option, str(target), *others, "--log-level",
+                 "ERROR"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{option} {target} {hostile.REASONS[kind]}" in err and "Traceback" not in err
+    assert hostile.untouched()
+    assert not (tmp_path / "day.ndjson").exists()  # refused before the import ran
+
+
+def test_our_own_outputs_are_replaced_and_a_failed_import_leaves_them_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier recording and problems report are ours to replace (an empty file too); an import that fails while
+    writing (a full disk) leaves the earlier recording as it was, with no temporary file beside it."""
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    out, problems = tmp_path / "day.ndjson", tmp_path / "problems.txt"
+    problems.touch()
+    for _ in range(2):
+        code, _out, err = run_import(capsys, source, mapping, "--out", str(out), "--problems", str(problems))
+        assert code == 0, err
+    assert set(calls_in(out)) == {"C1"}
+    assert problems.read_text(encoding="utf-8").splitlines()[0].startswith("# wallboard import problems of ")
+    kept = out.read_bytes()
+
+    def full_disk(self: object, arrived_at: float, batch: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("wallboard.feed.ndjson.FeedWriter.write", full_disk)
+    code, _out, err = run_import(capsys, source, mapping, "--out", str(out))
+    assert code == 2 and "No space left on device" in err
+    assert out.read_bytes() == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "calls.toml", "day.ndjson", "problems.txt"]
