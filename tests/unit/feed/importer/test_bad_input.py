@@ -4,6 +4,8 @@ mapping that cannot be used at all stops with a message saying why (exit 2); not
 from __future__ import annotations
 
 import errno
+import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -406,3 +408,71 @@ def test_our_own_outputs_are_replaced_and_a_failed_import_leaves_them_whole(
     assert code == 2 and "No space left on device" in err
     assert out.read_bytes() == kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "calls.toml", "day.ndjson", "problems.txt"]
+
+
+def test_a_cell_or_a_line_too_long_is_a_skipped_row_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV cell over 128 KiB stopped the import with the csv module's traceback; now it is one skipped row, as is a
+    line over 1 MiB (read past a chunk at a time) and an unclosed quote, and the rows after them are imported."""
+    source = tmp_path / "calls.csv"
+    with source.open("w", encoding="utf-8") as f:
+        f.write(HEADER)
+        f.write("C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n")
+        f.write("C2,2026-11-22 13:01:00," + "x" * 200_000 + ",BPN\n")  # line 3: one cell of 200 kB
+        f.write("C3,2026-11-22 13:02:00,2026-11-22 13:02:04,BPN\n")
+        f.write("C4," + "y," * 1_500_000 + "\n")  # line 5: a line of 3 MB
+        f.write("C5,2026-11-22 13:03:00,2026-11-22 13:03:04,BPN\n")
+        f.write('C6,"2026-11-22 13:04:00,' + "z" * 150_000 + "\n")  # line 7: a quote never closed
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "line 3: a cell longer than 128 KiB" in err
+    assert "line 5: a line longer than 1 MiB" in err
+    assert "line 7: a cell longer than 128 KiB" in err
+    assert set(calls_in(source.with_suffix(".ndjson"))) == {"C1", "C3", "C5"}
+    assert "rows skipped: 3" in out
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("what", ["reference", "mapping", "csv", "eido"])
+def test_inputs_that_are_not_regular_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str, kind: str
+) -> None:
+    """A mapping, a mapping's reference.file or a source that is a FIFO hung the import; /dev/zero filled the
+    memory. Only regular files are read."""
+    special = tmp_path / "special.fifo"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special = Path("/dev/zero")
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    args = ["import", str(source), "--mapping", str(mapping)]
+    if what == "reference":
+        mapping.write_text(mapping.read_text(encoding="utf-8").replace(
+            '[reference]\n', f'[reference]\nfile = "{special}"\n'), encoding="utf-8")  # fmt: skip
+    elif what == "mapping":
+        args = ["import", str(source), "--mapping", str(special)]
+    elif what == "csv":
+        args = ["import", str(special), "--format", "csv", "--mapping", str(mapping)]
+    else:
+        args = ["import", str(special), "--format", "eido"]
+    code = main([*args, "--out", str(tmp_path / "out.ndjson"), "--log-level", "ERROR"])
+    err = capsys.readouterr().err
+    reason = "is a FIFO (named pipe)" if kind == "fifo" else "is a device"
+    assert code == 2 and f"{special} {reason}, not a regular file" in err, err
+    assert not (tmp_path / "out.ndjson").exists()
+
+
+def test_a_reference_file_too_large_to_be_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("wallboard.feed.importer.mapping.MAX_REFERENCE_BYTES", 1000)
+    reference = tmp_path / "ref.json"
+    reference.write_text(json.dumps({"poldas": [], "polres": [], "padding": "x" * 2000}), encoding="utf-8")
+    mapping = mapping_file(tmp_path)
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace(
+        "[reference]\n", f'[reference]\nfile = "{reference}"\n'), encoding="utf-8")  # fmt: skip
+    code, _out, err = run_import(capsys, good_source(tmp_path), mapping)
+    assert code == 2 and "reference.file" in err and "is larger than 1000 bytes, the most wallboard reads" in err
