@@ -28,6 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+#: Flags POSIX has and Windows lacks (0 there); O_BINARY is Windows' (no newline translation below Python's).
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+BINARY = getattr(os, "O_BINARY", 0)
+
 #: How many bytes of an existing file are read to tell whether it is one of ours.
 SNIFF_BYTES = 64 * 1024
 
@@ -129,7 +135,7 @@ def check_output(path: Path, ours: Ours, what: str) -> os.stat_result | None:
 
 
 def _read_head(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | NONBLOCK | NOFOLLOW | CLOEXEC | BINARY)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "no longer a regular file")
@@ -150,8 +156,11 @@ class AtomicOutput:
         self.what = what
         self._ours = ours
         check_output(path, ours, what)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise NotADirectoryError(errno.ENOTDIR, f"{path.parent} or a directory above it is a file") from None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC | BINARY
         for _ in range(100):
             temp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.partial")
             try:
@@ -214,7 +223,7 @@ def write_problem(exc: OSError, what: str, path: Path) -> str:
 
 def _sync_directory(directory: Path) -> None:
     try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | CLOEXEC)
     except OSError:
         return
     try:
@@ -248,14 +257,15 @@ def open_regular(path: Path, what: str) -> IO[bytes]:
     """``path`` opened for reading in binary, if it is a regular file (through links); :class:`UnsafePathError`
     otherwise. A FIFO is opened without blocking, so it is refused instead of waiting for a writer."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | NONBLOCK | CLOEXEC | BINARY)
     except OSError as exc:
         raise UnsafePathError(f"{what} {path}: cannot open: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePathError(f"{what} {path} is {_kind(info.st_mode)}, not a regular file")
-        os.set_blocking(fd, True)
+        if NONBLOCK:
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

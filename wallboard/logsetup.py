@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from wallboard.files import LOG_BACKUPS, log_file_problem
+from wallboard.files import BINARY, CLOEXEC, LOG_BACKUPS, NOFOLLOW, log_file_problem
 
 if TYPE_CHECKING:
     from wallboard.config import LogConfig
@@ -59,7 +59,7 @@ class _LogFile(logging.handlers.RotatingFileHandler):
     where the log goes must not make a root process append to, or rotate, another file)."""
 
     def _open(self) -> Any:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | CLOEXEC | BINARY, 0o666)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.baseFilename}: not a regular file")
