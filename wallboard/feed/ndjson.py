@@ -29,6 +29,8 @@ FORMAT = "wallboard-feed"
 VERSION = 1
 #: Arrival times outside these years (2000–2199) are a broken line, not a recording.
 PLAUSIBLE_ARRIVAL = (946_684_800.0, 7_258_118_400.0)
+#: A line longer than this is skipped, read past without being held (a national reference line is a few MB).
+MAX_LINE_BYTES = 64 * 1024 * 1024
 #: A record's own timestamps must lie within this many seconds of its arrival time (about five years each way).
 RECORD_TIME_WINDOW_S = 5 * 365.25 * 86400
 __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]
@@ -131,7 +133,14 @@ class FeedReader:
         self.count = 0
         first = True
         with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            number = 0
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while (rest := handle.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                        pass  # read past it a MiB at a time: never held whole
+                    self._skip(number, f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+                    continue
                 try:
                     text = raw.decode("utf-8").strip()
                 except UnicodeDecodeError as exc:
