@@ -97,11 +97,15 @@ def is_snapshot_image(head: bytes) -> bool:
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-_LOG_LINE = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} wallboard[\w.-]*\[\d+\] ")
+_LOG_LINE = re.compile(
+    rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
+    rb"(?:wallboard[\w.-]*\[\d+\] |(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) +(?:wallboard|qt)[\w.-]*: )"
+)
 
 
 def is_wallboard_log(head: bytes) -> bool:
-    """A log file wallboard wrote: its first line has our format (``logsetup.FORMAT``)."""
+    """A log file wallboard wrote: its first line has our format (``logsetup.FORMAT``: time, then the process kind
+    and PID; before that format, time, level and one of our loggers)."""
     return _LOG_LINE.match(head) is not None
 
 
@@ -238,13 +242,15 @@ def _sync_directory(directory: Path) -> None:
 LOG_BACKUPS = 5
 
 
-def log_file_problem(path: Path) -> str | None:
+def log_file_problem(path: Path, *, in_our_directory: bool = False) -> str | None:
     """Why ``path`` must not be the log file (None: it may). Appended to and rotated (renamed to ``NAME.1``...,
     the oldest deleted), so the rule of outputs holds for it and for its rotated names: no link, nothing but a
-    regular file, nothing that is not empty or a wallboard log."""
+    regular file, nothing that is not empty or a wallboard log. ``in_our_directory``: the default file in the user
+    log directory, where every regular file is ours whatever its first line."""
+    ours = (lambda head: True) if in_our_directory else is_wallboard_log
     for candidate in [path, *(path.with_name(f"{path.name}.{n}") for n in range(1, LOG_BACKUPS + 1))]:
         try:
-            check_output(candidate, is_wallboard_log, "log file")
+            check_output(candidate, ours, "log file")
         except UnsafePathError as exc:
             return str(exc)
     return None

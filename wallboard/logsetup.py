@@ -138,7 +138,7 @@ def setup_logging(config: LogConfig, console: bool = True, *, kind: str = "wallb
         stream._wallboard = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     path = Path(config.file) if config.file else log_dir() / f"{kind}.log"
-    problem = log_file_problem(path)
+    problem = log_file_problem(path, in_our_directory=not config.file)
     if problem:
         logging.getLogger(__name__).warning("no log file: %s", problem)
         return None

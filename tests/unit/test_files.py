@@ -32,6 +32,8 @@ def test_what_counts_as_ours() -> None:
     assert not is_snapshot_image(b"\x89PNG\r\n\x1a\n....IDAT")  # someone else's PNG
     assert not is_snapshot_image(b"tEXtSoftware\x00wallboard snapshot")  # not an image at all
     assert is_wallboard_log(b"2026-12-02 03:12:50,666 wallboard-snapshot[4703] INFO    wallboard.ui: x\n")
+    assert is_wallboard_log(b"2026-11-24 10:00:00,123 INFO    wallboard.cli: x\n")  # the format before PIDs
+    assert not is_wallboard_log(b"2026-11-24 10:00:00,123 INFO    django.request: x\n")
     assert not is_wallboard_log(b"Dec  2 03:12:50 host sshd[1]: Accepted\n")
 
 
