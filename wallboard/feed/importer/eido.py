@@ -368,7 +368,7 @@ class EidoImport:
         state = merged.state
         polres = state["polres_id"]
         if polres not in known:
-            summary.unknown_polres[polres] += 1
+            summary.unknown(polres)
         built: list[tuple[str, list[tuple[float, Any]]]] = []
         try:
             for call in merged.calls.values():

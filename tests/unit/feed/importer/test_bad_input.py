@@ -476,3 +476,44 @@ def test_a_reference_file_too_large_to_be_one_is_refused(
         "[reference]\n", f'[reference]\nfile = "{reference}"\n'), encoding="utf-8")  # fmt: skip
     code, _out, err = run_import(capsys, good_source(tmp_path), mapping)
     assert code == 2 and "reference.file" in err and "is larger than 1000 bytes, the most wallboard reads" in err
+
+
+def test_what_the_summary_keeps_per_bad_row_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of millions of bad rows, or of records with millions of distinct unknown Polres ids, kept a Python
+    object for each in the summary. Skipped rows are now one bit each, unknown ids counted one by one up to a cap."""
+    from wallboard.feed.importer.build import RowSet, Summary
+
+    rows = RowSet()
+    for number in (5, 3, 5, 1_000_000, 3):
+        rows.add(number)
+    assert len(rows) == 3 and 5 in rows and 4 not in rows and 1_000_000 in rows and 2_000_000 not in rows
+    assert len(rows._bits) < 200_000  # an eighth of a byte per row number
+    monkeypatch.setattr("wallboard.feed.importer.build.MAX_UNKNOWN_POLRES", 2)
+    summary = Summary()
+    for polres in ("99.01", "99.02", "99.03", "99.01", "99.04"):
+        summary.unknown(polres)
+    assert summary.unknown_polres == {"99.01": 2, "99.02": 1} and summary.unknown_polres_more == 2
+    assert "(and 2 records with ids past the first 2)" in summary.render()
+
+
+def test_rows_the_source_cannot_read_are_reported_once_and_not_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from wallboard.feed.importer.build import RowImport, SortedOutput
+    from wallboard.feed.importer.mapping import load_mapping
+    from wallboard.feed.importer.sources import open_source
+    from wallboard.resources import all_poldas
+
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN,x,y\n" * 3
+                      + "C2,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n", encoding="utf-8")  # fmt: skip
+    mapping = load_mapping(mapping_file(tmp_path))
+    rows = open_source(source, mapping.source, mapping.columns)
+    reported: list[str] = []
+    importer = RowImport(mapping, rows, all_poldas(), reported.append)
+    with SortedOutput(sqlite3.connect(":memory:")) as output:
+        summary = importer.collect(output, "calls.csv")
+    rows.close()
+    assert len(reported) == 3 and rows.problems == [] and len(summary.skipped_rows) == 3
