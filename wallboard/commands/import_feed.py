@@ -30,7 +30,8 @@ MAX_SHOWN_PROBLEMS = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", metavar="SOURCE", help="the export: .csv (any delimiter), .xlsx, or EIDO .json")
+    parser.add_argument("source", metavar="SOURCE", help="the export: .csv (any delimiter), .xlsx, or EIDO .json, "
+                        "a regular file (not a FIFO or a device), or a directory of EIDO files")  # fmt: skip
     parser.add_argument("--mapping", metavar="MAPPING.toml", help="how rows become records (docs/import.md)")
     parser.add_argument("--out", required=True, metavar="FEED.ndjson",
                         help=f"the recording to write. {OUTPUT_RULE} (an earlier recording is replaced)")  # fmt: skip
