@@ -5,9 +5,9 @@ any other.
 Outputs (``record --out``, ``import --out`` and ``--problems``, ``snapshot --out``) follow one rule:
 
 - the target must not be a symbolic link (dangling or not), a directory, a device, a FIFO or a socket;
-- an existing file is replaced only if it is empty or one of ours (a wallboard recording, problems report or
-  snapshot image, recognised by its first bytes); anything else is refused, and the operator removes it or names
-  another file;
+- an existing file is replaced only if it is one of ours (a wallboard recording, problems report or snapshot
+  image, recognised by its first bytes); anything else, an empty file too (its existence may mean something to
+  whoever made it: the store refuses one as well), is refused, and the operator removes it or names another file;
 - the content goes to a temporary file beside the target (``NAME.XXXXXXXX.partial``) that is renamed over it when
   complete, so a failure never leaves the target emptied or half written. A rename replaces the directory entry
   only: a hard link to the old file keeps the old content.
@@ -112,9 +112,9 @@ def is_wallboard_log(head: bytes) -> bool:
 # --- outputs -----------------------------------------------------------------------------------------------------
 
 
-def check_output(path: Path, ours: Ours, what: str) -> os.stat_result | None:
+def check_output(path: Path, ours: Ours, what: str, *, empty_ok: bool = False) -> os.stat_result | None:
     """Raise :class:`UnsafePathError` unless ``path`` may be (re)written: nothing there yet, or a regular file (not a
-    link) that is empty or ours. Returns the existing file's status (None: nothing there)."""
+    link) that is ours (or empty, with ``empty_ok``). Returns the existing file's status (None: nothing there)."""
     try:
         info = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -122,19 +122,19 @@ def check_output(path: Path, ours: Ours, what: str) -> os.stat_result | None:
     except OSError as exc:
         raise UnsafePathError(f"{what} {path}: cannot be checked: {exc.strerror or exc}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise UnsafePathError(f"{what} {path} is a symbolic link; name the file itself (wallboard never writes through "
-                         "a link)")  # fmt: skip
+        raise UnsafePathError(f"{what} {path} is a symbolic link; name the file itself (wallboard never writes "
+                              "through a link)")  # fmt: skip
     if not stat.S_ISREG(info.st_mode):
         raise UnsafePathError(f"{what} {path} is {_kind(info.st_mode)}, not a regular file")
-    if info.st_size == 0:
+    if info.st_size == 0 and empty_ok:
         return info
     try:
         head = _read_head(path)
     except OSError as exc:
         raise UnsafePathError(f"{what} {path}: cannot be checked: {exc.strerror or exc}") from None
     if not ours(head):
-        raise UnsafePathError(f"{what} {path} exists and was not written by wallboard; it is not replaced (remove it "
-                         "or name another file)")  # fmt: skip
+        raise UnsafePathError(f"{what} {path} exists and was not written by wallboard; it is not replaced (remove "
+                              "it or name another file)")  # fmt: skip
     return info
 
 
@@ -245,12 +245,13 @@ LOG_BACKUPS = 5
 def log_file_problem(path: Path, *, in_our_directory: bool = False) -> str | None:
     """Why ``path`` must not be the log file (None: it may). Appended to and rotated (renamed to ``NAME.1``...,
     the oldest deleted), so the rule of outputs holds for it and for its rotated names: no link, nothing but a
-    regular file, nothing that is not empty or a wallboard log. ``in_our_directory``: the default file in the user
-    log directory, where every regular file is ours whatever its first line."""
+    regular file, nothing that is not a wallboard log or empty (the handler creates the file before its first
+    line, and appending loses nothing). ``in_our_directory``: the default file in the user log directory, where
+    every regular file is ours whatever its first line."""
     ours = (lambda head: True) if in_our_directory else is_wallboard_log
     for candidate in [path, *(path.with_name(f"{path.name}.{n}") for n in range(1, LOG_BACKUPS + 1))]:
         try:
-            check_output(candidate, ours, "log file")
+            check_output(candidate, ours, "log file", empty_ok=True)
         except UnsafePathError as exc:
             return str(exc)
     return None

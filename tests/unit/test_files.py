@@ -73,9 +73,11 @@ def test_a_target_that_changed_while_writing_is_not_replaced_and_the_work_is_kep
     assert output.temp.read_text(encoding="utf-8") == "an hour of recording\n"
 
 
-def test_an_empty_file_may_be_replaced_and_a_missing_directory_is_no_refusal(tmp_path: Path) -> None:
+def test_an_empty_file_is_not_ours_but_may_be_our_log_and_a_missing_directory_is_no_refusal(tmp_path: Path) -> None:
     (tmp_path / "empty.png").touch()
-    assert check_output(tmp_path / "empty.png", is_snapshot_image, "--out") is not None
+    with pytest.raises(UnsafePathError, match="exists and was not written by wallboard"):
+        check_output(tmp_path / "empty.png", is_snapshot_image, "--out")
+    assert check_output(tmp_path / "empty.png", is_wallboard_log, "log file", empty_ok=True) is not None
     assert check_output(tmp_path / "new" / "x.png", is_snapshot_image, "--out") is None
 
 

@@ -49,7 +49,7 @@ def refuse(command: str, message: str, status: int = 2) -> int:
 #: How ``--help`` states the rule every output file follows (wallboard.files).
 OUTPUT_RULE = (
     "Written beside the target under a temporary name and renamed into place when complete; an existing file is "
-    "replaced only if it is empty or one wallboard wrote, never through a link, never a device, FIFO or directory"
+    "replaced only if wallboard wrote it, never through a link, never a device, FIFO or directory"
 )
 
 

@@ -106,17 +106,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return refuse("import", str(exc))
     problems_output: AtomicOutput | None = None
     problems_file: IO[str] | None = None
-    problems_header = False  # written before the first problem: no problem, an empty file
     shown = 0
 
     def reporter(source: Path) -> Callable[[str], None]:
         def report(message: str) -> None:
-            nonlocal shown, problems_header
+            nonlocal shown
             if problems_file is not None:
-                if not problems_header:  # what tells a later import that the file is ours to replace
-                    names = ", ".join(str(request[0]) for request in requests)
-                    problems_file.write(f"{PROBLEMS_HEADER} of {names}: one line per skipped row\n")
-                    problems_header = True
                 problems_file.write(f"{source}: {message}\n")
             if args.quiet:
                 return
@@ -163,6 +158,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if problems_path is not None:
             problems_output = AtomicOutput(problems_path, is_problems_report, "--problems")
             problems_file = problems_output.file
+            names = ", ".join(str(request[0]) for request in requests)  # what tells a later import the file is ours
+            problems_file.write(f"{PROBLEMS_HEADER} of {names}: one line per skipped row\n")
         summaries: list[Summary] = write_imports(jobs, out, progress)
     except (SourceError, OSError) as exc:
         close_progress()

@@ -388,11 +388,16 @@ def test_outputs_are_never_written_through_links_or_onto_what_is_not_ours(
 def test_our_own_outputs_are_replaced_and_a_failed_import_leaves_them_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An earlier recording and problems report are ours to replace (an empty file too); an import that fails while
-    writing (a full disk) leaves the earlier recording as it was, with no temporary file beside it."""
+    """An earlier recording and problems report are ours to replace (an empty file is not: it may mean something to
+    whoever made it); an import that fails while writing (a full disk) leaves the earlier recording as it was, with
+    no temporary file beside it."""
     source, mapping = good_source(tmp_path), mapping_file(tmp_path)
     out, problems = tmp_path / "day.ndjson", tmp_path / "problems.txt"
     problems.touch()
+    code, _out, err = run_import(capsys, source, mapping, "--out", str(out), "--problems", str(problems))
+    assert code == 2 and "--problems" in err and "exists and was not written by wallboard" in err
+    assert problems.read_bytes() == b"" and not out.exists()
+    problems.unlink()
     for _ in range(2):
         code, _out, err = run_import(capsys, source, mapping, "--out", str(out), "--problems", str(problems))
         assert code == 0, err
