@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -90,3 +90,57 @@ def _release_web_engine_at_the_end() -> Iterator[None]:
     QCoreApplication.processEvents()
     release_shared_profile()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+class HostileOutputs:
+    """Output paths no command may write: a link to a file that is not ours, a dangling link, a FIFO, a directory,
+    a device and a file that is not ours. ``untouched()`` says whether everything around them is as it was (the
+    victim's content, nothing created where the dangling link points, no temporary file left behind)."""
+
+    #: Each kind of path, and what the refusal says about it.
+    REASONS: ClassVar[dict[str, str]] = {
+        "link": "is a symbolic link",
+        "dangling-link": "is a symbolic link",
+        "fifo": "is a FIFO",
+        "directory": "is a directory",
+        "device": "is a device",
+        "not-ours": "exists and was not written by wallboard",
+    }
+
+    def __init__(self, directory: Path, suffix: str) -> None:
+        self.directory = directory
+        self.victim = directory / f"victim{suffix}"
+        self.victim.write_bytes(b"someone else's file\n")
+        self.nowhere = directory / "nowhere" / f"created{suffix}"
+        self.paths = {
+            "link": directory / f"link{suffix}",
+            "dangling-link": directory / f"dangling{suffix}",
+            "fifo": directory / f"fifo{suffix}",
+            "directory": directory / f"directory{suffix}",
+            "device": Path("/dev/null"),
+            "not-ours": self.victim,
+        }
+        self.paths["link"].symlink_to(self.victim)
+        self.paths["dangling-link"].symlink_to(self.nowhere)
+        os.mkfifo(self.paths["fifo"])
+        self.paths["directory"].mkdir()
+        self._before = sorted(p.name for p in directory.iterdir())
+
+    def untouched(self) -> bool:
+        return (
+            self.victim.read_bytes() == b"someone else's file\n"
+            and not self.nowhere.parent.exists()
+            and sorted(p.name for p in self.directory.iterdir()) == self._before
+            and not any(self.paths["directory"].iterdir())
+        )
+
+
+@pytest.fixture
+def hostile_outputs(tmp_path: Path) -> Any:
+    """``hostile_outputs(suffix)``: a fresh :class:`HostileOutputs` in its own directory under tmp_path."""
+
+    def make(suffix: str) -> HostileOutputs:
+        directory = Path(tempfile.mkdtemp(prefix="hostile-", dir=tmp_path))
+        return HostileOutputs(directory, suffix)
+
+    return make

@@ -116,6 +116,12 @@ def _check_ca_bundle(value: str) -> str | None:
     return None
 
 
+def _check_log_file(value: str) -> str | None:
+    from wallboard.files import log_file_problem
+
+    return log_file_problem(Path(value)) if value else None
+
+
 def _check_tz(value: str) -> str | None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -330,7 +336,10 @@ class KioskConfig:
 @dataclass(frozen=True)
 class LogConfig:
     level: str = opt("INFO", "Log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    file: str = opt("", "Log file; empty: the user log directory")
+    file: str = opt(
+        "", "Log file; empty: the user log directory. Not a link, and not an existing file other than a wallboard "
+        "log", check=_check_log_file,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

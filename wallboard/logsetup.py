@@ -8,12 +8,15 @@ import logging
 import logging.handlers
 import os
 import re
+import stat
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+from wallboard.files import BINARY, CLOEXEC, LOG_BACKUPS, NOFOLLOW, log_file_problem
 
 if TYPE_CHECKING:
     from wallboard.config import LogConfig
@@ -41,6 +44,29 @@ def redact(text: str) -> str:
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+#: ``log.error(..., extra=FILE_ONLY)``: for the log file only (the command has said it on stderr in its own words).
+FILE_ONLY = {"file_only": True}
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file, opened without following a link and only if it is a regular file (a link planted
+    where the log goes must not make a root process append to, or rotate, another file)."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | CLOEXEC | BINARY, 0o666)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{self.baseFilename}: not a regular file")
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
 
 
 FORMAT = "%(asctime)s {kind}[%(process)d] %(levelname)-7s %(name)s: %(message)s"
@@ -108,12 +134,17 @@ def setup_logging(config: LogConfig, console: bool = True, *, kind: str = "wallb
     if console:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
+        stream.addFilter(_not_file_only)
         stream._wallboard = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     path = Path(config.file) if config.file else log_dir() / f"{kind}.log"
+    problem = log_file_problem(path, in_our_directory=not config.file)
+    if problem:
+        logging.getLogger(__name__).warning("no log file: %s", problem)
+        return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
+        file_handler = _LogFile(path, maxBytes=10_000_000, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot open log file %s: %s", path, exc)
         return None

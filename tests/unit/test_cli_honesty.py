@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,50 @@ def test_a_snapshot_renders_every_wall_view_and_the_prank_watch_only_for_an_auth
     problem = check_view("prank", ref, load_config(None))
     assert problem is not None and "board.unmask_caller_numbers" in problem
     assert check_view("prank", ref, load_config(None, overrides={"board.unmask_caller_numbers": "true"})) is None
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["link", "dangling-link", "fifo", "directory", "device", "not-ours"])
+def test_snapshot_never_writes_through_a_link_or_onto_what_is_not_ours(
+    example: Path, hostile_outputs: Any, kind: str
+) -> None:
+    """`snapshot --out` overwrote whatever it named. Refused before Qt starts, exit 2, everything left as it was."""
+    hostile = hostile_outputs(".png")
+    target = hostile.paths[kind]
+    result = cli("snapshot", "--feed", str(example), "--view", "gauges", "--size", "640x400", "--out", str(target))
+    assert result.returncode == 2, result.stderr
+    # /dev/null has no image suffix: refused for that first.
+    reason = ": the image must be .png, .jpg or .jpeg" if kind == "device" else f" {hostile.REASONS[kind]}"
+    assert f"--out {target}{reason}" in result.stderr and "Traceback" not in result.stderr
+    assert hostile.untouched()
+
+
+def test_snapshot_checks_the_format_before_anything_is_written(example: Path, tmp_path: Path) -> None:
+    """`--out notes.txt` emptied notes.txt, then failed with a traceback (Qt knows no 'txt' format)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n", encoding="utf-8")
+    result = cli("snapshot", "--feed", str(example), "--view", "gauges", "--out", str(notes))
+    assert result.returncode == 2 and "the image must be .png, .jpg or .jpeg, not '.txt'" in result.stderr
+    assert "Traceback" not in result.stderr and notes.read_text(encoding="utf-8") == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("size", ["7681x4320", "7680x4321", "319x200", "320x199", "100000x100000", "0x0"])
+def test_snapshot_size_is_bounded(example: Path, tmp_path: Path, size: str) -> None:
+    """`--size 100000x100000` tried to allocate a 40 GB image."""
+    out = tmp_path / "x.png"
+    result = cli("snapshot", "--feed", str(example), "--view", "gauges", "--size", size, "--out", str(out))
+    assert result.returncode == 2 and "is outside 320x200 to 7680x4320" in result.stderr, result.stderr
+    assert not out.exists()
+
+
+def test_snapshot_replaces_its_own_images_in_place(example: Path, tmp_path: Path) -> None:
+    """A snapshot marks its image as ours (PNG text chunk, JPEG comment) and a later snapshot replaces it, through a
+    temporary file renamed over it."""
+    png, jpg = tmp_path / "board.png", tmp_path / "board.jpg"
+    for out in (png, png, jpg):
+        result = cli("snapshot", "--feed", str(example), "--view", "gauges", "--size", "640x400", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    assert png.read_bytes().startswith(b"\x89PNG") and b"tEXtSoftware\x00wallboard snapshot" in png.read_bytes()
+    assert jpg.read_bytes().startswith(b"\xff\xd8") and b"Software: wallboard snapshot" in jpg.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["board.jpg", "board.png"]

@@ -10,10 +10,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from wallboard.config import LogConfig
+from wallboard.config import ConfigError, LogConfig, load_config
 from wallboard.logsetup import quiet_chromium, route_qt_messages, setup_logging
 
 
@@ -106,3 +107,45 @@ def test_a_snapshot_keeps_chromium_noise_out_of_the_terminal(tmp_path: Path) -> 
     stderr, log_text = snapshot("--log-level", "DEBUG")
     assert any(n in stderr for n in NOISE), "at DEBUG the noise is there for whoever looks for it"
     assert any(n in log_text for n in NOISE), "and Qt's part of it is in the log file too"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["link", "dangling-link", "fifo", "directory", "device", "not-ours"])
+def test_a_log_file_that_is_not_ours_is_a_configuration_error(hostile_outputs: Any, kind: str) -> None:
+    """log.file is appended to and rotated (renamed, the oldest deleted): as root, log.file = /etc/passwd or a link
+    to it appended log lines to it. Refused when the configuration is read (exit 2), nothing touched."""
+    hostile = hostile_outputs(".log")
+    target = hostile.paths[kind]
+    with pytest.raises(ConfigError, match=f"log.file: log file {re.escape(str(target))} {hostile.REASONS[kind]}"):
+        load_config(overrides={"log.file": str(target)})
+    assert hostile.untouched()
+
+
+def test_a_planted_link_where_the_log_goes_is_not_followed(
+    tmp_home: Path, clean_root: None, hostile_outputs: Any
+) -> None:
+    """The default log file (the user log directory) is checked as a configured one: a link planted there is not
+    followed; the process runs without a log file and says so."""
+    hostile = hostile_outputs(".log")
+    default = setup_logging(LogConfig(), console=False, kind="wallboard-planted")
+    assert default is not None
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    default.unlink()
+    default.symlink_to(hostile.victim)
+    assert setup_logging(LogConfig(), console=False, kind="wallboard-planted") is None
+    logging.getLogger("wallboard.test").error("hello")
+    assert hostile.untouched() and default.is_symlink()
+
+
+def test_our_own_log_is_appended_to_and_a_foreign_rotated_name_refused(tmp_path: Path, clean_root: None) -> None:
+    path = tmp_path / "board.log"
+    for word in ("first", "second"):
+        assert setup_logging(LogConfig(file=str(path)), console=False, kind="wallboard-kiosk") == path
+        logging.getLogger("wallboard.test").warning(word)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+    assert [line.rsplit(" ", 1)[-1] for line in path.read_text().splitlines()] == ["first", "second"]
+    (tmp_path / "board.log.3").write_text("someone else's\n", encoding="utf-8")  # rotation would move it, then delete
+    with pytest.raises(ConfigError, match=r"board\.log\.3 exists and was not written by wallboard"):
+        load_config(overrides={"log.file": str(path)})

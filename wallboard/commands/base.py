@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from wallboard.config import Config, option_choices
+from wallboard.logsetup import FILE_ONLY
 
 Runner = Callable[[argparse.Namespace, Config], int]
 
@@ -33,6 +36,21 @@ def add_demo_options(parser: argparse.ArgumentParser) -> None:
         help="the Polda whose board to show, e.g. jatim, or national (board.polda_id); a Polda outside Kaltim "
         "simulates all of Indonesia (demo.region = indonesia) unless --region says otherwise",
     )
+
+
+def refuse(command: str, message: str, status: int = 2) -> int:
+    """Say why the command cannot do what it was asked (a path it must not write, a value out of bounds) on stderr
+    and in the log file; returns the exit status (2: a usage error)."""
+    print(f"wallboard {command}: {message}", file=sys.stderr)
+    logging.getLogger(f"wallboard.commands.{command}").error("%s", message, extra=FILE_ONLY)
+    return status
+
+
+#: How ``--help`` states the rule every output file follows (wallboard.files).
+OUTPUT_RULE = (
+    "Written beside the target under a temporary name and renamed into place when complete; an existing file is "
+    "replaced only if wallboard wrote it, never through a link, never a device, FIFO or directory"
+)
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,20 +14,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from wallboard.commands.base import Command
+from wallboard.commands.base import OUTPUT_RULE, Command, refuse
 from wallboard.config import Config
+from wallboard.files import (
+    PROBLEMS_HEADER,
+    AtomicOutput,
+    UnsafePathError,
+    check_output,
+    is_problems_report,
+    is_recording,
+    write_problem,
+)
 
 MAX_SHOWN_PROBLEMS = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", metavar="SOURCE", help="the export: .csv (any delimiter), .xlsx, or EIDO .json")
+    parser.add_argument("source", metavar="SOURCE", help="the export: .csv (any delimiter), .xlsx, or EIDO .json, "
+                        "a regular file (not a FIFO or a device), or a directory of EIDO files")  # fmt: skip
     parser.add_argument("--mapping", metavar="MAPPING.toml", help="how rows become records (docs/import.md)")
-    parser.add_argument("--out", required=True, metavar="FEED.ndjson", help="the recording to write")
+    parser.add_argument("--out", required=True, metavar="FEED.ndjson",
+                        help=f"the recording to write. {OUTPUT_RULE} (an earlier recording is replaced)")  # fmt: skip
     parser.add_argument("--format", choices=("csv", "xlsx", "eido"), help="source format (default: the mapping's, "
                         "else from the file name)")  # fmt: skip
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary, no per-row report")
-    parser.add_argument("--problems", metavar="FILE.txt", help="write every skipped row's reason here (all of them)")
+    parser.add_argument("--problems", metavar="FILE.txt", help="write every skipped row's reason here (all of them). "
+                        f"{OUTPUT_RULE} (an earlier problems report is replaced)")  # fmt: skip
     parser.add_argument("--and", dest="more", nargs=2, action="append", default=[], metavar=("SOURCE", "MAPPING"),
                         help="import another export into the same recording, e.g. the CAD's incidents beside the "
                         "contact centre's calls (repeatable)")  # fmt: skip
@@ -77,6 +89,22 @@ def run(args: argparse.Namespace, config: Config) -> int:
     out = Path(args.out)
     requests: list[tuple[Path, str | None, str | None]] = [(Path(args.source), args.mapping, args.format)]
     requests += [(Path(source), mapping, None) for source, mapping in args.more]
+    problems_path = Path(args.problems) if args.problems else None
+    for source, _mapping, _fmt in requests:
+        if _same_file(source, out):
+            return refuse("import", "--out must not be a source")
+    try:  # before anything is read: an output that must not be written stops the import at once
+        check_output(out, is_recording, "--out")
+        if problems_path is not None:
+            inputs = [out] + [Path(p) for source, mapping_name, _ in requests for p in (source, mapping_name) if p]
+            clash = next((p for p in inputs if _same_file(problems_path, p)), None)
+            if clash is not None:
+                return refuse("import", f"--problems {problems_path} is {clash}, which the import reads or writes; "
+                              "name another file")  # fmt: skip
+            check_output(problems_path, is_problems_report, "--problems")
+    except UnsafePathError as exc:
+        return refuse("import", str(exc))
+    problems_output: AtomicOutput | None = None
     problems_file: IO[str] | None = None
     shown = 0
 
@@ -115,9 +143,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
                           "(see docs/import.md)", file=sys.stderr)  # fmt: skip
                     return 2
                 mapping = default_eido_mapping()
-            if _same_file(source, out):
-                print("wallboard import: --out must not be a source", file=sys.stderr)
-                return 2
             ref = mapping.reference.data.merged(reference()) if mapping.reference.data else reference()
             if fmt == "eido":
                 from wallboard.feed.importer.eido import EidoImport
@@ -130,14 +155,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 rows = open_source(source, spec, mapping.columns)
                 opened.append(rows)
                 jobs.append((RowImport(mapping, rows, ref, reporter(source), progress), source.name))
-        if args.problems:
-            inputs = [out] + [Path(p) for source, mapping_name, _ in requests for p in (source, mapping_name) if p]
-            clash = next((p for p in inputs if _same_file(Path(args.problems), p)), None)
-            if clash is not None:
-                print(f"wallboard import: --problems {args.problems} is {clash}, which the import reads or writes; "
-                      "name another file", file=sys.stderr)  # fmt: skip
-                return 2
-            problems_file = open(args.problems, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        if problems_path is not None:
+            problems_output = AtomicOutput(problems_path, is_problems_report, "--problems")
+            problems_file = problems_output.file
+            names = ", ".join(str(request[0]) for request in requests)  # what tells a later import the file is ours
+            problems_file.write(f"{PROBLEMS_HEADER} of {names}: one line per skipped row\n")
         summaries: list[Summary] = write_imports(jobs, out, progress)
     except (SourceError, OSError) as exc:
         close_progress()
@@ -146,8 +168,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     finally:
         for rows in opened:
             rows.close()
-        if problems_file is not None:
-            problems_file.close()
+        if problems_output is not None:  # the report of what was read, even when the import stopped early
+            try:
+                problems_output.commit()
+            except OSError as exc:
+                refuse("import", write_problem(exc, "--problems", problems_output.path), 1)
     close_progress()
     if not args.quiet:
         for summary in summaries:

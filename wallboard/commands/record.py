@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from wallboard.commands.base import Command, add_demo_options
+from wallboard.commands.base import OUTPUT_RULE, Command, add_demo_options, refuse
 from wallboard.commands.wiring import board_polda, simulator
 from wallboard.config import Config
 from wallboard.core.timeutil import Clock, SystemClock
@@ -19,12 +19,14 @@ from wallboard.feed.client import DispatchClient, FeedError
 from wallboard.feed.ndjson import FeedWriter
 from wallboard.feed.record import RecordingError, public_source, record_feed
 from wallboard.feed.sync import StreamSync, cursor_scope_for
+from wallboard.files import UnsafePathError, check_output, is_recording
 
 log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, metavar="FILE.ndjson")
+    p.add_argument("--out", required=True, metavar="FILE.ndjson",
+                   help=f"the recording to write. {OUTPUT_RULE} (an earlier recording is replaced)")  # fmt: skip
     p.add_argument("--api-url", help="dispatch API base URL (api.url); empty: embedded simulator")
     p.add_argument("--minutes", type=float, help="stop after this many minutes (default: until interrupted)")
     add_demo_options(p)
@@ -36,6 +38,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.minutes is not None and not args.minutes > 0:
         print(f"wallboard record: --minutes must be positive, not {args.minutes}", file=sys.stderr)
         return 2
+    try:
+        check_output(out, is_recording, "--out")
+    except UnsafePathError as exc:
+        return refuse("record", str(exc))
     sim = None
     clock: Clock
     if config.api.url:
@@ -44,20 +50,22 @@ def run(args: argparse.Namespace, config: Config) -> int:
         sim = simulator(config)
         base_url, clock, token = sim.url, sim.clock, None
     try:
-        writer = FeedWriter(out, tz=config.board.tz, polda_id=polda, source=public_source(base_url))
+        writer = FeedWriter(out, tz=config.board.tz, polda_id=polda, source=public_source(base_url), what="--out")
     except OSError as exc:
-        print(f"wallboard record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         if sim is not None:
             sim.stop()
-        return 2
+        if isinstance(exc, UnsafePathError):
+            return refuse("record", str(exc))
+        return refuse("record", f"cannot write {out}: {exc.strerror or exc}")
     try:
         client = DispatchClient(base_url, config.api, token)
     except FeedError as exc:
         print(f"wallboard record: {exc}", file=sys.stderr)
-        writer.close()
+        writer.abort()
         if sim is not None:
             sim.stop()
         return 2
+    log.info("recording to %s (written to %s until the recording ends)", out, writer.temp_path)
     if sim is not None:
         sim.start()
         log.info("recording the embedded simulator (%s, ×%g)", config.demo.region, config.demo.speed)
@@ -69,16 +77,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     until = None if args.minutes is None else time.monotonic() + args.minutes * 60
+    status = 0
     try:
         count = record_feed(sync, writer, clock, config, stop, until)
     except RecordingError as exc:
         print(f"wallboard record: {exc}", file=sys.stderr)
-        return 1
+        status = 1
     finally:
-        writer.close()
         client.close()
         if sim is not None:
             sim.stop()
+        try:  # what was recorded replaces --out, even when the recording stopped early
+            writer.close()
+        except UnsafePathError as exc:  # --out became something else while we recorded
+            status = refuse("record", str(exc), 1)
+        except OSError as exc:
+            status = refuse("record", f"cannot finish {out}: {exc.strerror or exc} (what was recorded is in "
+                            f"{writer.temp_path})", 1)  # fmt: skip
+    if status:
+        return status
     skipped = f" ({writer.skipped} that could not be written skipped)" if writer.skipped else ""
     print(f"recorded {count} records to {out}{skipped}")
     return 0

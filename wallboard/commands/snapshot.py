@@ -7,25 +7,40 @@ import os
 import sys
 from pathlib import Path
 
-from wallboard.commands.base import Command, add_demo_options
+from wallboard.commands.base import OUTPUT_RULE, Command, add_demo_options, refuse
 from wallboard.commands.wiring import engine_from_demo, engine_from_recording, recording_provenance, reference
 from wallboard.config import Config
 from wallboard.core.provenance import DEMO
 from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import parse_rfc3339
+from wallboard.files import IMAGE_FORMATS, UnsafePathError, check_output, is_snapshot_image, write_problem
+
+#: The smallest and the largest image ``--size`` may ask for (a 8K wall is 7680x4320; a bigger image is a mistake
+#: that would allocate gigabytes).
+MIN_SIZE = (320, 200)
+MAX_SIZE = (7680, 4320)
 
 
 def size(text: str) -> tuple[int, int]:
     try:
         w, h = text.lower().split("x")
-        return int(w), int(h)
+        width, height = int(w), int(h)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 3840x2160, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 3840x2160, not {text[:40]!r}") from None
+    if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
+        raise argparse.ArgumentTypeError(
+            f"{width}x{height} is outside {MIN_SIZE[0]}x{MIN_SIZE[1]} to {MAX_SIZE[0]}x{MAX_SIZE[1]} (width from "
+            f"{MIN_SIZE[0]} to {MAX_SIZE[0]}, height from {MIN_SIZE[1]} to {MAX_SIZE[1]})"
+        )
+    return width, height
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("--size", type=size, default=(1920, 1080), help="WIDTHxHEIGHT (default 1920x1080)")
+    p.add_argument("--out", required=True, metavar="FILE.png",
+                   help=f"the image: .png, .jpg or .jpeg. {OUTPUT_RULE} (an earlier snapshot is replaced)")  # fmt: skip
+    p.add_argument("--size", type=size, default=(1920, 1080),
+                   help=f"WIDTHxHEIGHT (default 1920x1080; from {MIN_SIZE[0]}x{MIN_SIZE[1]} to "
+                   f"{MAX_SIZE[0]}x{MAX_SIZE[1]})")  # fmt: skip
     src = p.add_mutually_exclusive_group()
     src.add_argument("--feed", metavar="FILE.ndjson", help="render this recording (at its end, or --at)")
     src.add_argument("--demo-minutes", type=float, help="run the simulator this many simulated minutes first")
@@ -59,11 +74,22 @@ def check_view(name: str, ref: ReferenceData, config: Config | None = None) -> s
     return f"unknown view {name!r} (known: {', '.join(known)}, polres:<id>)"
 
 
+def check_out(out: Path) -> str | None:
+    """Why ``out`` cannot be the snapshot (None: it can): a format we do not write, or a file we must not replace."""
+    if out.suffix.lower() not in IMAGE_FORMATS:
+        found = repr(out.suffix[:20]) if out.suffix else "a name without a suffix"
+        return f"--out {out}: the image must be .png, .jpg or .jpeg, not {found}"
+    try:
+        check_output(out, is_snapshot_image, "--out")
+    except UnsafePathError as exc:
+        return str(exc)
+    return None
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
-    problem = check_view(args.view, reference(), config)
+    problem = check_view(args.view, reference(), config) or check_out(Path(args.out))
     if problem:
-        print(f"wallboard snapshot: {problem}", file=sys.stderr)
-        return 2
+        return refuse("snapshot", problem)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from wallboard.ui.runtime import qt_application
     from wallboard.ui.snapshot import render
@@ -80,9 +106,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
         except (OSError, ValueError) as exc:
             print(f"wallboard snapshot: {exc}", file=sys.stderr)
             return 2
-        out = render(config, engine, now, Path(args.out), args.size, args.view, provenance=provenance)
+        try:
+            out = render(config, engine, now, Path(args.out), args.size, args.view, provenance=provenance)
+        except OSError as exc:  # the disk, or --out became something else while we rendered
+            return refuse("snapshot", write_problem(exc, "--out", Path(args.out)))
     print(f"wrote {out} ({args.size[0]}x{args.size[1]})")
     return 0
 
 
-COMMAND = Command("snapshot", "render the full board offscreen to a PNG", add_arguments, run)
+COMMAND = Command("snapshot", "render the full board offscreen to a PNG or JPEG", add_arguments, run)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from wallboard.core import records
 from wallboard.core.records import STREAMS, Record
 from wallboard.core.timeutil import format_rfc3339, parse_rfc3339
 from wallboard.core.wire import WireError, check_times
+from wallboard.files import AtomicOutput, is_recording
 
 if TYPE_CHECKING:
     from wallboard.core.metrics import MetricsEngine
@@ -29,6 +29,8 @@ FORMAT = "wallboard-feed"
 VERSION = 1
 #: Arrival times outside these years (2000–2199) are a broken line, not a recording.
 PLAUSIBLE_ARRIVAL = (946_684_800.0, 7_258_118_400.0)
+#: A line longer than this is skipped, read past without being held (a national reference line is a few MB).
+MAX_LINE_BYTES = 64 * 1024 * 1024
 #: A record's own timestamps must lie within this many seconds of its arrival time (about five years each way).
 RECORD_TIME_WINDOW_S = 5 * 365.25 * 86400
 __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]
@@ -36,17 +38,29 @@ __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_en
 
 class FeedWriter:
     """Appends records as they arrive: one line each, flushed per batch (a crashed recorder loses at most the batch
-    being written), fsynced on close. Usable as a context manager."""
+    being written). The lines go to a temporary file beside ``path`` (``wallboard.files.AtomicOutput``) that
+    :meth:`close` syncs and renames over ``path``: a recording that fails half way never replaces the file, and the
+    file is never something that is not ours (a link, a device, someone else's file: ``UnsafePathError`` at once).
+    :meth:`abort` drops what was written. Usable as a context manager (an exception aborts)."""
 
-    def __init__(self, path: Path, *, tz: str, polda_id: str | None, source: str) -> None:
+    def __init__(self, path: Path, *, tz: str, polda_id: str | None, source: str, what: str = "the recording") -> None:
         self.path = path
         self.tz = tz
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in close()
+        self._output = AtomicOutput(path, is_recording, what, line_buffered=True)
+        self._file: IO[str] = self._output.file
         header = {"format": FORMAT, "version": VERSION, "tz": tz, "polda_id": polda_id, "source": source}
-        self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
+        try:
+            self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
+        except BaseException:
+            self._output.abort()
+            raise
         self.count = 0
         self.skipped = 0
+
+    @property
+    def temp_path(self) -> Path:
+        """Where the lines are until :meth:`close` (what a crashed recorder leaves behind)."""
+        return self._output.temp
 
     def write(self, arrived_at: float, batch: Iterable[Record]) -> None:
         """One batch that arrived at ``arrived_at`` (POSIX seconds)."""
@@ -70,17 +84,21 @@ class FeedWriter:
         self.count += len(lines)
 
     def close(self) -> None:
-        if self._file.closed:
-            return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Sync the file and put it in place of ``path`` (once; then a no-op)."""
+        self._output.commit()
+
+    def abort(self) -> None:
+        """Drop what was written; ``path`` is left as it was."""
+        self._output.abort()
 
     def __enter__(self) -> FeedWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 @dataclass
@@ -115,7 +133,14 @@ class FeedReader:
         self.count = 0
         first = True
         with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            number = 0
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while (rest := handle.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                        pass  # read past it a MiB at a time: never held whole
+                    self._skip(number, f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+                    continue
                 try:
                     text = raw.decode("utf-8").strip()
                 except UnicodeDecodeError as exc:

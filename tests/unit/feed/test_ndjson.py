@@ -71,12 +71,17 @@ def test_every_record_type_round_trips_exactly(tmp_path: Path) -> None:
 
 
 def test_each_batch_is_on_disk_before_close(tmp_path: Path) -> None:
+    """Each batch is on disk at once (a crashed recorder loses at most one), beside the file until the close puts
+    it in place: the file itself is never half written."""
     path = tmp_path / "f.ndjson"
     writer = FeedWriter(path, tz="Asia/Makassar", polda_id=None, source="test")
     writer.write(T0, every_kind_of_record()[1:3])  # type: ignore[arg-type]
-    assert [line.record.id for line in FeedReader(path)] == ["c1", "c2"]  # type: ignore[union-attr]
+    assert writer.temp_path.parent == tmp_path and not path.exists()
+    assert [line.record.id for line in FeedReader(writer.temp_path)] == ["c1", "c2"]  # type: ignore[union-attr]
     writer.close()
     writer.close()  # idempotent
+    assert [line.record.id for line in FeedReader(path)] == ["c1", "c2"]  # type: ignore[union-attr]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.ndjson"]
 
 
 BAD_LINES: list[tuple[bytes, str]] = [
@@ -174,3 +179,17 @@ def test_the_worked_example_in_the_docs_is_a_valid_recording(tmp_path: Path) -> 
     lines = list(reader)
     assert reader.problems == [] and reader.header["format"] == "wallboard-feed"
     assert {line.stream for line in lines} == {"reference", "calls", "incidents", "units", "queue"}
+
+
+def test_a_line_too_long_is_skipped_without_being_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recording given to snapshot/metrics --feed or replay may be anything: a line of gigabytes without a newline
+    was read whole. Past the bound it is one skipped line, read past in chunks, and the rest is read."""
+    monkeypatch.setattr("wallboard.feed.ndjson.MAX_LINE_BYTES", 1024 * 1024)
+    path = tmp_path / "f.ndjson"
+    with FeedWriter(path, tz="Asia/Makassar", polda_id="kaltim", source="test") as writer:
+        writer.write(T0, every_kind_of_record()[1:3])  # type: ignore[arg-type]
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(lines[0] + lines[1] + b"x" * 3_000_000 + b"\n" + lines[2])
+    reader = FeedReader(path)
+    assert [line.record.id for line in reader] == ["c1", "c2"]  # type: ignore[union-attr]
+    assert reader.problems == [(3, "longer than 1 MiB")]

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,52 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(frozen_sim: SimServer
     )  # fmt: skip
     assert result.returncode == 2 and f"cannot write {blocker / 'sub' / 'x.ndjson'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["link", "dangling-link", "fifo", "directory", "device", "not-ours"])
+def test_out_is_never_written_through_a_link_or_onto_what_is_not_ours(
+    hostile_outputs: Any, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`record --out` truncated whatever it named (a link's target, another program's file) or hung on a FIFO.
+    Refused before the recorder starts, exit 2."""
+    from wallboard.cli import main
+
+    hostile = hostile_outputs(".ndjson")
+    target = hostile.paths[kind]
+    code = main(["record", "--out", str(target), "--api-url", "http://127.0.0.1:9", "--minutes", "0.01",
+                 "--log-level", "ERROR"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and f"--out {target} {hostile.REASONS[kind]}" in err, err
+    assert hostile.untouched()
+
+
+def test_a_recording_replaces_an_earlier_one_only_when_complete(frozen_sim: SimServer, tmp_path: Path) -> None:
+    """An earlier recording is ours to replace; while recording, the lines go to a temporary file beside it, which
+    is renamed over it at the end (a recorder that dies leaves the earlier recording whole)."""
+    out = tmp_path / "rec.ndjson"
+    command = [sys.executable, "-m", "wallboard", "record", "--out", str(out), "--api-url", frozen_sim.url,
+               "--set", "board.polda_id=kaltim", "--log-level", "WARNING"]  # fmt: skip
+    first = subprocess.run([*command, "--minutes", "0.01"], capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    kept = out.read_bytes()
+    recorder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob("rec.ndjson.*.partial")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        partial = list(tmp_path.glob("rec.ndjson.*.partial"))
+        assert len(partial) == 1 and out.read_bytes() == kept
+        recorder.kill()  # a crash: the earlier recording stays, what was recorded is beside it
+        recorder.wait(timeout=30)
+        assert out.read_bytes() == kept and partial[0].exists()
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+            recorder.wait(timeout=30)
+    partial[0].unlink()
+    second = subprocess.run([*command, "--minutes", "0.01"], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    reader = FeedReader(out)
+    assert list(reader) and reader.header["source"] == frozen_sim.url
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.ndjson"]

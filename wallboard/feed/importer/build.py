@@ -57,13 +57,43 @@ _UNIT_STATUS = {
 _BUSY = (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
 
 
+#: Distinct unknown Polres ids counted one by one in the summary; the records with others are only counted.
+MAX_UNKNOWN_POLRES = 10_000
+
+
+class RowSet:
+    """Row numbers, one bit each: a file of millions of bad rows costs an eighth of a byte per line, not a Python
+    int in a set (about 60 bytes) each."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._count = 0
+
+    def add(self, number: int) -> None:
+        index, bit = divmod(number, 8)
+        if index >= len(self._bits):
+            self._bits.extend(bytes(max(index + 1 - len(self._bits), len(self._bits) // 2)))
+        if not self._bits[index] & (1 << bit):
+            self._bits[index] |= 1 << bit
+            self._count += 1
+
+    def __contains__(self, number: object) -> bool:
+        if not isinstance(number, int) or number < 0:
+            return False
+        index, bit = divmod(number, 8)
+        return index < len(self._bits) and bool(self._bits[index] & (1 << bit))
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass
 class Summary:
     """What an import read, wrote and skipped; printed at the end (``render``)."""
 
     source: str = ""
     rows_read: int = 0
-    skipped_rows: set[int] = field(default_factory=set)
+    skipped_rows: RowSet = field(default_factory=RowSet)
     skip_reasons: Counter[str] = field(default_factory=Counter)
     problems: int = 0
     lines_by_stream: Counter[str] = field(default_factory=Counter)
@@ -76,9 +106,17 @@ class Summary:
     negative_answer_waits: int = 0
     answered_and_abandoned: int = 0
     unknown_polres: Counter[str] = field(default_factory=Counter)
+    unknown_polres_more: int = 0  # records whose unknown Polres came after MAX_UNKNOWN_POLRES distinct ones
     times: TimeStats = field(default_factory=TimeStats)
     tz: str = "Asia/Makassar"
     documents: int = 0  # EIDO documents read
+
+    def unknown(self, polres_id: str) -> None:
+        """A record whose Polres is not in the reference (the first MAX_UNKNOWN_POLRES ids counted one by one)."""
+        if polres_id in self.unknown_polres or len(self.unknown_polres) < MAX_UNKNOWN_POLRES:
+            self.unknown_polres[polres_id] += 1
+        else:
+            self.unknown_polres_more += 1
 
     @property
     def records_written(self) -> int:
@@ -129,6 +167,8 @@ class Summary:
             )
         if self.unknown_polres:
             ids = ", ".join(f"{p!r} ×{n}" for p, n in self.unknown_polres.most_common(8))
+            if self.unknown_polres_more:
+                ids += f" (and {self.unknown_polres_more} records with ids past the first {MAX_UNKNOWN_POLRES})"
             lines.append(f"  warning: Polres ids not in the reference (the board will not count them): {ids}")
         return "\n".join(lines)
 
@@ -402,11 +442,16 @@ class RowImport:
         self._build(output.db, table, output)
         return summary
 
+    def _source_problems(self) -> None:
+        """Report the rows the source could not read, and forget them (a file of bad rows must not pile up)."""
+        for number, column, reason in self.source.problems:
+            self._problem(number, column, "unreadable row", reason)
+        self.source.problems.clear()
+
     def _read(self, db: sqlite3.Connection, table: str, times: TimeParser) -> None:
         specs = self.mapping.records
         names = [list(spec.fields) for spec in specs]
         batch: list[tuple[int, str, int, bytes]] = []
-        seen_problems = 0
         for row in self.source:
             self.summary.rows_read += 1
             for index, spec in enumerate(specs):
@@ -424,14 +469,8 @@ class RowImport:
                 batch.clear()
             if self.progress and self.summary.rows_read % 2000 == 0:
                 self.progress("reading", *self.source.progress(), self.source.unit)
-            while seen_problems < len(self.source.problems):
-                number, column, reason = self.source.problems[seen_problems]
-                self._problem(number, column, "unreadable row", reason)
-                seen_problems += 1
-        while seen_problems < len(self.source.problems):
-            number, column, reason = self.source.problems[seen_problems]
-            self._problem(number, column, "unreadable row", reason)
-            seen_problems += 1
+            self._source_problems()
+        self._source_problems()
         if batch:
             db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
         if self.progress:
@@ -491,7 +530,7 @@ class RowImport:
                 if not revisions:
                     continue
                 if state["polres_id"] not in known:
-                    self.summary.unknown_polres[state["polres_id"]] += 1
+                    self.summary.unknown(state["polres_id"])
                 self.summary.records_by_stream[stream] += 1
                 for t, record in revisions:
                     output.add(t, record, self.summary)
@@ -525,7 +564,7 @@ def write_imports(jobs: list[tuple[Collector, str]], out: Path, progress: Progre
                     reference = data if reference is None else reference.merged(data)
             names = ", ".join(name for _importer, name in jobs)
             with FeedWriter(out, tz=head.time.tz, polda_id=head.reference.polda_id,
-                            source=f"wallboard import of {names}") as writer:  # fmt: skip
+                            source=f"wallboard import of {names}", what="--out") as writer:  # fmt: skip
                 output.write(writer, reference, progress)
         finally:
             db.close()

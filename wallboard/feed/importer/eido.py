@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from wallboard.core.reference import ReferenceData
 from wallboard.core.timeutil import parse_rfc3339
@@ -35,6 +36,7 @@ from wallboard.feed.importer.build import (
 )
 from wallboard.feed.importer.mapping import FIELDS, MILESTONES, ImportMapping, RecordSpec
 from wallboard.feed.importer.sources import SourceError
+from wallboard.files import UnsafePathError, open_regular
 
 #: incidentStatusCommonRegistryText → the incident milestone it marks
 INCIDENT_STATUS = {
@@ -91,35 +93,94 @@ def _stamp(component: dict[str, Any], fallback: float) -> float:
     return fallback if t is None else t
 
 
+#: A file up to this size is read whole (one document, an array, or NDJSON); a larger one must be NDJSON and is
+#: read a line at a time, each line at most MAX_LINE_BYTES (a longer one is skipped and reported, read past in
+#: chunks). Only regular files are read: a FIFO or a device is refused, never waited on or read without end.
+MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
 def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
     """(where, document) for each EIDO in a file (object, array or NDJSON) or a directory of files."""
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".json", ".ndjson", ".jsonl")) if path.is_dir() \
         else [path]  # fmt: skip
-    if not files or not files[0].exists():
-        raise SourceError(f"{path}: no such file, or no .json files in the directory")
+    if not files:
+        raise SourceError(f"{path}: no .json files in the directory")
     for file in files:
-        text = file.read_text(encoding="utf-8-sig")
-        if not text.strip():
-            if len(files) == 1:
-                raise SourceError(f"{file}: the file is empty")
+        try:
+            handle = open_regular(file, "the source")
+        except UnsafePathError as exc:
+            raise SourceError(str(exc)) from None
+        with handle:
+            if os.fstat(handle.fileno()).st_size <= MAX_WHOLE_FILE_BYTES:
+                data = handle.read(MAX_WHOLE_FILE_BYTES + 1)
+                if len(data) <= MAX_WHOLE_FILE_BYTES:
+                    yield from _whole_file(file, data, single=len(files) == 1)
+                    continue
+                handle.seek(0)
+            yield from _large_file(file, handle)
+
+
+def _decode(file: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{file}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _whole_file(file: Path, data: bytes, *, single: bool) -> Iterator[tuple[str, Any]]:
+    text = _decode(file, data)
+    if not text.strip():
+        if single:
+            raise SourceError(f"{file}: the file is empty")
+        return
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        doc = None
+    if isinstance(doc, list):
+        for number, item in enumerate(doc, start=1):
+            yield f"{file.name} document {number}", item
+    elif doc is not None:
+        yield file.name, doc
+    else:  # NDJSON
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                yield f"{file.name}:{number}", _parse_line(line)
+
+
+def _large_file(file: Path, handle: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    number = 0
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if number == 1 and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+            raise SourceError(f"{file}: a JSON array larger than {_size(MAX_WHOLE_FILE_BYTES)}; export "
+                              "NDJSON (one document per line) or split it into a directory of files")  # fmt: skip
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := handle.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                pass
+            yield f"{file.name}:{number}", ValueError(f"a line longer than {_size(MAX_LINE_BYTES)}")
             continue
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            doc = None
-        if isinstance(doc, list):
-            for number, item in enumerate(doc, start=1):
-                yield f"{file.name} document {number}", item
-        elif doc is not None:
-            yield file.name, doc
-        else:  # NDJSON
-            for number, line in enumerate(text.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield f"{file.name}:{number}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield f"{file.name}:{number}", ValueError(f"not JSON ({exc.msg})")
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            yield f"{file.name}:{number}", ValueError(f"not UTF-8 (byte {exc.start})")
+            continue
+        if line.strip():
+            yield f"{file.name}:{number}", _parse_line(line)
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
+
+
+def _parse_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        return ValueError(f"not JSON ({exc.msg})")
+    except RecursionError:
+        return ValueError("not JSON (nested too deeply)")
 
 
 @dataclass
@@ -307,7 +368,7 @@ class EidoImport:
         state = merged.state
         polres = state["polres_id"]
         if polres not in known:
-            summary.unknown_polres[polres] += 1
+            summary.unknown(polres)
         built: list[tuple[str, list[tuple[float, Any]]]] = []
         try:
             for call in merged.calls.values():

@@ -19,11 +19,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wallboard.core.model import CallCategory, Tier, UnitKind
 from wallboard.core.reference import ReferenceData
 from wallboard.core.wire import WireError, reference_from_wire
+from wallboard.files import UnsafePathError, read_regular
 
 FORMATS = ("csv", "xlsx", "eido")
 KINDS = ("call", "incident", "unit")
 AGGREGATIONS = ("same", "first", "last", "min", "max", "list")
 TIME_KEYWORDS = ("iso", "excel", "epoch")
+
+
+#: A mapping is a few kilobytes and a Polda's reference a few megabytes; anything past these is not one (and a FIFO
+#: or /dev/zero is refused before it is read: wallboard.files.read_regular).
+MAX_MAPPING_BYTES = 1024 * 1024
+MAX_REFERENCE_BYTES = 64 * 1024 * 1024
 
 
 class MappingError(Exception):
@@ -380,8 +387,9 @@ def _reference(checker: _Checker, raw: Any, base: Path | None) -> ReferenceSpec:
         try:
             if file is None:
                 raise OSError("must be a file name")
-            data = reference_from_wire(json.loads(file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, WireError) as exc:
+            raw_json = read_regular(file, "the reference file", MAX_REFERENCE_BYTES).decode("utf-8")
+            data = reference_from_wire(json.loads(raw_json))
+        except (OSError, ValueError, WireError, RecursionError) as exc:
             checker.add((*path, "file"), f"cannot use {name!r}: {exc}")
     if "polda" in table or "polres" in table:
         try:
@@ -584,7 +592,9 @@ def parse_mapping(data: MappingABC[str, Any], *, path: Path | None = None, text:
 def load_mapping(path: Path) -> ImportMapping:
     """Read and validate a mapping file. Raises :class:`MappingError` naming the file, line and option."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular(path, "the mapping", MAX_MAPPING_BYTES).decode("utf-8-sig")
+    except UnsafePathError as exc:
+        raise MappingError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: cannot read the mapping: {exc}") from None
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -17,9 +18,15 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from wallboard.feed.importer.mapping import SourceSpec
+from wallboard.files import UnsafePathError, open_regular
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
+#: A physical line longer than this is a skipped row of its own, read past a chunk at a time (never held whole: a
+#: file of zero bytes without a newline must not fill the memory); a cell is bounded by the csv module's field
+#: limit (128 Ki characters) and a row spread over quoted line breaks by MAX_ROW_CHARS.
+MAX_LINE_CHARS = 1024 * 1024
+MAX_ROW_CHARS = 4 * 1024 * 1024
 
 
 class SourceError(Exception):
@@ -83,6 +90,44 @@ def check_columns(path: Path, header: list[str], needed: set[str], delimiter: st
         raise SourceError(f"{path}: column(s) {', '.join(map(repr, duplicates))} appear more than once in the header")
 
 
+class _TooLongError(Exception):
+    """A line or a row past the bounds: the row is skipped and reported, the import goes on."""
+
+
+class _Lines:
+    """The text's lines for ``csv.reader``, each at most :data:`MAX_LINE_CHARS` (a longer one is read past and
+    raises :class:`_TooLongError`), ``row_chars`` since the caller last reset it at most :data:`MAX_ROW_CHARS`.
+    ``number`` counts the lines read, the long ones too (line numbers for messages)."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self.number = 0
+        self.row_chars = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            while (rest := self._text.readline(64 * 1024)) and not rest.endswith(("\n", "\r")):
+                pass
+            raise _TooLongError(f"a line longer than {MAX_LINE_CHARS // (1024 * 1024)} MiB (not a row of an export)")
+        self.row_chars += len(line)
+        if self.row_chars > MAX_ROW_CHARS:
+            raise _TooLongError(f"a row longer than {MAX_ROW_CHARS // (1024 * 1024)} MiB (an unclosed quote?)")
+        return line
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return f"a cell longer than {csv.field_size_limit() // 1024} KiB (an unclosed quote?)"
+    return f"not readable as CSV ({exc})"
+
+
 class _CountingReader(io.RawIOBase):
     """Counts the bytes read, for the progress bar."""
 
@@ -115,11 +160,8 @@ class CsvSource:
     unit: str = "B"
 
     def __post_init__(self) -> None:
-        try:
-            self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
-        except OSError as exc:
-            raise SourceError(f"{self.path}: cannot open: {exc.strerror or exc}") from None
-        self.size = self.path.stat().st_size
+        self._raw: IO[bytes] = _open(self.path)
+        self.size = os.fstat(self._raw.fileno()).st_size
         sample = self._raw.read(SNIFF_BYTES)
         self._raw.seek(0)
         if not sample.strip():
@@ -139,12 +181,17 @@ class CsvSource:
         self._text = io.TextIOWrapper(
             io.BufferedReader(self._counter), encoding=self.encoding, errors="replace", newline=""
         )
-        self._reader = csv.reader(self._text, delimiter=self.delimiter, quotechar=self.spec.quotechar, strict=False)
-        self._last_line = 0
+        self._lines = _Lines(self._text)
+        self._reader = csv.reader(self._lines, delimiter=self.delimiter, quotechar=self.spec.quotechar, strict=False)
         header: list[str] | None = None
-        for _ in range(self.spec.header_row):
-            header = next(self._reader, None)
-            self._last_line = self._reader.line_num
+        try:
+            for _ in range(self.spec.header_row):
+                self._lines.row_chars = 0
+                header = next(self._reader, None)
+        except (_TooLongError, csv.Error) as exc:
+            self.close()
+            reason = str(exc) if isinstance(exc, _TooLongError) else _csv_problem(exc)
+            raise SourceError(f"{self.path}: the header (line {self._lines.number}) cannot be read: {reason}") from None
         if header is None:
             self.close()
             raise SourceError(f"{self.path}: no header row (row {self.spec.header_row}): the file has fewer lines")
@@ -163,9 +210,20 @@ class CsvSource:
 
     def __iter__(self) -> Iterator[Row]:
         width = len(self.header)
-        for cells in self._reader:
-            start = self._last_line + 1
-            self._last_line = self._reader.line_num
+        lines = self._lines
+        while True:
+            start = lines.number + 1
+            lines.row_chars = 0
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except _TooLongError as exc:  # the csv reader starts afresh on the next line
+                self.problems.append((start, "", str(exc)))
+                continue
+            except csv.Error as exc:
+                self.problems.append((start, "", _csv_problem(exc)))
+                continue
             if not cells or all(not c.strip() for c in cells):
                 continue
             if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -206,13 +264,14 @@ class XlsxSource:
 
         from openpyxl import load_workbook
 
-        if not self.path.is_file():
-            raise SourceError(f"{self.path}: no such file")
-        if self.path.stat().st_size == 0:
+        self._handle = _open(self.path)
+        if os.fstat(self._handle.fileno()).st_size == 0:
+            self._handle.close()
             raise SourceError(f"{self.path}: the file is empty")
         try:
-            self._book = load_workbook(self.path, read_only=True, data_only=True)
+            self._book = load_workbook(self._handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            self._handle.close()
             raise SourceError(f"{self.path}: not an XLSX workbook ({exc})") from None
         names = self._book.sheetnames
         sheet = self.spec.sheet
@@ -262,6 +321,15 @@ class XlsxSource:
 
     def close(self) -> None:
         self._book.close()
+        self._handle.close()
+
+
+def _open(path: Path) -> IO[bytes]:
+    """The source opened for reading: a regular file only (a FIFO or a device is refused, never waited on)."""
+    try:
+        return open_regular(path, "the source")
+    except UnsafePathError as exc:
+        raise SourceError(str(exc)) from None
 
 
 def open_source(path: Path, spec: SourceSpec, needed: set[str]) -> CsvSource | XlsxSource:

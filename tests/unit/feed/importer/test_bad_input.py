@@ -3,8 +3,12 @@ mapping that cannot be used at all stops with a message saying why (exit 2); not
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,6 +301,7 @@ def test_quiet_mode_prints_nothing_and_keeps_the_exit_code(tmp_path: Path, capsy
     code, out, err = run_import(capsys, source, mapping_file(tmp_path), "--quiet", "--problems", str(problems))
     assert (code, out, err) == (0, "", "")
     assert problems.read_text(encoding="utf-8") == (
+        f"# wallboard import problems of {source}: one line per skipped row\n"
         f"{source}: line 3, column Received: 'kemarin' matches none of the formats %Y-%m-%d %H:%M:%S, iso\n"
     )
     source.write_text(HEADER + "C2,kemarin,,BPN\n", encoding="utf-8")
@@ -342,8 +347,178 @@ def test_problems_and_out_never_overwrite_what_the_import_reads(
     for victim in (source, mapping):
         code, _, err = run_import(capsys, source, mapping, "--problems", str(victim))
         assert code == 2 and "--problems" in err
+    # --out naming the source through a hard link: refused before anything is opened for writing.
     link = tmp_path / "link.csv"
     link.hardlink_to(source)
     code = main(["import", str(source), "--mapping", str(mapping), "--out", str(link), "--log-level", "ERROR"])
     assert code == 2 and "--out must not be a source" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (source, mapping)} == kept
+
+
+HOSTILE = ("link", "dangling-link", "fifo", "directory", "device", "not-ours")
+
+
+def good_source(tmp_path: Path) -> Path:
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\nC2,kemarin,,BPN\n", encoding="utf-8")
+    return source
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", HOSTILE)
+@pytest.mark.parametrize("option", ["--out", "--problems"])
+def test_outputs_are_never_written_through_links_or_onto_what_is_not_ours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hostile_outputs: Any, option: str, kind: str
+) -> None:
+    """--out and --problems overwrote whatever they named: a link's target (as root, a system file), a device, a
+    FIFO (the import hung), another program's file. Each is refused before anything is read, exit 2."""
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    hostile = hostile_outputs(".ndjson" if option == "--out" else ".txt")
+    target = hostile.paths[kind]
+    others = ["--out", str(tmp_path / "day.ndjson")] if option == "--problems" else []
+    code = main(["import", str(source), "--mapping", str(mapping), option, str(target), *others, "--log-level",
+                 "ERROR"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{option} {target} {hostile.REASONS[kind]}" in err and "Traceback" not in err
+    assert hostile.untouched()
+    assert not (tmp_path / "day.ndjson").exists()  # refused before the import ran
+
+
+def test_our_own_outputs_are_replaced_and_a_failed_import_leaves_them_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier recording and problems report are ours to replace (an empty file is not: it may mean something to
+    whoever made it); an import that fails while writing (a full disk) leaves the earlier recording as it was, with
+    no temporary file beside it."""
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    out, problems = tmp_path / "day.ndjson", tmp_path / "problems.txt"
+    problems.touch()
+    code, _out, err = run_import(capsys, source, mapping, "--out", str(out), "--problems", str(problems))
+    assert code == 2 and "--problems" in err and "exists and was not written by wallboard" in err
+    assert problems.read_bytes() == b"" and not out.exists()
+    problems.unlink()
+    for _ in range(2):
+        code, _out, err = run_import(capsys, source, mapping, "--out", str(out), "--problems", str(problems))
+        assert code == 0, err
+    assert set(calls_in(out)) == {"C1"}
+    assert problems.read_text(encoding="utf-8").splitlines()[0].startswith("# wallboard import problems of ")
+    kept = out.read_bytes()
+
+    def full_disk(self: object, arrived_at: float, batch: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("wallboard.feed.ndjson.FeedWriter.write", full_disk)
+    code, _out, err = run_import(capsys, source, mapping, "--out", str(out))
+    assert code == 2 and "No space left on device" in err
+    assert out.read_bytes() == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.csv", "calls.toml", "day.ndjson", "problems.txt"]
+
+
+def test_a_cell_or_a_line_too_long_is_a_skipped_row_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV cell over 128 KiB stopped the import with the csv module's traceback; now it is one skipped row, as is a
+    line over 1 MiB (read past a chunk at a time) and an unclosed quote, and the rows after them are imported."""
+    source = tmp_path / "calls.csv"
+    with source.open("w", encoding="utf-8") as f:
+        f.write(HEADER)
+        f.write("C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n")
+        f.write("C2,2026-11-22 13:01:00," + "x" * 200_000 + ",BPN\n")  # line 3: one cell of 200 kB
+        f.write("C3,2026-11-22 13:02:00,2026-11-22 13:02:04,BPN\n")
+        f.write("C4," + "y," * 1_500_000 + "\n")  # line 5: a line of 3 MB
+        f.write("C5,2026-11-22 13:03:00,2026-11-22 13:03:04,BPN\n")
+        f.write('C6,"2026-11-22 13:04:00,' + "z" * 150_000 + "\n")  # line 7: a quote never closed
+    code, out, err = run_import(capsys, source, mapping_file(tmp_path))
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "line 3: a cell longer than 128 KiB" in err
+    assert "line 5: a line longer than 1 MiB" in err
+    assert "line 7: a cell longer than 128 KiB" in err
+    assert set(calls_in(source.with_suffix(".ndjson"))) == {"C1", "C3", "C5"}
+    assert "rows skipped: 3" in out
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("what", ["reference", "mapping", "csv", "eido"])
+def test_inputs_that_are_not_regular_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str, kind: str
+) -> None:
+    """A mapping, a mapping's reference.file or a source that is a FIFO hung the import; /dev/zero filled the
+    memory. Only regular files are read."""
+    special = tmp_path / "special.fifo"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special = Path("/dev/zero")
+    source, mapping = good_source(tmp_path), mapping_file(tmp_path)
+    args = ["import", str(source), "--mapping", str(mapping)]
+    if what == "reference":
+        mapping.write_text(mapping.read_text(encoding="utf-8").replace(
+            '[reference]\n', f'[reference]\nfile = "{special}"\n'), encoding="utf-8")  # fmt: skip
+    elif what == "mapping":
+        args = ["import", str(source), "--mapping", str(special)]
+    elif what == "csv":
+        args = ["import", str(special), "--format", "csv", "--mapping", str(mapping)]
+    else:
+        args = ["import", str(special), "--format", "eido"]
+    code = main([*args, "--out", str(tmp_path / "out.ndjson"), "--log-level", "ERROR"])
+    err = capsys.readouterr().err
+    reason = "is a FIFO (named pipe)" if kind == "fifo" else "is a device"
+    assert code == 2 and f"{special} {reason}, not a regular file" in err, err
+    assert not (tmp_path / "out.ndjson").exists()
+
+
+def test_a_reference_file_too_large_to_be_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("wallboard.feed.importer.mapping.MAX_REFERENCE_BYTES", 1000)
+    reference = tmp_path / "ref.json"
+    reference.write_text(json.dumps({"poldas": [], "polres": [], "padding": "x" * 2000}), encoding="utf-8")
+    mapping = mapping_file(tmp_path)
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace(
+        "[reference]\n", f'[reference]\nfile = "{reference}"\n'), encoding="utf-8")  # fmt: skip
+    code, _out, err = run_import(capsys, good_source(tmp_path), mapping)
+    assert code == 2 and "reference.file" in err and "is larger than 1000 bytes, the most wallboard reads" in err
+
+
+def test_what_the_summary_keeps_per_bad_row_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of millions of bad rows, or of records with millions of distinct unknown Polres ids, kept a Python
+    object for each in the summary. Skipped rows are now one bit each, unknown ids counted one by one up to a cap."""
+    from wallboard.feed.importer.build import RowSet, Summary
+
+    rows = RowSet()
+    for number in (5, 3, 5, 1_000_000, 3):
+        rows.add(number)
+    assert len(rows) == 3 and 5 in rows and 4 not in rows and 1_000_000 in rows and 2_000_000 not in rows
+    assert len(rows._bits) < 200_000  # an eighth of a byte per row number
+    monkeypatch.setattr("wallboard.feed.importer.build.MAX_UNKNOWN_POLRES", 2)
+    summary = Summary()
+    for polres in ("99.01", "99.02", "99.03", "99.01", "99.04"):
+        summary.unknown(polres)
+    assert summary.unknown_polres == {"99.01": 2, "99.02": 1} and summary.unknown_polres_more == 2
+    assert "(and 2 records with ids past the first 2)" in summary.render()
+
+
+def test_rows_the_source_cannot_read_are_reported_once_and_not_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from wallboard.feed.importer.build import RowImport, SortedOutput
+    from wallboard.feed.importer.mapping import load_mapping
+    from wallboard.feed.importer.sources import open_source
+    from wallboard.resources import all_poldas
+
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN,x,y\n" * 3
+                      + "C2,2026-11-22 13:00:00,2026-11-22 13:00:04,BPN\n", encoding="utf-8")  # fmt: skip
+    mapping = load_mapping(mapping_file(tmp_path))
+    rows = open_source(source, mapping.source, mapping.columns)
+    reported: list[str] = []
+    importer = RowImport(mapping, rows, all_poldas(), reported.append)
+    with SortedOutput(sqlite3.connect(":memory:")) as output:
+        summary = importer.collect(output, "calls.csv")
+    rows.close()
+    assert len(reported) == 3 and rows.problems == [] and len(summary.skipped_rows) == 3

@@ -105,3 +105,39 @@ def test_an_empty_eido_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     source.write_text("", encoding="utf-8")
     code, _out, err = import_eido(capsys, source, tmp_path / "out.ndjson")
     assert code == 2 and "the file is empty" in err
+
+
+def test_a_large_file_is_read_a_line_at_a_time_with_each_line_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file was read whole into memory (/dev/zero, or a file of gigabytes without a newline, filled it). A
+    file past the whole-file bound is NDJSON read line by line; a line past the line bound is one skipped document,
+    read past in chunks; a JSON array that large is refused with what to do instead."""
+    docs = documents()
+    source = tmp_path / "docs.ndjson"
+    lines = [json.dumps(d) for d in docs]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = tmp_path / "small.ndjson"
+    assert import_eido(capsys, source, small, "-q")[0] == 0  # read whole
+    monkeypatch.setattr("wallboard.feed.importer.eido.MAX_WHOLE_FILE_BYTES", 1000)
+    monkeypatch.setattr("wallboard.feed.importer.eido.MAX_LINE_BYTES", 64 * 1024)
+    lines.insert(1, '{"padding": "' + "x" * 3_000_000 + '"}')
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _out, err = import_eido(capsys, source, tmp_path / "big.ndjson")
+    assert code == 0, err
+    assert "docs.ndjson:2: skipped: a line longer than 64 KiB" in err
+    big = (tmp_path / "big.ndjson").read_text(encoding="utf-8").splitlines()[1:]
+    assert big == small.read_text(encoding="utf-8").splitlines()[1:]  # the same records as read whole
+    array = tmp_path / "docs.json"
+    array.write_text(json.dumps(docs), encoding="utf-8")
+    code, _out, err = import_eido(capsys, array, tmp_path / "array.ndjson")
+    assert code == 2 and "a JSON array larger than" in err and "export NDJSON" in err
+
+
+def test_a_file_that_is_not_utf8_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "docs.json"
+    source.write_bytes(b'{"eidoVersion": "\xff"}')
+    code, _out, err = import_eido(capsys, source, tmp_path / "out.ndjson")
+    assert code == 2 and "docs.json: not UTF-8 (byte 0xff at offset 17)" in err

@@ -225,6 +225,8 @@ def test_two_exports_make_one_recording(tmp_path: Path, capsys: pytest.CaptureFi
     lines = list(FeedReader(out))
     assert Counter(line.stream for line in lines) == {"calls": 1390, "incidents": 1238, "units": 1465}
     assert [line.t for line in lines] == sorted(line.t for line in lines)
-    assert (tmp_path / "problems.txt").read_text(encoding="utf-8") == ""
+    assert (tmp_path / "problems.txt").read_text(encoding="utf-8") == (  # the header alone: no row skipped
+        f"# wallboard import problems of {calls}, {cad}: one line per skipped row\n"
+    )
     doc = metrics_json(capsys, out, "--at", END_OF_DAY)
     assert doc["tiers"]["today"]["received"] == 600 and doc["response_polda"]["count"] > 200
