@@ -7,6 +7,7 @@ cursor, one failing resource never stopping another, and `record` surviving any 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -71,6 +72,56 @@ def test_a_slowly_trickled_error_body_cannot_hold_the_poll(hostile: Hostile) -> 
         DispatchClient(hostile.url, FAST).fetch("/api/v1/queue")
     assert time.monotonic() - started < 3.0
     assert caught.value.status == 503 and caught.value.retry_after_s == 1.0, "the status still counts"
+
+
+# --- TLS handshakes that never end: the deadline covers connect and handshake too ------------------------------------
+
+#: A connect timeout far longer than the overall deadline (3 × 0.5 s): the handshake must not borrow it.
+SLOW_CONNECT = ApiConfig(connect_timeout_s=20.0, read_timeout_s=0.5)
+
+
+@pytest.fixture
+def tls_listener() -> Iterator[tuple[socket.socket, threading.Event]]:
+    """A TCP listener for an https:// URL; the test's handler thread decides what the "TLS server" sends."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+    yield listener, stop
+    stop.set()
+    listener.close()
+
+
+def serve_handshake(listener: socket.socket, stop: threading.Event, *, trickle_every_s: float | None) -> None:
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)  # the ClientHello
+            if trickle_every_s is None:
+                stop.wait(30)  # accepted, and not a byte more
+                return
+            conn.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16 kB announced...
+            while not stop.is_set():  # ...and delivered a byte at a time: every read is quick, the record never ends
+                try:
+                    conn.sendall(b"\x02")
+                except OSError:
+                    return
+                stop.wait(trickle_every_s)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+@pytest.mark.parametrize("trickle_every_s", [None, 0.2], ids=["silent", "trickled"])
+def test_a_tls_handshake_that_never_completes_hits_the_overall_deadline(
+    tls_listener: tuple[socket.socket, threading.Event], trickle_every_s: float | None
+) -> None:
+    listener, stop = tls_listener
+    serve_handshake(listener, stop, trickle_every_s=trickle_every_s)
+    client = DispatchClient(f"https://127.0.0.1:{listener.getsockname()[1]}", SLOW_CONNECT)
+    started = time.monotonic()
+    with pytest.raises(FeedTimeoutError, match=r"too slow.*TLS handshake.*1\.5 s"):
+        client.fetch("/api/v1/queue")
+    assert time.monotonic() - started < 3.0, "the handshake is inside the deadline, not under the connect timeout"
 
 
 # --- redirects -----------------------------------------------------------------------------------------------------

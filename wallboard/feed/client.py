@@ -24,6 +24,7 @@ import requests.auth
 import urllib3
 import urllib3.connection
 import urllib3.connectionpool
+from urllib3.util.connection import allowed_gai_family
 
 from wallboard import __version__
 from wallboard.config import ApiConfig
@@ -161,15 +162,17 @@ class DispatchClient:
         """GET ``path`` and decode it. Raises a :class:`FeedError` subclass on every kind of failure.
 
         The whole exchange runs under one overall deadline (:data:`DEADLINE_READ_TIMEOUTS` read timeouts): when it
-        passes, the request's socket is shut down, whatever is being read (headers, a body, an error's detail)."""
+        passes, the request's socket is shut down, whatever is under way (connecting, the TLS handshake, headers, a
+        body, an error's detail)."""
         with _Deadline(self.deadline_s) as deadline:
             try:
                 return self._fetch(path, params, use_etag=use_etag)
             except FeedError as exc:
-                if not deadline.expired or isinstance(exc, HttpStatusError):
+                if not (deadline.expired or deadline.remaining() <= 0) or isinstance(exc, HttpStatusError):
                     raise
                 raise FeedTimeoutError(
-                    f"{path}: answer too slow to arrive (not complete within {self.deadline_s:g} s)"
+                    f"{path}: answer too slow to arrive (connection, TLS handshake and answer not complete within "
+                    f"{self.deadline_s:g} s)"
                 ) from None
 
     def _fetch(self, path: str, params: dict[str, str] | None, *, use_etag: bool) -> Fetched:
@@ -307,6 +310,7 @@ class _Deadline:
         self.at = time.monotonic() + seconds
         self._done = False
         self._sockets: list[socket.socket] = []
+        self._owned: list[socket.socket] = []  # duplicates made by ``watch_connection``: closed on exit
         self._lock = threading.Lock()
 
     def __enter__(self) -> _Deadline:
@@ -317,8 +321,14 @@ class _Deadline:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
+            owned, self._owned = self._owned, []
         _WATCHDOG.remove(self)
         _current.deadline = None
+        for sock in owned:
+            sock.close()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
 
     def watch(self, sock: socket.socket | None) -> None:
         if sock is None:
@@ -329,6 +339,24 @@ class _Deadline:
             self._sockets.append(sock)
             if self.expired:
                 _shutdown(sock)
+
+    def watch_connection(self, sock: socket.socket) -> None:
+        """Watch a freshly connected socket through a duplicate of its descriptor: wrapping it in TLS detaches the
+        socket object itself, and a shutdown through the duplicate still ends a handshake blocked on the connection
+        (shutdown acts on the connection, not on one descriptor). The duplicate is closed when the request ends, so
+        the watchdog never touches a descriptor number the process may have reused."""
+        try:
+            duplicate = sock.dup()
+        except OSError:
+            return
+        with self._lock:
+            if self._done:
+                duplicate.close()
+                return
+            self._owned.append(duplicate)
+            self._sockets.append(duplicate)
+            if self.expired:
+                _shutdown(duplicate)
 
     def expire(self) -> None:
         with self._lock:
@@ -390,13 +418,64 @@ def _watch_current(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
+def _connect_within_deadline(conn: urllib3.connection.HTTPConnection) -> socket.socket:
+    """urllib3's ``_new_conn`` under the current request's deadline: each address is tried for at most the connect
+    timeout and never past the deadline (urllib3 gives every address of a name the whole connect timeout), and the
+    connected socket is watched from then on, so a TLS handshake that never completes, or trickles, is cut at the
+    deadline like a slow answer (the handshake alone may otherwise take the whole connect timeout, which can be
+    longer than the deadline).
+
+    The name lookup itself (``getaddrinfo``) cannot be interrupted; the system resolver's own timeouts bound it."""
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is None:
+        return urllib3.connection.HTTPConnection._new_conn(conn)
+    timeout = conn.timeout if isinstance(conn.timeout, (int, float)) else None
+    host = conn._dns_host.strip("[]")
+    try:
+        addresses = socket.getaddrinfo(host, conn.port, allowed_gai_family(), socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise urllib3.exceptions.NameResolutionError(conn.host, conn, exc) from exc
+    error: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            error = TimeoutError("overall deadline passed")
+            break
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in conn.socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+            if conn.source_address:
+                sock.bind(conn.source_address)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.settimeout(timeout)
+        deadline.watch_connection(sock)
+        return sock
+    if isinstance(error, TimeoutError):
+        raise urllib3.exceptions.ConnectTimeoutError(
+            conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+        ) from error
+    raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _connect_within_deadline(self)
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         _watch_current(self.sock)
         return super().getresponse()
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _connect_within_deadline(self)
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         _watch_current(self.sock)
         return super().getresponse()
