@@ -18,12 +18,13 @@ Plain ``requests``; redirects are not followed (a board does not follow them eit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,19 @@ CACHE_RULES: dict[str, str] = {
 SLOW_S = 2.0
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 BAD_CURSOR = "@@not-a-cursor-this-server-gave@@"
+#: What the checker may spend on one API, whatever it sends. A body is read up to the board's own cap (a larger one
+#: is a FAIL: a board refuses it); the run stops asking once this much has been read in all; at most this many
+#: distinct ids are remembered per pass over a stream (for the duplicate, gap and revision checks).
+MAX_TOTAL_BYTES = 1024 * 2**20
+MAX_TRACKED_IDS = 1_000_000
+#: An id is remembered as itself up to this length, longer ones by a digest (a server choosing megabyte ids does
+#: not choose the checker's memory).
+MAX_ID_CHARS = 200
+#: Problems kept per check (the rest are counted: the report shows the first and "+N more").
+MAX_PROBLEMS = 50
+#: Headers the checks read after the answer has been handled; only these are kept, each value cut to this length.
+KEPT_HEADERS = ("ETag", "Cache-Control", "Vary", "Date", "Content-Type")
+MAX_HEADER_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,29 @@ class Exchange:
     def label(self) -> str:
         query = "&".join(f"{k}={v[:40]}" for k, v in self.params.items())
         return f"{self.method} {self.path}{'?' + query if query else ''}"
+
+
+class Problems(list[str]):
+    """A check's problems: the first :data:`MAX_PROBLEMS` kept, the rest only counted (``total``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def note(self, problem: str) -> None:
+        self.total += 1
+        if len(self) < MAX_PROBLEMS:
+            self.append(problem)
+
+
+@dataclass
+class PassSummary:
+    """One pass over a stream, as the paging checks need it: not the records, their newest revision per id."""
+
+    latest: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+    duplicates: Problems = field(default_factory=Problems)
+    negative: Problems = field(default_factory=Problems)
 
 
 @dataclass
@@ -198,6 +235,8 @@ class Checker:
         verify: str | bool = True,
         clock: Callable[[], float] = time.time,
         schemas: ContractSchemas | None = None,
+        max_total_bytes: int = MAX_TOTAL_BYTES,
+        max_tracked_ids: int = MAX_TRACKED_IDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -213,9 +252,19 @@ class Checker:
         self.session.verify = verify
         self.session.headers["User-Agent"] = f"wallboard-check-api/{__version__}"
         self.session.headers["Accept"] = "application/json"
+        self.max_total_bytes = max_total_bytes
+        self.max_tracked_ids = max_tracked_ids
+        #: Every exchange of the run, without its body and document and with only the headers the checks read:
+        #: the checks that need a document (timestamps, clock) look at it once, as it arrives.
         self.exchanges: list[Exchange] = []
         self.report = Report(self.base_url)
-        self._schema_problems: dict[str, list[str]] = {}
+        self.bytes_read = 0
+        self._schema_problems: dict[str, Problems] = {}
+        self._oversized = Problems()
+        self._timestamp_problems = Problems()
+        self._timestamps = 0
+        self._skews = 0
+        self._worst_skew: float | None = None
 
     # --- HTTP ---------------------------------------------------------------------------------------------------
 
@@ -230,58 +279,107 @@ class Checker:
         elif auth not in (None, "token"):
             sent["Authorization"] = auth
         started = time.monotonic()
+        if self.bytes_read > self.max_total_bytes:
+            error = f"not asked: the API has sent more than {self.max_total_bytes // 2**20} MB in this run"
+            ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"", 0.0, self.clock(),
+                          error=error)  # fmt: skip
+            self._keep(ex)
+            return ex
+        oversized = False
         try:
             with self.session.request(method, self.base_url + path, params=params, headers=sent, timeout=self.timeout,
                                       allow_redirects=False, stream=True) as response:  # fmt: skip
-                body = self._read_body(response, started)
+                body, oversized = self._read_body(response, started)
                 status, response_headers = response.status_code, response.headers
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:200]
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
                           time.monotonic() - started, self.clock(), error=error)  # fmt: skip
-            self.exchanges.append(ex)
+            self._keep(ex)
             return ex
         ex = Exchange(method, path, params, status, response_headers, body, time.monotonic() - started, self.clock())
-        if len(body) > MAX_BODY_BYTES:
-            ex.error = f"body larger than {MAX_BODY_BYTES // 2**20} MB"
+        if oversized:
+            ex.error = f"body larger than {MAX_BODY_BYTES // 2**20} MB (a board refuses it)"
+            ex.body = b""
+            self._oversized.note(f"{ex.label}: HTTP {status}, body larger than {MAX_BODY_BYTES // 2**20} MB: a board "
+                                 "refuses it (keep a page under a few megabytes; lower limit)")  # fmt: skip
         elif body and response_headers.get("Content-Type", "").split(";")[0].strip().endswith("json"):
             try:
                 ex.document = json.loads(body)
             except (ValueError, RecursionError) as exc:
                 ex.error = f"body is not JSON ({exc})"[:200]
-        self.exchanges.append(ex)
         if method == "GET" and path.startswith("/api/v1/"):
             self._validate(ex)
+        self._observe(ex)
+        self._keep(ex)
         return ex
 
-    def _read_body(self, response: requests.Response, started: float) -> bytes:
-        """At most MAX_BODY_BYTES + 1 bytes, within one overall deadline (the read timeout only bounds each read: a
-        server trickling a byte at a time would otherwise hold the checker for hours)."""
+    def _keep(self, ex: Exchange) -> None:
+        """Remember an exchange for the checks that look back over the run: no body, no document, a few headers."""
+        headers: requests.structures.CaseInsensitiveDict[str] = requests.structures.CaseInsensitiveDict()
+        for name in KEPT_HEADERS:
+            value = ex.headers.get(name)
+            if value is not None:
+                headers[name] = value[:MAX_HEADER_CHARS]
+        params = {k[:MAX_HEADER_CHARS]: v[:MAX_HEADER_CHARS] for k, v in ex.params.items()}
+        self.exchanges.append(replace(ex, params=params, headers=headers, body=b"", document=None))
+
+    def _observe(self, ex: Exchange) -> None:
+        """The checks that read every document (timestamps, server clock), done as it arrives."""
+        if ex.status != 200 or ex.document is None:
+            return
+        for key, value in _timestamps(ex.document):
+            self._timestamps += 1
+            if not isinstance(value, str) or not RFC3339.match(value):
+                self._timestamp_problems.note(f"{ex.label}: {key} {str(value)[:40]!r} is not RFC 3339 with an offset")
+        server_time = _get(ex.document, "server_time")
+        if isinstance(server_time, str):
+            from wallboard.core.timeutil import parse_rfc3339
+
+            try:
+                # The server stamped its answer between our request and its arrival: take the middle.
+                skew = parse_rfc3339(server_time) - (ex.received_at - ex.elapsed_s / 2)
+            except (ValueError, OverflowError):
+                return
+            self._skews += 1
+            if self._worst_skew is None or abs(skew) > abs(self._worst_skew):
+                self._worst_skew = skew
+
+    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool]:
+        """(body, oversized): the body if it is at most MAX_BODY_BYTES, else nothing and True (what was read of it
+        is dropped; a declared length over the cap is not read at all), within one overall deadline (the read
+        timeout only bounds each read: a server trickling a byte at a time would otherwise hold the checker for
+        hours). Every byte read counts towards the run's total."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return b"", True
         read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
         deadline = started + float(read_timeout) * DEADLINE_READ_TIMEOUTS
         chunks: list[bytes] = []
         size = 0
-        while size <= MAX_BODY_BYTES:
+        while True:
             chunk = response.raw.read1(CHUNK, decode_content=True)
             if not chunk:
-                break
-            chunks.append(chunk)
+                return b"".join(chunks), False
             size += len(chunk)
+            self.bytes_read += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return b"", True
+            chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the answer took longer than {deadline - started:.0f} s to arrive")
-        return b"".join(chunks)
 
     def _validate(self, ex: Exchange) -> None:
         """Check one answer against the OpenAPI document; problems are collected under the endpoint's name."""
-        problems = self._schema_problems.setdefault(ex.path, [])
+        problems = self._schema_problems.setdefault(ex.path, Problems())
         if ex.status == 0:
-            problems.append(f"{ex.label}: no answer ({ex.error})")
+            problems.note(f"{ex.label}: no answer ({ex.error})")
             return
         documented = self.schemas.documented(ex.path)
         if not documented:
             return  # an unknown path: the not-found check judges it
         if str(ex.status) not in documented:
-            problems.append(f"{ex.label}: HTTP {ex.status} is not documented for this path")
+            problems.note(f"{ex.label}: HTTP {ex.status} is not documented for this path")
             return
         expected = self.schemas.response(ex.path, ex.status)
         if expected is None or expected[1] is None:
@@ -289,16 +387,16 @@ class Checker:
         content_type, validator = expected
         got = ex.headers.get("Content-Type", "").split(";")[0].strip()
         if got != content_type:
-            problems.append(f"{ex.label}: Content-Type {got!r}, expected {content_type!r}")
+            problems.note(f"{ex.label}: Content-Type {got!r}, expected {content_type!r}")
             return
         if ex.error:
-            problems.append(f"{ex.label}: {ex.error}")
+            problems.note(f"{ex.label}: {ex.error}")
             return
         errors = sorted(validator.iter_errors(ex.document), key=lambda e: list(e.absolute_path))
         if errors:
             first = errors[0]
             where = "/".join(str(p) for p in first.absolute_path) or "(document)"
-            problems.append(f"{ex.label}: {len(errors)} schema error(s), first at {where}: {first.message[:160]}")
+            problems.note(f"{ex.label}: {len(errors)} schema error(s), first at {where}: {first.message[:160]}")
 
     def get(self, path: str, params: dict[str, str] | None = None, **kwargs: Any) -> Exchange:
         params = dict(params or {})
@@ -312,7 +410,8 @@ class Checker:
         if skip is not None:
             self.report.checks.append(CheckResult(name, SKIP, skip))
         elif problems:
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            total = max(len(problems), getattr(problems, "total", 0))
+            more = f" (+{total - 1} more)" if total > 1 else ""
             self.report.checks.append(CheckResult(name, FAIL, problems[0][:300] + more))
         else:
             self.report.checks.append(CheckResult(name, PASS, evidence_ok))
@@ -328,6 +427,7 @@ class Checker:
         self.check_etags()
         self.check_problems()
         self.check_schemas()
+        self.check_sizes()
         self.check_timestamps()
         self.check_clock()
         self.check_latency()
@@ -364,11 +464,14 @@ class Checker:
             what = "Polres" if resource == "reference" else "calls waiting"
             self.add(f"get:{resource}", problems, f"200, {count} {what}")
 
-    def page_through(self, stream: str) -> tuple[list[tuple[str, int]], str | None, list[str], int]:
-        """One pass from no cursor to ``has_more: false``: ((id, rev) in order, final cursor, problems, pages)."""
+    def page_through(self, stream: str) -> tuple[PassSummary, str | None, list[str], int]:
+        """One pass from no cursor to ``has_more: false``: (what the pass saw, final cursor, problems, pages).
+
+        Only each id's newest revision is remembered (at most ``max_tracked_ids`` ids; beyond that the pass stops
+        with a problem), duplicates and negative revisions are judged as the pages arrive."""
         path = f"/api/v1/{stream}"
         cursor: str | None = None
-        seen: list[tuple[str, int]] = []
+        seen = PassSummary()
         problems: list[str] = []
         for pages in range(1, self.max_pages + 1):
             params = {"limit": str(self.limit)} if cursor is None else {"cursor": cursor, "limit": str(self.limit)}
@@ -390,41 +493,64 @@ class Checker:
             if has_more and next_cursor == cursor:
                 problems.append(f"{ex.label}: has_more is true but next_cursor did not move: paging would loop")
                 return seen, cursor, problems, pages
-            seen.extend((str(_get(i, "id")), _rev(i)) for i in items)
+            for item in items:
+                self._track(seen, stream, item)
             cursor = next_cursor
+            if len(seen.latest) > self.max_tracked_ids:
+                problems.append(f"{path}: more than {self.max_tracked_ids} distinct ids in one pass: the checker "
+                                "remembers no more, and stopped paging there")  # fmt: skip
+                return seen, cursor, problems, pages
             if not has_more:
                 return seen, cursor, problems, pages
         problems.append(f"{path}: still has_more after {self.max_pages} pages of {self.limit}")
         return seen, cursor, problems, self.max_pages
 
+    @staticmethod
+    def _track(seen: PassSummary, stream: str, item: Any) -> None:
+        record_id, rev = _id(item), _rev(item)
+        seen.records += 1
+        if rev < 0:
+            seen.negative.note(f"{stream} {record_id!r}: rev {rev} is not a non-negative integer")
+        best = seen.latest.get(record_id)
+        if best is not None and rev <= best:
+            seen.duplicates.note(f"{stream} {record_id!r} rev {rev} listed twice in one pass")
+        seen.latest[record_id] = rev if best is None else max(rev, best)
+
     def check_stream(self, stream: str) -> None:
         first, _, paging1, pages1 = self.page_through(stream)
         second, final_cursor, paging2, pages2 = self.page_through(stream)
         self.add(f"paging:{stream}", paging1 + paging2,
-                 f"{len(first)} and {len(second)} records in {pages1} and {pages2} pages of at most {self.limit}, "
-                 "has_more/next_cursor consistent")  # fmt: skip
-        duplicates = []
-        for number, records in ((1, first), (2, second)):
-            best: dict[str, int] = {}
-            for record_id, rev in records:
-                if record_id in best and rev <= best[record_id]:
-                    duplicates.append(f"pass {number}: {stream} {record_id!r} rev {rev} listed twice in one pass")
-                best[record_id] = max(rev, best.get(record_id, -1))
+                 f"{first.records} and {second.records} records in {pages1} and {pages2} pages of at most "
+                 f"{self.limit}, has_more/next_cursor consistent")  # fmt: skip
+        duplicates = Problems()
+        for number, summary in ((1, first), (2, second)):
+            for problem in summary.duplicates:
+                duplicates.note(f"pass {number}: {problem}")
+            duplicates.total += summary.duplicates.total - len(summary.duplicates)
         self.add(f"duplicates:{stream}", duplicates, "no record listed twice at the same revision within a pass")
-        latest1, latest2 = _latest(first), _latest(second)
+        latest1, latest2 = first.latest, second.latest
         missing = sorted(set(latest1) - set(latest2))
         gaps = (
             [f"{len(missing)} {stream} of the first pass missing from the second, e.g. {missing[0]!r}"]
             if missing
             else []
         )
-        if not first and not second:
+        if not first.records and not second.records:
             gaps.append(f"/api/v1/{stream} returned no records at all: nothing to check paging with")
         self.add(f"gaps:{stream}", gaps, f"all {len(latest1)} ids of the first pass are in the second")
-        backwards = [f"{stream} {i!r}: rev {latest1[i]} in the first pass, {latest2[i]} in the second"
-                     for i in latest1 if i in latest2 and latest2[i] < latest1[i]]  # fmt: skip
-        negative = [f"{stream} {i!r}: rev {r} is not a non-negative integer" for i, r in (*first, *second) if r < 0]
-        self.add(f"revisions:{stream}", backwards + negative, "no revision went back between passes")
+        revisions = Problems()
+        for i, rev in latest1.items():
+            if i in latest2 and latest2[i] < rev:
+                revisions.note(f"{stream} {i!r}: rev {rev} in the first pass, {latest2[i]} in the second")
+        negative = Problems()
+        for summary in (first, second):
+            for problem in summary.negative:
+                negative.note(problem)
+            negative.total += summary.negative.total - len(summary.negative)
+        for problem in negative:
+            revisions.note(problem)
+        revisions.total += negative.total - len(negative)
+        self.add(f"revisions:{stream}", revisions, "no revision went back between passes")
         resume: list[str] = []
         if final_cursor is not None and not paging2:
             ex = self.get(f"/api/v1/{stream}", {"cursor": final_cursor, "limit": str(self.limit)})
@@ -432,7 +558,7 @@ class Checker:
             if ex.status != 200 or not isinstance(items, list):
                 resume.append(f"{ex.label}: the last next_cursor was not accepted back: HTTP {ex.status} {_detail(ex)}")
             else:
-                old = [(str(_get(i, "id")), _rev(i)) for i in items]
+                old = [(_id(i), _rev(i)) for i in items]
                 stale = [(i, r) for i, r in old if i in latest2 and r <= latest2[i]]
                 if stale:
                     resume.append(f"resuming from the last cursor re-sent {len(stale)} record(s) at a revision "
@@ -527,35 +653,25 @@ class Checker:
             self.add(f"schema:{endpoint}", self._schema_problems.get(path, []),
                      f"{len(answered)} answer(s) valid against dispatch-api.yaml")  # fmt: skip
 
+    def check_sizes(self) -> None:
+        problems = self._oversized
+        if self.bytes_read > self.max_total_bytes:
+            problems.note(f"the API sent more than {self.max_total_bytes // 2**20} MB in this run: the checker "
+                          "stopped asking (the checks after that point have no answers)")  # fmt: skip
+        self.add("size", problems, f"every body within {MAX_BODY_BYTES // 2**20} MB "
+                 f"({self.bytes_read / 2**20:.1f} MB in all)")  # fmt: skip
+
     def check_timestamps(self) -> None:
-        problems, count = [], 0
-        for ex in self.exchanges:
-            if ex.status != 200 or ex.document is None:
-                continue
-            for key, value in _timestamps(ex.document):
-                count += 1
-                if not isinstance(value, str) or not RFC3339.match(value):
-                    problems.append(f"{ex.label}: {key} {str(value)[:40]!r} is not RFC 3339 with an offset")
-        self.add("timestamps", problems, f"all {count} timestamps RFC 3339 with an explicit offset")
+        count = self._timestamps
+        self.add("timestamps", self._timestamp_problems, f"all {count} timestamps RFC 3339 with an explicit offset")
 
     def check_clock(self) -> None:
-        skews = []
-        for ex in self.exchanges:
-            server_time = _get(ex.document, "server_time") if ex.status == 200 else None
-            if isinstance(server_time, str):
-                try:
-                    from wallboard.core.timeutil import parse_rfc3339
-
-                    # The server stamped its answer between our request and its arrival: take the middle.
-                    skews.append(parse_rfc3339(server_time) - (ex.received_at - ex.elapsed_s / 2))
-                except (ValueError, OverflowError):
-                    continue
-        if not skews:
+        worst = self._worst_skew
+        if worst is None:
             self.add("clock", ["no server_time in any answer"], "")
             return
-        worst = max(skews, key=abs)
         side = "ahead of" if worst > 0 else "behind"
-        evidence = f"server clock {abs(worst):.1f} s {side} ours at worst ({len(skews)} answers)"
+        evidence = f"server clock {abs(worst):.1f} s {side} ours at worst ({self._skews} answers)"
         problems = [] if abs(worst) <= self.skew_tolerance_s else [f"{evidence}; keep it on NTP (tolerance "
                                                                    f"{self.skew_tolerance_s:g} s)"]  # fmt: skip
         self.add("clock", problems, evidence)
@@ -626,11 +742,13 @@ def _rev(item: Any) -> int:
     return rev if isinstance(rev, int) and not isinstance(rev, bool) else -1
 
 
-def _latest(records: Iterable[tuple[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for record_id, rev in records:
-        out[record_id] = max(rev, out.get(record_id, -1))
-    return out
+def _id(item: Any) -> str:
+    """An item's id as the paging checks remember it: itself if short, else a digest (shown with its length)."""
+    text = str(_get(item, "id"))
+    if len(text) <= MAX_ID_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{text[:40]}…[{len(text)} characters, sha256 {digest}]"
 
 
 def _detail(ex: Exchange) -> str:
