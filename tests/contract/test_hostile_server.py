@@ -7,7 +7,10 @@ cursor, one failing resource never stopping another, and `record` surviving any 
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -271,3 +274,91 @@ def test_record_survives_hostile_records(hostile: Hostile, tmp_path: Path) -> No
     assert "c5" in ids, "the good record is recorded"
     assert "c3" not in ids and "c4" not in ids, "year 0001 and 9999 are refused at the wire"
     assert "c\ud800" not in ids
+
+
+# --- stopping `record` while a slow server holds a request -----------------------------------------------------------
+
+
+def slow_after_first(hostile: Hostile) -> None:
+    """Calls answer once at once, then trickle their headers (a 30 s deadline away); the other resources answer."""
+    answered = iter(range(10**6))
+
+    def calls(h: Any, query: dict[str, str]) -> None:
+        if next(answered) == 0:
+            page([call(1)], next_cursor="c-1")(h, query)
+        else:
+            slow_headers(every_s=0.1)(h, query)
+
+    hostile.routes["/api/v1/calls"] = calls
+    hostile.routes["/api/v1/incidents"] = page([])
+    hostile.routes["/api/v1/units"] = page([unit(1)])
+    hostile.routes["/api/v1/queue"] = lambda h, q: send(h, 200, {"as_of": "2026-11-22T10:00:00Z", "entries": []})
+    hostile.routes["/api/v1/reference"] = lambda h, q: send(h, 404, None)
+
+
+def wait_for_slow_call(hostile: Hostile) -> None:
+    deadline = time.monotonic() + 10
+    while len(hostile.queries("/api/v1/calls")) < 2:
+        assert time.monotonic() < deadline, "the recorder never asked for calls a second time"
+        time.sleep(0.02)
+    time.sleep(0.3)  # well inside the trickled headers
+
+
+def assert_whole(out: Path) -> None:
+    text = out.read_text(encoding="utf-8")
+    assert text.endswith("\n"), "the last line is whole"
+    reader = FeedReader(out)
+    lines = list(reader)
+    assert reader.problems == []
+    assert {line.record.id for line in lines if line.stream == "calls"} == {"c1"}  # type: ignore[union-attr]
+
+
+def test_record_stops_within_a_second_while_a_request_is_held(hostile: Hostile, tmp_path: Path) -> None:
+    slow_after_first(hostile)
+    config = load_config(overrides={"api.poll_calls_s": "0.2", "api.read_timeout_s": "10"})  # deadline: 30 s
+    sync = StreamSync(DispatchClient(hostile.url, config.api), None, time.time)
+    out = tmp_path / "stopped.ndjson"
+    writer = FeedWriter(out, tz="Asia/Makassar", polda_id=None, source=hostile.url)
+    stop = threading.Event()
+    finished: list[float] = []
+
+    def run() -> None:
+        record_feed(sync, writer, SystemClock(), config, stop, None)
+        finished.append(time.monotonic())
+
+    recorder = threading.Thread(target=run, daemon=True)
+    recorder.start()
+    wait_for_slow_call(hostile)
+    stopped_at = time.monotonic()
+    stop.set()
+    recorder.join(5)
+    writer.close()
+    assert finished and finished[0] - stopped_at < 1.0, "stopped during the request, not at its deadline"
+    assert_whole(out)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_record_command_stops_on_a_signal_during_a_held_request(
+    hostile: Hostile, tmp_path: Path, signum: signal.Signals
+) -> None:
+    slow_after_first(hostile)
+    out = tmp_path / "signalled.ndjson"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wallboard", "record", "--out", str(out), "--api-url", hostile.url,
+         "--set", "api.poll_calls_s=0.2", "--set", "api.read_timeout_s=10", "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_slow_call(hostile)
+        signalled_at = time.monotonic()
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=10)
+        took = time.monotonic() - signalled_at
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert took < 1.5, f"stopped {took:.1f} s after the signal"
+    assert "recorded" in stdout
+    assert_whole(out)

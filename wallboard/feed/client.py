@@ -147,12 +147,24 @@ class DispatchClient:
         # poll, so a per-URL cache would grow without bound on a board that runs for months.
         self._etags: dict[str, tuple[str, str, Any]] = {}
         self._lock = threading.Lock()
+        self._in_flight: set[_Deadline] = set()
+        self._aborted = False
 
     def __repr__(self) -> str:  # never the headers: they hold the token
         return f"DispatchClient({self.base_url!r})"
 
     def close(self) -> None:
         self._session.close()
+
+    def abort(self) -> None:
+        """Stop now (any thread): every request under way ends at once, its sockets shut down, whatever it is
+        waiting for (connection, handshake, headers, body), and every later request fails without being sent.
+        Each raises a :class:`FeedError` saying it was abandoned."""
+        with self._lock:
+            self._aborted = True
+            in_flight = list(self._in_flight)
+        for deadline in in_flight:
+            deadline.expire()
 
     def get_json(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Any:
         """The decoded JSON document at ``path``. On 304 the cached document for the same query is returned."""
@@ -165,15 +177,24 @@ class DispatchClient:
         passes, the request's socket is shut down, whatever is under way (connecting, the TLS handshake, headers, a
         body, an error's detail)."""
         with _Deadline(self.deadline_s) as deadline:
+            with self._lock:
+                if self._aborted:
+                    raise FeedError(f"{path}: not asked: the client was stopped")
+                self._in_flight.add(deadline)
             try:
                 return self._fetch(path, params, use_etag=use_etag)
             except FeedError as exc:
+                if self._aborted:
+                    raise FeedError(f"{path}: abandoned: the client was stopped") from None
                 if not (deadline.expired or deadline.remaining() <= 0) or isinstance(exc, HttpStatusError):
                     raise
                 raise FeedTimeoutError(
                     f"{path}: answer too slow to arrive (connection, TLS handshake and answer not complete within "
                     f"{self.deadline_s:g} s)"
                 ) from None
+            finally:
+                with self._lock:
+                    self._in_flight.discard(deadline)
 
     def _fetch(self, path: str, params: dict[str, str] | None, *, use_etag: bool) -> Fetched:
         url = f"{self.base_url}{path}"
