@@ -34,8 +34,6 @@ MIN_DELAY_S = 0.1
 
 #: Each stream's name on the wall (English source strings; the UI translates them).
 STREAM_LABELS = {"reference": "Reference", "calls": "Calls", "units": "Units", "queue": "Queue"}
-#: The messages of a stream whose token the API rejected (HTTP 401) start with this: its own state on the wall.
-AUTH_REJECTED = "HTTP 401"
 
 
 class Freshness(StrEnum):
@@ -57,11 +55,9 @@ class StreamHealth:
     invalid_items_total: int
     interval_s: float
     next_attempt_at: float | None = None  # when the next poll is due (None: not scheduled, e.g. a replay)
-
-    @property
-    def auth_rejected(self) -> bool:
-        """The API refused our token (HTTP 401) on the last attempt: a configuration fault, not a network one."""
-        return self.consecutive_failures > 0 and AUTH_REJECTED in (self.last_error or "")
+    #: The API refused our token (HTTP 401 or 403) on the last attempt: a configuration fault, not a network one.
+    #: Set by whoever saw the status (never read back from ``last_error``, which is free, translatable text).
+    auth_rejected: bool = False
 
     @property
     def since(self) -> float | None:
@@ -125,6 +121,7 @@ class FreshnessTracker:
         self.last_error: str | None = None
         self.consecutive_failures = 0
         self.invalid_items_total = 0
+        self.auth_rejected = False
 
     def restart(self, real: float) -> None:
         """The poller (re)starts now: the start-up grace period counts from here."""
@@ -141,6 +138,7 @@ class FreshnessTracker:
         recovered = self.consecutive_failures > 0
         self.consecutive_failures = 0
         self.last_error = None
+        self.auth_rejected = False
         late = cache_lateness(age_s)
         fresh_real, fresh_board = real - late, board - late * rate
         if self.last_success_real is None or fresh_real > self.last_success_real:
@@ -148,10 +146,12 @@ class FreshnessTracker:
             self.last_success_at = fresh_board
         return recovered
 
-    def failure(self, message: str, *, board: float | None = None) -> int:
-        """Record a failure; returns the number of consecutive failures."""
+    def failure(self, message: str, *, board: float | None = None, auth_rejected: bool = False) -> int:
+        """Record a failure (``auth_rejected``: the API refused our token); returns the number of consecutive
+        failures."""
         self.consecutive_failures += 1
         self.last_error = message
+        self.auth_rejected = auth_rejected
         if board is not None:
             self.last_attempt_at = board
         return self.consecutive_failures
@@ -186,6 +186,7 @@ class FreshnessTracker:
             invalid_items_total=self.invalid_items_total,
             interval_s=self.interval_s,
             next_attempt_at=self.next_attempt_at,
+            auth_rejected=self.auth_rejected,
         )
 
 

@@ -53,6 +53,11 @@ class FeedError(Exception):
         super().__init__(redact(message))
         self.retry_after_s = retry_after_s
 
+    @property
+    def token_rejected(self) -> bool:
+        """The API refused our credentials (HTTP 401 or 403): the wall says TOKEN REJECTED, not DOWN."""
+        return False
+
 
 class HttpStatusError(FeedError):
     """The API answered with an error status (problem+json detail included when there is one)."""
@@ -60,6 +65,10 @@ class HttpStatusError(FeedError):
     def __init__(self, status: int, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.status = status
+
+    @property
+    def token_rejected(self) -> bool:
+        return self.status in (401, 403)
 
 
 class ServiceUnavailableError(HttpStatusError):

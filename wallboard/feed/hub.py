@@ -334,7 +334,7 @@ class FeedHub(QObject):
         try:
             result = await workers.run(self.sync.fetch, stream)
         except FeedError as exc:
-            self._failure(stream, str(exc))
+            self._failure(stream, str(exc), auth_rejected=exc.token_rejected)
             return PollOutcome(False, retry_after_s=exc.retry_after_s)
         except asyncio.CancelledError:
             raise
@@ -350,7 +350,7 @@ class FeedHub(QObject):
         if result.failures:
             # Part of the stream failed (calls, say) while the rest came (incidents): applied, and reported; the
             # failed part waits out its own back-off in the sync while the rest keeps its interval.
-            self._failure(stream, "; ".join(result.failures.values()))
+            self._failure(stream, "; ".join(result.failures.values()), auth_rejected=result.token_rejected)
             return PollOutcome(True, more=result.has_more)
         # Judged by the data's age, not by an answer having come: a cache may serve an old copy while the API is down.
         now_real, now_board = self._monotonic(), self.clock.now()
@@ -360,8 +360,8 @@ class FeedHub(QObject):
         self._update_health()
         return PollOutcome(True, more=result.has_more)
 
-    def _failure(self, stream: str, message: str) -> None:
-        failures = self._trackers[stream].failure(message)
+    def _failure(self, stream: str, message: str, *, auth_rejected: bool = False) -> None:
+        failures = self._trackers[stream].failure(message, auth_rejected=auth_rejected)
         if failures == 1 or failures % 10 == 0:
             log.warning("%s: %s (failure %d; last good data stays on the wall)", stream, message, failures)
         self.problemReported.emit(stream, message)
