@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 #: The longest Retry-After honoured beyond ``backoff_max_s``. A proxy that answers "come back tomorrow" must not
 #: blind a 110 wall for a day; five minutes is long enough for any planned restart of the dispatch API.
@@ -63,6 +64,24 @@ class StreamHealth:
     def since(self) -> float | None:
         """Since when the stream has not been live: its last success (None: it never had one)."""
         return self.last_success_at
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFailure:
+    """The local history (the store) is not being saved: since when and why. The one value the hub keeps while the
+    failure lasts, and what every place that shows it (the log, the problem report, each screen's header) is given.
+    """
+
+    since: float  # board-clock POSIX seconds of the first failed write of this run of failures
+    reason: str  # in words: disk full, read-only, permission denied, database corrupt...
+
+    def since_text(self, tz: str) -> str:
+        """``since`` as HH:MM in the board's zone."""
+        return datetime.fromtimestamp(self.since, ZoneInfo(tz)).strftime("%H:%M")
+
+    def describe(self, tz: str) -> str:
+        """'history not saved since 14:05: disk full' (English: the log and the problem report)."""
+        return f"history not saved since {self.since_text(tz)}: {self.reason}"
 
 
 def assess(

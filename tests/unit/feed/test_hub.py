@@ -18,7 +18,7 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config, load_config
-from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.freshness import Freshness, HistoryFailure, StreamHealth
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, Incident, QueueState, Tier, Unit, UnitKind, UnitStatus
 from wallboard.core.snapshot import BoardSnapshot, Window
@@ -502,3 +502,21 @@ def test_a_refused_token_reaches_the_health_as_a_field_whatever_the_message_says
             loop.run_until_complete(hub.stop())
     finally:
         hub.stop_sync()
+
+
+def test_a_history_failure_is_one_value_that_keeps_its_start_across_reasons(qtbot: QtBot) -> None:
+    store = FakeStore()
+    clock = ManualClock(NOW)
+    hub = FeedHub(config(), engine(), clock, ScriptedSync(), store)
+    store.writer_status = FakeWriterStatus(ok=False, reason="disk full")
+    hub._tick()
+    assert hub.history_failure == HistoryFailure(NOW, "disk full")
+    clock.advance(600)
+    store.writer_status = FakeWriterStatus(ok=False, reason="read-only")
+    hub._tick()
+    assert hub.history_failure == HistoryFailure(NOW, "read-only"), "since when saving stopped, the reason now"
+    assert hub.history_problem == hub.history_failure.describe("Asia/Makassar")
+    store.writer_status = FakeWriterStatus(ok=True)
+    hub._tick()
+    assert hub.history_failure is None and hub.history_problem is None
+    hub.stop_sync()

@@ -406,6 +406,7 @@ def test_a_failure_that_only_mentions_401_is_not_a_refused_token() -> None:
 
     api.fail = broken
     assert not StreamSync(api, "kaltim", lambda: NOW).fetch("calls").token_rejected
+
     def refuse_all(path: str, params: dict[str, str]) -> None:
         raise HttpStatusError(403, "x")
 
