@@ -127,6 +127,19 @@ def test_a_tls_handshake_that_never_completes_hits_the_overall_deadline(
     assert time.monotonic() - started < 3.0, "the handshake is inside the deadline, not under the connect timeout"
 
 
+def test_the_deadline_holds_through_an_http_proxy(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command room's proxy (HTTP_PROXY) stands between the board and the API: its connections are watched too."""
+    hostile.routes["/api/v1/queue"] = slow_headers(every_s=0.05)  # the "proxy" trickles the answer: 22 s
+    monkeypatch.setenv("HTTP_PROXY", hostile.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    started = time.monotonic()
+    with pytest.raises(FeedTimeoutError, match="too slow"):
+        DispatchClient("http://cad.example.invalid", FAST).fetch("/api/v1/queue")
+    assert time.monotonic() - started < 3.0
+    assert hostile.queries("/api/v1/queue"), "the request went through the proxy"
+
+
 # --- redirects -----------------------------------------------------------------------------------------------------
 
 
