@@ -175,3 +175,37 @@ def test_ids_remembered_per_pass_are_bounded_in_number_and_length() -> None:
     assert problems == ["/api/v1/calls: more than 35 distinct ids in one pass: the checker remembers no more, and "
                         "stopped paging there"]  # fmt: skip
     assert max(map(len, summary.latest)) < 200, "a 100 kB id is remembered by its digest"
+
+
+# --- the overall deadline covers the whole exchange, not only the body --------------------------------------------
+
+
+def trickled_headers(conn: socket.socket, stop: threading.Event) -> None:
+    """The status line and headers one byte every 0.05 s: 450 bytes, 22 s."""
+    conn.recv(65536)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 400 + b"\r\n\r\n"
+    for byte in head:
+        if stop.is_set():
+            return
+        try:
+            conn.sendall(bytes([byte]))
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+def silent(conn: socket.socket, stop: threading.Event) -> None:
+    """Accepts, reads the request (or the TLS ClientHello), never answers."""
+    conn.recv(65536)
+    stop.wait(30)
+
+
+@pytest.mark.parametrize(("handler", "scheme"), [(trickled_headers, "http"), (silent, "https")],
+                         ids=["trickled-headers", "silent-tls-handshake"])  # fmt: skip
+def test_every_part_of_an_exchange_is_inside_the_overall_deadline(handler: object, scheme: str) -> None:
+    for url in serve(handler):
+        checker = Checker(url.replace("http:", f"{scheme}:"), timeout=(20.0, 0.5))  # deadline 1.5 s
+        started = time.monotonic()
+        exchange = checker.get("/api/v1/health")
+        assert time.monotonic() - started < 3.0
+        assert exchange.status == 0 and "TimeoutError" in exchange.error and "1.5 s" in exchange.error

@@ -312,6 +312,18 @@ class DispatchClient:
         return kind(status, message, retry_after_s=retry_after)
 
 
+def deadline_adapter() -> requests.adapters.HTTPAdapter:
+    """A requests adapter whose connections the current :func:`overall_deadline` can cut (mount it for http:// and
+    https://), for other clients of the API that need the same bound (``check-api``)."""
+    return _DeadlineAdapter()
+
+
+def overall_deadline(seconds: float) -> _Deadline:
+    """A context manager: requests made in it on this thread through a :func:`deadline_adapter` end within
+    ``seconds`` (connecting, TLS handshake, headers and body); ``.expired`` says whether the deadline cut one."""
+    return _Deadline(seconds)
+
+
 def _redirect_error(path: str, response: requests.Response) -> RedirectError:
     target = _printable(response.headers.get("Location", ""))
     parts = urlsplit(target)

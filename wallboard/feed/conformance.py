@@ -34,7 +34,7 @@ import urllib3
 
 from wallboard import __version__
 from wallboard.core.wire import TIME_KEYS
-from wallboard.feed.client import CHUNK, DEADLINE_READ_TIMEOUTS, MAX_BODY_BYTES
+from wallboard.feed.client import CHUNK, DEADLINE_READ_TIMEOUTS, MAX_BODY_BYTES, deadline_adapter, overall_deadline
 from wallboard.resources import resource_path
 
 STREAMS = ("calls", "incidents", "units")
@@ -249,6 +249,9 @@ class Checker:
         self.schemas = schemas or ContractSchemas()
         self.session = requests.Session()
         self.session.trust_env = False  # no ~/.netrc token, no proxy: exactly the API named
+        adapter = deadline_adapter()  # one overall deadline per exchange, connection and TLS handshake included
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.verify = verify
         self.session.headers["User-Agent"] = f"wallboard-check-api/{__version__}"
         self.session.headers["Accept"] = "application/json"
@@ -287,10 +290,19 @@ class Checker:
             return ex
         oversized = False
         try:
-            with self.session.request(method, self.base_url + path, params=params, headers=sent, timeout=self.timeout,
-                                      allow_redirects=False, stream=True) as response:  # fmt: skip
-                body, oversized = self._read_body(response, started)
-                status, response_headers = response.status_code, response.headers
+            with overall_deadline(self._deadline_s) as deadline:
+                try:
+                    with self.session.request(method, self.base_url + path, params=params, headers=sent,
+                                              timeout=self.timeout, allow_redirects=False,
+                                              stream=True) as response:  # fmt: skip
+                        body, oversized = self._read_body(response, started)
+                        status, response_headers = response.status_code, response.headers
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+                    if not deadline.expired:
+                        raise
+                if deadline.expired:  # cut: whatever was read (a body ending early, say) is not the answer
+                    raise TimeoutError(f"the answer took longer than {self._deadline_s:g} s to arrive (connection, "
+                                       "TLS handshake, headers and body)")  # fmt: skip
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:200]
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
@@ -313,6 +325,11 @@ class Checker:
         self._observe(ex)
         self._keep(ex)
         return ex
+
+    @property
+    def _deadline_s(self) -> float:
+        read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+        return float(read_timeout) * DEADLINE_READ_TIMEOUTS
 
     def _keep(self, ex: Exchange) -> None:
         """Remember an exchange for the checks that look back over the run: no body, no document, a few headers."""
@@ -353,8 +370,7 @@ class Checker:
         declared = response.headers.get("Content-Length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return b"", True
-        read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
-        deadline = started + float(read_timeout) * DEADLINE_READ_TIMEOUTS
+        deadline = started + self._deadline_s
         chunks: list[bytes] = []
         size = 0
         while True:
