@@ -7,6 +7,7 @@ cursor, one failing resource never stopping another, and `record` surviving any 
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -19,7 +20,16 @@ from typing import Any
 
 import pytest
 
-from tests.contract.hostile_server import Hostile, hostile_server, page, redirect, send, slow_error_body, slow_headers
+from tests.contract.hostile_server import (
+    Hostile,
+    hostile_server,
+    page,
+    redirect,
+    send,
+    slow_error_body,
+    slow_headers,
+    trickle,
+)
 from wallboard.config import ApiConfig, load_config
 from wallboard.core.model import Call, CallCategory, Tier
 from wallboard.core.timeutil import SystemClock
@@ -75,6 +85,24 @@ def test_a_slowly_trickled_error_body_cannot_hold_the_poll(hostile: Hostile) -> 
         DispatchClient(hostile.url, FAST).fetch("/api/v1/queue")
     assert time.monotonic() - started < 3.0
     assert caught.value.status == 503 and caught.value.retry_after_s == 1.0, "the status still counts"
+
+
+def test_a_body_cut_by_the_deadline_is_never_taken_for_the_answer(hostile: Hostile) -> None:
+    def whole_then_trickled(h: Any, query: dict[str, str]) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Connection", "close")  # no length: the end of the body is the end of the connection
+        h.end_headers()
+        h.wfile.write(json.dumps({"as_of": "2026-11-22T10:00:00Z", "entries": []}).encode())
+        h.wfile.flush()
+        trickle(h, b" " * 100, every_s=0.4)  # each read in time; the watchdog shuts the socket between two
+        h.close_connection = True
+
+    hostile.routes["/api/v1/queue"] = whole_then_trickled
+    started = time.monotonic()
+    with pytest.raises(FeedTimeoutError, match="too slow"):
+        DispatchClient(hostile.url, FAST).fetch("/api/v1/queue")
+    assert time.monotonic() - started < 3.0
 
 
 # --- TLS handshakes that never end: the deadline covers connect and handshake too ------------------------------------

@@ -252,6 +252,10 @@ class DispatchClient:
             if response.status_code != 200:
                 raise ContractError(f"{path}: unexpected HTTP {response.status_code}")
             body = self._read_capped(path, response)
+        deadline: _Deadline | None = getattr(_current, "deadline", None)
+        if deadline is not None and deadline.expired:
+            # The watchdog shut the socket: the body ended there, which may look like its end. Never the answer.
+            raise FeedTimeoutError(f"{path}: answer cut at the overall deadline")
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
