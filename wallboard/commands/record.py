@@ -69,16 +69,24 @@ def run(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     until = None if args.minutes is None else time.monotonic() + args.minutes * 60
+    failed: str | None = None
+    count = 0
     try:
         count = record_feed(sync, writer, clock, config, stop, until)
     except RecordingError as exc:
-        print(f"wallboard record: {exc}", file=sys.stderr)
-        return 1
+        failed = str(exc)
     finally:
-        writer.close()
+        try:
+            writer.close()
+        except OSError as exc:  # the disk again: said once, not a traceback
+            failed = failed or f"cannot write {out}: {exc.strerror or exc}"
         client.close()
         if sim is not None:
             sim.stop()
+    if failed is not None:
+        print(f"wallboard record: {failed} (the {writer.count} records before it are kept, every line whole)",
+              file=sys.stderr)  # fmt: skip
+        return 1
     skipped = f" ({writer.skipped} that could not be written skipped)" if writer.skipped else ""
     print(f"recorded {count} records to {out}{skipped}")
     return 0

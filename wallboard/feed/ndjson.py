@@ -8,6 +8,7 @@ with its line number and reason, the rest is read.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -35,18 +36,27 @@ __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_en
 
 
 class FeedWriter:
-    """Appends records as they arrive: one line each, flushed per batch (a crashed recorder loses at most the batch
-    being written), fsynced on close. Usable as a context manager."""
+    """Appends records as they arrive: one line each, written per batch (a crashed recorder loses at most the batch
+    being written), fsynced on close. Usable as a context manager.
+
+    The file only ever holds whole lines: a batch is written with no buffer in between, and a write that fails
+    part-way (the disk full, a file size limit) is cut back to the end of the last whole batch before the error
+    is raised, so a recording that ends on an error is still readable to its last line."""
 
     def __init__(self, path: Path, *, tz: str, polda_id: str | None, source: str) -> None:
         self.path = path
         self.tz = tz
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in close()
-        header = {"format": FORMAT, "version": VERSION, "tz": tz, "polda_id": polda_id, "source": source}
-        self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
+        self._file: IO[bytes] = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._size = 0  # bytes of whole lines written
         self.count = 0
         self.skipped = 0
+        header = {"format": FORMAT, "version": VERSION, "tz": tz, "polda_id": polda_id, "source": source}
+        try:
+            self._append((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
+        except OSError:
+            self._file.close()
+            raise
 
     def write(self, arrived_at: float, batch: Iterable[Record]) -> None:
         """One batch that arrived at ``arrived_at`` (POSIX seconds)."""
@@ -65,16 +75,34 @@ class FeedWriter:
                     log.warning("%s: a record could not be written and was skipped: %s", self.path, str(exc)[:200])
                 continue
             lines.append(text)
-        self._file.write("".join(lines))
-        self._file.flush()
+        if lines:
+            self._append("".join(lines).encode("utf-8"))
         self.count += len(lines)
+
+    def _append(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._file.write(view)
+                if not written:  # cannot happen for a blocking file; never spin on it
+                    raise OSError(errno.EIO, "nothing could be written")
+                view = view[written:]
+        except OSError:
+            try:  # back to the last whole line: the part of the batch that got out is not a line
+                os.ftruncate(self._file.fileno(), self._size)
+                self._file.seek(self._size)
+            except OSError as exc:
+                log.error("%s: a line may be cut short at the end (%s)", self.path, exc.strerror or exc)
+            raise
+        self._size += len(data)
 
     def close(self) -> None:
         if self._file.closed:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
 
     def __enter__(self) -> FeedWriter:
         return self
