@@ -23,8 +23,9 @@ import json
 import re
 import statistics
 import time
+from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,9 +62,6 @@ MAX_TRACKED_IDS = 1_000_000
 MAX_ID_CHARS = 200
 #: Problems kept per check (the rest are counted: the report shows the first and "+N more").
 MAX_PROBLEMS = 50
-#: Headers the checks read after the answer has been handled; only these are kept, each value cut to this length.
-KEPT_HEADERS = ("ETag", "Cache-Control", "Vary", "Date", "Content-Type")
-MAX_HEADER_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,23 @@ class Problems(list[str]):
         self.total += 1
         if len(self) < MAX_PROBLEMS:
             self.append(problem)
+
+
+@dataclass
+class Tally:
+    """A rule checked on every answer of the run as it arrives: how many it applied to, how many broke it, and the
+    first that did (described when it happens; nothing else of the answer is kept)."""
+
+    seen: int = 0
+    broken: int = 0
+    example: str = ""
+
+    def count(self, ok: bool, example: Callable[[], str]) -> None:
+        self.seen += 1
+        if not ok:
+            self.broken += 1
+            if self.broken == 1:
+                self.example = example()
 
 
 @dataclass
@@ -257,10 +272,16 @@ class Checker:
         self.session.headers["Accept"] = "application/json"
         self.max_total_bytes = max_total_bytes
         self.max_tracked_ids = max_tracked_ids
-        #: Every exchange of the run, without its body and document and with only the headers the checks read:
-        #: the checks that need a document (timestamps, clock) look at it once, as it arrives.
-        self.exchanges: list[Exchange] = []
         self.report = Report(self.base_url)
+        # No exchange is kept: each check that looks over the whole run is tallied as the answers arrive.
+        self.requests = 0
+        self._answers_per_endpoint = {f"/api/v1/{e}": 0 for e in ENDPOINTS}  # GET requests, answered or not
+        self._etags = Tally()
+        self._times = array("d")  # seconds per answered request
+        self._slowest = (0.0, "")
+        self._caching = {kind: Tally() for kind in CACHE_RULES}
+        self._vary = Tally()
+        self._date = Tally()
         self.bytes_read = 0
         self._schema_problems: dict[str, Problems] = {}
         self._oversized = Problems()
@@ -286,7 +307,7 @@ class Checker:
             error = f"not asked: the API has sent more than {self.max_total_bytes // 2**20} MB in this run"
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"", 0.0, self.clock(),
                           error=error)  # fmt: skip
-            self._keep(ex)
+            self._tally(ex)
             return ex
         oversized = False
         try:
@@ -307,7 +328,7 @@ class Checker:
             error = f"{exc.__class__.__name__}: {exc}"[:200]
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
                           time.monotonic() - started, self.clock(), error=error)  # fmt: skip
-            self._keep(ex)
+            self._tally(ex)
             return ex
         ex = Exchange(method, path, params, status, response_headers, body, time.monotonic() - started, self.clock())
         if oversized:
@@ -323,7 +344,7 @@ class Checker:
         if method == "GET" and path.startswith("/api/v1/"):
             self._validate(ex)
         self._observe(ex)
-        self._keep(ex)
+        self._tally(ex)
         return ex
 
     @property
@@ -331,15 +352,37 @@ class Checker:
         read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
         return float(read_timeout) * DEADLINE_READ_TIMEOUTS
 
-    def _keep(self, ex: Exchange) -> None:
-        """Remember an exchange for the checks that look back over the run: no body, no document, a few headers."""
-        headers: requests.structures.CaseInsensitiveDict[str] = requests.structures.CaseInsensitiveDict()
-        for name in KEPT_HEADERS:
-            value = ex.headers.get(name)
-            if value is not None:
-                headers[name] = value[:MAX_HEADER_CHARS]
-        params = {k[:MAX_HEADER_CHARS]: v[:MAX_HEADER_CHARS] for k, v in ex.params.items()}
-        self.exchanges.append(replace(ex, params=params, headers=headers, body=b"", document=None))
+    def _tally(self, ex: Exchange) -> None:
+        """The checks over every answer of the run (ETags, schemas' counts, latency, caching headers), counted now:
+        the exchange itself is not kept."""
+        self.requests += 1
+        if ex.method == "GET":
+            if ex.path in self._answers_per_endpoint:
+                self._answers_per_endpoint[ex.path] += 1
+            if ex.status == 200:
+                self._etags.count(bool(ex.headers.get("ETag")), lambda: ex.label)
+        if not ex.status:
+            return
+        self._times.append(ex.elapsed_s)
+        if ex.elapsed_s >= self._slowest[0]:
+            self._slowest = (ex.elapsed_s, ex.label)
+        if not ex.path.startswith("/api/v1/"):
+            return
+        kind: str | None = None
+        if ex.status >= 400:
+            kind = "errors"
+        elif ex.status == 200:
+            endpoint = ex.path.removeprefix("/api/v1/")
+            kind = "streams" if endpoint in (*STREAMS, "queue") else endpoint
+        if kind in self._caching:
+            cache_control = ex.headers.get("Cache-Control")
+            self._caching[kind].count(
+                _directives(cache_control or "") == _directives(CACHE_RULES[kind]),
+                lambda: f"{ex.label} HTTP {ex.status}: Cache-Control {cache_control!r}",
+            )
+        self._vary.count("authorization" in _directives(ex.headers.get("Vary", "")),
+                         lambda: f"{ex.label} HTTP {ex.status}")  # fmt: skip
+        self._date.count(_http_date(ex.headers.get("Date")), lambda: ex.label)
 
     def _observe(self, ex: Exchange) -> None:
         """The checks that read every document (timestamps, server clock), done as it arrives."""
@@ -435,7 +478,7 @@ class Checker:
     def run(self) -> Report:
         health = self.check_health()
         if health.status == 0:
-            self.report.requests = len(self.exchanges)
+            self.report.requests = self.requests
             return self.report
         self.check_reference_and_queue()
         for stream in STREAMS:
@@ -448,7 +491,7 @@ class Checker:
         self.check_clock()
         self.check_latency()
         self.check_caching()
-        self.report.requests = len(self.exchanges)
+        self.report.requests = self.requests
         return self.report
 
     def check_health(self) -> Exchange:
@@ -584,10 +627,9 @@ class Checker:
 
     def check_etags(self) -> None:
         problems = []
-        answered = [ex for ex in self.exchanges if ex.method == "GET" and ex.status == 200]
-        without = [ex for ex in answered if not ex.headers.get("ETag")]
-        if without:
-            problems.append(f"{len(without)} of {len(answered)} answers without an ETag, e.g. {without[0].label}")
+        answered = self._etags.seen  # the answers so far, not the probes below
+        if self._etags.broken:
+            problems.append(f"{self._etags.broken} of {answered} answers without an ETag, e.g. {self._etags.example}")
         checked = []
         for path, params in (("/api/v1/reference", {}), ("/api/v1/queue", {}), ("/api/v1/calls", {"limit": "1"})):
             first = self.get(path, params)
@@ -605,7 +647,7 @@ class Checker:
                 problems.append(f"{again.label}: unchanged reference answered HTTP {again.status}, not 304")
             else:
                 checked.append(f"{path} changed")
-        self.add("etag", problems, f"ETag on all {len(answered)} answers; If-None-Match: {', '.join(checked)}")
+        self.add("etag", problems, f"ETag on all {answered} answers; If-None-Match: {', '.join(checked)}")
 
     def _problem(self, ex: Exchange, status: int, what: str) -> list[str]:
         if ex.status != status:
@@ -665,9 +707,8 @@ class Checker:
     def check_schemas(self) -> None:
         for endpoint in ENDPOINTS:
             path = f"/api/v1/{endpoint}"
-            answered = [ex for ex in self.exchanges if ex.path == path and ex.method == "GET"]
             self.add(f"schema:{endpoint}", self._schema_problems.get(path, []),
-                     f"{len(answered)} answer(s) valid against dispatch-api.yaml")  # fmt: skip
+                     f"{self._answers_per_endpoint[path]} answer(s) valid against dispatch-api.yaml")  # fmt: skip
 
     def check_sizes(self) -> None:
         problems = self._oversized
@@ -693,45 +734,28 @@ class Checker:
         self.add("clock", problems, evidence)
 
     def check_latency(self) -> None:
-        answered = [ex for ex in self.exchanges if ex.status]
-        if not answered:
+        if not self._times:
             return
-        times = sorted(ex.elapsed_s for ex in answered)
-        slowest = max(answered, key=lambda ex: ex.elapsed_s)
+        times = sorted(self._times)
+        slowest_s, slowest = self._slowest
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
         evidence = (f"median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
-                    f"{slowest.elapsed_s * 1000:.0f} ms ({slowest.label})")  # fmt: skip
-        problems = [f"{evidence}: answer within {SLOW_S:g} s"] if slowest.elapsed_s > SLOW_S else []
+                    f"{slowest_s * 1000:.0f} ms ({slowest})")  # fmt: skip
+        problems = [f"{evidence}: answer within {SLOW_S:g} s"] if slowest_s > SLOW_S else []
         self.add("latency", problems, evidence)
 
     def check_caching(self) -> None:
-        kinds: dict[str, list[Exchange]] = {k: [] for k in CACHE_RULES}
-        for ex in self.exchanges:
-            if not ex.status or not ex.path.startswith("/api/v1/"):
-                continue
-            if ex.status >= 400:
-                kinds["errors"].append(ex)
-            elif ex.status == 200:
-                endpoint = ex.path.removeprefix("/api/v1/")
-                kind = "streams" if endpoint in (*STREAMS, "queue") else endpoint
-                if kind in kinds:
-                    kinds[kind].append(ex)
-        for kind, exchanges in kinds.items():
-            want = _directives(CACHE_RULES[kind])
-            wrong = [ex for ex in exchanges if _directives(ex.headers.get("Cache-Control", "")) != want]
-            problems = [f"{len(wrong)} of {len(exchanges)} answers, e.g. {wrong[0].label} HTTP {wrong[0].status}: "
-                        f"Cache-Control {wrong[0].headers.get('Cache-Control')!r}, expected {CACHE_RULES[kind]!r}"
-                        ] if wrong else []  # fmt: skip
-            self.add(f"caching:{kind}", problems, f"Cache-Control: {CACHE_RULES[kind]} on {len(exchanges)} answers")
-        answered = [ex for ex in self.exchanges if ex.status and ex.path.startswith("/api/v1/")]
-        no_vary = [ex for ex in answered if "authorization" not in _directives(ex.headers.get("Vary", ""))]
-        self.add("caching:vary", [f"{len(no_vary)} of {len(answered)} answers without Vary: Authorization, e.g. "
-                                  f"{no_vary[0].label} HTTP {no_vary[0].status}"] if no_vary else [],
-                 f"Vary: Authorization on all {len(answered)} answers")  # fmt: skip
-        no_date = [ex for ex in answered if not _http_date(ex.headers.get("Date"))]
-        self.add("caching:date", [f"{len(no_date)} of {len(answered)} answers without a valid Date, e.g. "
-                                  f"{no_date[0].label}"] if no_date else [],
-                 f"Date on all {len(answered)} answers")  # fmt: skip
+        for kind, tally in self._caching.items():
+            problems = [f"{tally.broken} of {tally.seen} answers, e.g. {tally.example}, expected "
+                        f"{CACHE_RULES[kind]!r}"] if tally.broken else []  # fmt: skip
+            self.add(f"caching:{kind}", problems, f"Cache-Control: {CACHE_RULES[kind]} on {tally.seen} answers")
+        vary, date = self._vary, self._date
+        self.add("caching:vary", [f"{vary.broken} of {vary.seen} answers without Vary: Authorization, e.g. "
+                                  f"{vary.example}"] if vary.broken else [],
+                 f"Vary: Authorization on all {vary.seen} answers")  # fmt: skip
+        self.add("caching:date", [f"{date.broken} of {date.seen} answers without a valid Date, e.g. "
+                                  f"{date.example}"] if date.broken else [],
+                 f"Date on all {date.seen} answers")  # fmt: skip
 
 
 def check_api(base_url: str, token: str | None = None, **options: Any) -> Report:
