@@ -168,6 +168,31 @@ def test_the_deadline_holds_through_an_http_proxy(hostile: Hostile, monkeypatch:
     assert hostile.queries("/api/v1/queue"), "the request went through the proxy"
 
 
+def test_a_name_lookup_that_hangs_ends_at_the_deadline_and_costs_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    lookups: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def hanging(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host != "cad.hangs.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        lookups.append(host)
+        release.wait(30)  # a resolver that does not answer
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    client = DispatchClient("http://cad.hangs.example", FAST)
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(FeedTimeoutError, match="too slow"):
+                client.fetch("/api/v1/queue")
+            assert time.monotonic() - started < 3.0
+        assert lookups == ["cad.hangs.example"], "the polls wait for the one lookup under way, not one thread each"
+    finally:
+        release.set()
+
+
 # --- redirects -----------------------------------------------------------------------------------------------------
 
 

@@ -8,11 +8,13 @@ wall's ticker; the token never appears in one.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import socket
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -469,18 +471,20 @@ def _connect_within_deadline(conn: urllib3.connection.HTTPConnection) -> socket.
     timeout and never past the deadline (urllib3 gives every address of a name the whole connect timeout), and the
     connected socket is watched from then on, so a TLS handshake that never completes, or trickles, is cut at the
     deadline like a slow answer (the handshake alone may otherwise take the whole connect timeout, which can be
-    longer than the deadline).
-
-    The name lookup itself (``getaddrinfo``) cannot be interrupted; the system resolver's own timeouts bound it."""
+    longer than the deadline). The name lookup is waited for until the deadline too (:func:`_lookup`)."""
     deadline: _Deadline | None = getattr(_current, "deadline", None)
     if deadline is None:
         return urllib3.connection.HTTPConnection._new_conn(conn)
     timeout = conn.timeout if isinstance(conn.timeout, (int, float)) else None
     host = conn._dns_host.strip("[]")
     try:
-        addresses = socket.getaddrinfo(host, conn.port, allowed_gai_family(), socket.SOCK_STREAM)
+        addresses = _lookup(host, conn.port, allowed_gai_family(), deadline.remaining())
     except socket.gaierror as exc:
         raise urllib3.exceptions.NameResolutionError(conn.host, conn, exc) from exc
+    except TimeoutError as exc:
+        raise urllib3.exceptions.ConnectTimeoutError(
+            conn, f"the name {conn.host} was not resolved before the deadline"
+        ) from exc
     error: OSError | None = None
     for family, kind, proto, _, address in addresses:
         remaining = deadline.remaining()
@@ -507,6 +511,41 @@ def _connect_within_deadline(conn: urllib3.connection.HTTPConnection) -> socket.
             conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
         ) from error
     raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error
+
+
+_AddressInfo = list[tuple[Any, Any, int, str, Any]]
+_lookups: dict[tuple[str, int | None, int], Future[_AddressInfo]] = {}
+_lookups_lock = threading.Lock()
+
+
+def _lookup(host: str, port: int | None, family: int, seconds: float) -> _AddressInfo:
+    """``getaddrinfo`` waited for at most ``seconds`` (then TimeoutError). A lookup cannot be interrupted, so it runs
+    on a thread of its own, and a request for a name already being looked up waits for that lookup rather than
+    starting another: a resolver that hangs costs one thread per name, whatever the number of polls."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # a literal address: nothing to look up, nothing to wait for
+        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    key = (host, port, family)
+    with _lookups_lock:
+        future = _lookups.get(key)
+        if future is None:
+            future = _lookups[key] = Future()
+            threading.Thread(target=_run_lookup, args=(key, future), name="http-lookup", daemon=True).start()
+    return future.result(timeout=max(0.0, seconds))
+
+
+def _run_lookup(key: tuple[str, int | None, int], future: Future[_AddressInfo]) -> None:
+    host, port, family = key
+    try:
+        future.set_result(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
+    except BaseException as exc:  # handed to whoever waits (gaierror, UnicodeError...)
+        future.set_exception(exc)
+    finally:
+        with _lookups_lock:
+            _lookups.pop(key, None)
 
 
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
