@@ -478,6 +478,10 @@ def _connect_within_deadline(conn: urllib3.connection.HTTPConnection) -> socket.
     timeout = conn.timeout if isinstance(conn.timeout, (int, float)) else None
     host = conn._dns_host.strip("[]")
     try:
+        host.encode("idna")  # as urllib3 checks it, before any thread is started for it
+    except UnicodeError:
+        raise urllib3.exceptions.LocationParseError(f"'{host}', label empty or too long") from None
+    try:
         addresses = _lookup(host, conn.port, allowed_gai_family(), deadline.remaining())
     except socket.gaierror as exc:
         raise urllib3.exceptions.NameResolutionError(conn.host, conn, exc) from exc
