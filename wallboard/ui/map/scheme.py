@@ -106,6 +106,7 @@ class TileReader(QObject):
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.refused = 0  # jobs failed at once because too many were waiting
+        self._stopped = False
         self._read.connect(self._answer)
 
     @property
@@ -114,6 +115,9 @@ class TileReader(QObject):
 
     def submit(self, job: QWebEngineUrlRequestJob, mbtiles: MBTiles, z: int, x: int, y: int) -> None:
         """Answer ``job`` with tile z/x/y (XYZ) of ``mbtiles`` once read, or UrlNotFound. GUI thread."""
+        if self._stopped:
+            job.fail(QWebEngineUrlRequestJob.Error.RequestAborted)
+            return
         if len(self._jobs) >= MAX_PENDING_TILES:
             self.refused += 1
             if self.refused == 1 or self.refused % 100 == 0:
@@ -131,7 +135,8 @@ class TileReader(QObject):
         self._queue.put((token, mbtiles, z, x, y))
 
     def stop(self) -> None:
-        """End the worker once the reads already queued are done (their answers go nowhere)."""
+        """End the worker once the reads already queued are done (their answers go nowhere); later requests fail."""
+        self._stopped = True
         for token in list(self._jobs):
             self._forget(token)
         self._queue.put(None)
