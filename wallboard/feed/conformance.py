@@ -13,7 +13,10 @@ methods the API does not serve), and reports one line per check with the evidenc
 - an offset on every timestamp, the server clock against ours, response times;
 - the caching rules (``Cache-Control`` per endpoint, ``Vary: Authorization``, ``Date``).
 
-Plain ``requests``; redirects are not followed (a board does not follow them either).
+Plain ``requests`` with the board client's overall deadline per exchange (connection, TLS handshake, headers and
+body); redirects are not followed (a board does not follow them either). Whatever the API sends, the checker holds
+one body at a time (at most the board's 20 MB), stops asking after 1 GB in all, and keeps no exchange: the checks
+over the whole run are tallied as the answers arrive.
 """
 
 from __future__ import annotations
