@@ -336,6 +336,8 @@ def _handler(server: IndependentServer) -> type[BaseHTTPRequestHandler]:
                 if "schema_queue" in variants:
                     entries = [{**e, "tier": "nowhere"} for e in entries] or [{"call_id": 1}]
                 doc = {"as_of": self.stamp_now(), "entries": entries, "x_agents_on_duty": 12}
+                if "huge_queue" in variants:
+                    doc["x_padding"] = "x" * (21 * 2**20)  # over the 20 MB a board (and check-api) reads
                 digest = hashlib.sha1(json.dumps(entries).encode()).hexdigest()[:10]
                 self.etag_answer(doc, f'W/"q-{digest}"', "stream")
                 return

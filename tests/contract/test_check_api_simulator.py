@@ -26,7 +26,7 @@ CHECKS = [
     "problem:method-not-allowed",
     "problem:missing-token",
     *(f"schema:{e}" for e in ("health", "reference", "calls", "incidents", "units", "queue")),
-    "timestamps", "clock", "latency",
+    "size", "timestamps", "clock", "latency",
     *(f"caching:{kind}" for kind in ("streams", "reference", "health", "errors", "vary")),
     "caching:date",
 ]  # fmt: skip

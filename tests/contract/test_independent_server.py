@@ -156,6 +156,7 @@ BREACHES = [
     ("schema_incidents", "schema:incidents"),
     ("schema_units", "schema:units"),
     ("schema_queue", "schema:queue"),
+    ("huge_queue", "size"),
     ("no_offset", "timestamps"),
     ("skew", "clock"),
     ("slow", "latency"),

@@ -51,7 +51,8 @@ def test_a_rejected_token_is_its_own_state_in_the_wall_language(
 ) -> None:
     install_translator(app, "id")  # type: ignore[arg-type]
     view = board(qtbot, engine, clock)
-    rejected = StreamHealth("calls", Freshness.DOWN, NOW - 60, NOW, "/api/v1/calls: HTTP 401 not authorised", 4, 0, 2.0)
+    rejected = StreamHealth("calls", Freshness.DOWN, NOW - 60, NOW, "/api/v1/calls: ditolak", 4, 0, 2.0,
+                            auth_rejected=True)  # fmt: skip
     health = {**LIVE_ALL, "calls": rejected}
     view.update_freshness(health)
     assert view.header.stream_labels["calls"].text() == "■ Panggilan: TOKEN DITOLAK sejak 13:59:00"
@@ -60,6 +61,9 @@ def test_a_rejected_token_is_its_own_state_in_the_wall_language(
     stream_alert = next(a for a in alerts if a.id == "stream:calls")
     view.update_alerts([stream_alert])
     assert "umpan Panggilan: token API ditolak" in view.header.ticker.label.text()
+    mentions = StreamHealth("calls", Freshness.DOWN, NOW - 60, NOW, "proxy: HTTP 401 page", 4, 0, 2.0)
+    view.update_freshness({**LIVE_ALL, "calls": mentions})
+    assert "TOKEN" not in view.header.stream_labels["calls"].text(), "a message's words are not its status"
     stale = StreamHealth("units", Freshness.STALE, NOW - 30, NOW, "timeout", 2, 0, 2.0)
     alert = evaluate(engine.snapshot(NOW), {"units": stale}, AlertThresholds())[-1]
     from wallboard.ui.i18n import tr

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
+from wallboard.core.freshness import HistoryFailure
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.snapshot import BoardSnapshot
 from wallboard.core.timeutil import ManualClock
@@ -203,7 +204,7 @@ class FakeHub(QObject):
         self.alerts: list[object] = []
         self.last_snapshot: BoardSnapshot | None = None
         self.watched: list[str] = []
-        self.history_failure: tuple[float, str] | None = None
+        self.history_failure: HistoryFailure | None = None
 
     def watch_detail(self, unit_id: str) -> None:
         self.watched.append(unit_id)
@@ -240,10 +241,10 @@ def test_one_process_drives_several_screens_with_real_views(
         assert polres_view.snapshot is snapshot
         gauges = windows[0].views[0]
         assert isinstance(gauges, BoardView) and gauges.snapshot is snapshot
-        hub.history_failure = (NOW - 300, "disk full")
+        hub.history_failure = HistoryFailure(NOW - 300, "disk full")
         hub.problemReported.emit("history", "history not saved")
-        assert gauges.header.history_failure == (NOW - 300, "disk full"), "every screen says the history stopped"
-        assert polres_view.header.history_failure == (NOW - 300, "disk full")
+        assert gauges.header.history_failure == HistoryFailure(NOW - 300, "disk full"), "every screen says so"
+        assert polres_view.header.history_failure == HistoryFailure(NOW - 300, "disk full")
         windows[0].pin_prompt = lambda: ("2468", True)
         assert windows[0].ask_pin()
         assert not any(w.isVisible() for w in windows), "one PIN unlocks every screen of the process"

@@ -78,16 +78,17 @@ def run(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     until = None if args.minutes is None else time.monotonic() + args.minutes * 60
     status = 0
+    failed: str | None = None
+    count = 0
     try:
         count = record_feed(sync, writer, clock, config, stop, until)
     except RecordingError as exc:
-        print(f"wallboard record: {exc}", file=sys.stderr)
-        status = 1
+        failed = str(exc)
     finally:
         client.close()
         if sim is not None:
             sim.stop()
-        try:  # what was recorded replaces --out, even when the recording stopped early
+        try:  # what was recorded replaces --out, even when the recording stopped early: every line of it whole
             writer.close()
         except UnsafePathError as exc:  # --out became something else while we recorded
             status = refuse("record", str(exc), 1)
@@ -96,6 +97,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
                             f"{writer.temp_path})", 1)  # fmt: skip
     if status:
         return status
+    if failed is not None:
+        print(f"wallboard record: {failed} (the {writer.count} records before it are kept, every line whole)",
+              file=sys.stderr)  # fmt: skip
+        return 1
     skipped = f" ({writer.skipped} that could not be written skipped)" if writer.skipped else ""
     print(f"recorded {count} records to {out}{skipped}")
     return 0

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 #: The longest Retry-After honoured beyond ``backoff_max_s``. A proxy that answers "come back tomorrow" must not
 #: blind a 110 wall for a day; five minutes is long enough for any planned restart of the dispatch API.
@@ -34,8 +35,6 @@ MIN_DELAY_S = 0.1
 
 #: Each stream's name on the wall (English source strings; the UI translates them).
 STREAM_LABELS = {"reference": "Reference", "calls": "Calls", "units": "Units", "queue": "Queue"}
-#: The messages of a stream whose token the API rejected (HTTP 401) start with this: its own state on the wall.
-AUTH_REJECTED = "HTTP 401"
 
 
 class Freshness(StrEnum):
@@ -57,16 +56,32 @@ class StreamHealth:
     invalid_items_total: int
     interval_s: float
     next_attempt_at: float | None = None  # when the next poll is due (None: not scheduled, e.g. a replay)
-
-    @property
-    def auth_rejected(self) -> bool:
-        """The API refused our token (HTTP 401) on the last attempt: a configuration fault, not a network one."""
-        return self.consecutive_failures > 0 and AUTH_REJECTED in (self.last_error or "")
+    #: The API refused our token (HTTP 401 or 403) on the last attempt: a configuration fault, not a network one.
+    #: Set by whoever saw the status (never read back from ``last_error``, which is free, translatable text).
+    auth_rejected: bool = False
 
     @property
     def since(self) -> float | None:
         """Since when the stream has not been live: its last success (None: it never had one)."""
         return self.last_success_at
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFailure:
+    """The local history (the store) is not being saved: since when and why. The one value the hub keeps while the
+    failure lasts, and what every place that shows it (the log, the problem report, each screen's header) is given.
+    """
+
+    since: float  # board-clock POSIX seconds of the first failed write of this run of failures
+    reason: str  # in words: disk full, read-only, permission denied, database corrupt...
+
+    def since_text(self, tz: str) -> str:
+        """``since`` as HH:MM in the board's zone."""
+        return datetime.fromtimestamp(self.since, ZoneInfo(tz)).strftime("%H:%M")
+
+    def describe(self, tz: str) -> str:
+        """'history not saved since 14:05: disk full' (English: the log and the problem report)."""
+        return f"history not saved since {self.since_text(tz)}: {self.reason}"
 
 
 def assess(
@@ -125,6 +140,7 @@ class FreshnessTracker:
         self.last_error: str | None = None
         self.consecutive_failures = 0
         self.invalid_items_total = 0
+        self.auth_rejected = False
 
     def restart(self, real: float) -> None:
         """The poller (re)starts now: the start-up grace period counts from here."""
@@ -141,6 +157,7 @@ class FreshnessTracker:
         recovered = self.consecutive_failures > 0
         self.consecutive_failures = 0
         self.last_error = None
+        self.auth_rejected = False
         late = cache_lateness(age_s)
         fresh_real, fresh_board = real - late, board - late * rate
         if self.last_success_real is None or fresh_real > self.last_success_real:
@@ -148,10 +165,12 @@ class FreshnessTracker:
             self.last_success_at = fresh_board
         return recovered
 
-    def failure(self, message: str, *, board: float | None = None) -> int:
-        """Record a failure; returns the number of consecutive failures."""
+    def failure(self, message: str, *, board: float | None = None, auth_rejected: bool = False) -> int:
+        """Record a failure (``auth_rejected``: the API refused our token); returns the number of consecutive
+        failures."""
         self.consecutive_failures += 1
         self.last_error = message
+        self.auth_rejected = auth_rejected
         if board is not None:
             self.last_attempt_at = board
         return self.consecutive_failures
@@ -186,6 +205,7 @@ class FreshnessTracker:
             invalid_items_total=self.invalid_items_total,
             interval_s=self.interval_s,
             next_attempt_at=self.next_attempt_at,
+            auth_rejected=self.auth_rejected,
         )
 
 

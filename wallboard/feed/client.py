@@ -8,11 +8,13 @@ wall's ticker; the token never appears in one.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import socket
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import requests.auth
 import urllib3
 import urllib3.connection
 import urllib3.connectionpool
+from urllib3.util.connection import allowed_gai_family
 
 from wallboard import __version__
 from wallboard.config import ApiConfig
@@ -52,6 +55,11 @@ class FeedError(Exception):
         super().__init__(redact(message))
         self.retry_after_s = retry_after_s
 
+    @property
+    def token_rejected(self) -> bool:
+        """The API refused our credentials (HTTP 401 or 403): the wall says TOKEN REJECTED, not DOWN."""
+        return False
+
 
 class HttpStatusError(FeedError):
     """The API answered with an error status (problem+json detail included when there is one)."""
@@ -59,6 +67,10 @@ class HttpStatusError(FeedError):
     def __init__(self, status: int, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.status = status
+
+    @property
+    def token_rejected(self) -> bool:
+        return self.status in (401, 403)
 
 
 class ServiceUnavailableError(HttpStatusError):
@@ -146,12 +158,24 @@ class DispatchClient:
         # poll, so a per-URL cache would grow without bound on a board that runs for months.
         self._etags: dict[str, tuple[str, str, Any]] = {}
         self._lock = threading.Lock()
+        self._in_flight: set[_Deadline] = set()
+        self._aborted = False
 
     def __repr__(self) -> str:  # never the headers: they hold the token
         return f"DispatchClient({self.base_url!r})"
 
     def close(self) -> None:
         self._session.close()
+
+    def abort(self) -> None:
+        """Stop now (any thread): every request under way ends at once, its sockets shut down, whatever it is
+        waiting for (connection, handshake, headers, body), and every later request fails without being sent.
+        Each raises a :class:`FeedError` saying it was abandoned."""
+        with self._lock:
+            self._aborted = True
+            in_flight = list(self._in_flight)
+        for deadline in in_flight:
+            deadline.expire()
 
     def get_json(self, path: str, params: dict[str, str] | None = None, *, use_etag: bool = True) -> Any:
         """The decoded JSON document at ``path``. On 304 the cached document for the same query is returned."""
@@ -161,16 +185,27 @@ class DispatchClient:
         """GET ``path`` and decode it. Raises a :class:`FeedError` subclass on every kind of failure.
 
         The whole exchange runs under one overall deadline (:data:`DEADLINE_READ_TIMEOUTS` read timeouts): when it
-        passes, the request's socket is shut down, whatever is being read (headers, a body, an error's detail)."""
+        passes, the request's socket is shut down, whatever is under way (connecting, the TLS handshake, headers, a
+        body, an error's detail)."""
         with _Deadline(self.deadline_s) as deadline:
+            with self._lock:
+                if self._aborted:
+                    raise FeedError(f"{path}: not asked: the client was stopped")
+                self._in_flight.add(deadline)
             try:
                 return self._fetch(path, params, use_etag=use_etag)
             except FeedError as exc:
-                if not deadline.expired or isinstance(exc, HttpStatusError):
+                if self._aborted:
+                    raise FeedError(f"{path}: abandoned: the client was stopped") from None
+                if not (deadline.expired or deadline.remaining() <= 0) or isinstance(exc, HttpStatusError):
                     raise
                 raise FeedTimeoutError(
-                    f"{path}: answer too slow to arrive (not complete within {self.deadline_s:g} s)"
+                    f"{path}: answer too slow to arrive (connection, TLS handshake and answer not complete within "
+                    f"{self.deadline_s:g} s)"
                 ) from None
+            finally:
+                with self._lock:
+                    self._in_flight.discard(deadline)
 
     def _fetch(self, path: str, params: dict[str, str] | None, *, use_etag: bool) -> Fetched:
         url = f"{self.base_url}{path}"
@@ -219,6 +254,10 @@ class DispatchClient:
             if response.status_code != 200:
                 raise ContractError(f"{path}: unexpected HTTP {response.status_code}")
             body = self._read_capped(path, response)
+        deadline: _Deadline | None = getattr(_current, "deadline", None)
+        if deadline is not None and deadline.expired:
+            # The watchdog shut the socket: the body ended there, which may look like its end. Never the answer.
+            raise FeedTimeoutError(f"{path}: answer cut at the overall deadline")
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -279,6 +318,18 @@ class DispatchClient:
         return kind(status, message, retry_after_s=retry_after)
 
 
+def deadline_adapter() -> requests.adapters.HTTPAdapter:
+    """A requests adapter whose connections the current :func:`overall_deadline` can cut (mount it for http:// and
+    https://), for other clients of the API that need the same bound (``check-api``)."""
+    return _DeadlineAdapter()
+
+
+def overall_deadline(seconds: float) -> _Deadline:
+    """A context manager: requests made in it on this thread through a :func:`deadline_adapter` end within
+    ``seconds`` (connecting, TLS handshake, headers and body); ``.expired`` says whether the deadline cut one."""
+    return _Deadline(seconds)
+
+
 def _redirect_error(path: str, response: requests.Response) -> RedirectError:
     target = _printable(response.headers.get("Location", ""))
     parts = urlsplit(target)
@@ -307,6 +358,7 @@ class _Deadline:
         self.at = time.monotonic() + seconds
         self._done = False
         self._sockets: list[socket.socket] = []
+        self._owned: list[socket.socket] = []  # duplicates made by ``watch_connection``: closed on exit
         self._lock = threading.Lock()
 
     def __enter__(self) -> _Deadline:
@@ -317,8 +369,14 @@ class _Deadline:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
+            owned, self._owned = self._owned, []
         _WATCHDOG.remove(self)
         _current.deadline = None
+        for sock in owned:
+            sock.close()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
 
     def watch(self, sock: socket.socket | None) -> None:
         if sock is None:
@@ -329,6 +387,24 @@ class _Deadline:
             self._sockets.append(sock)
             if self.expired:
                 _shutdown(sock)
+
+    def watch_connection(self, sock: socket.socket) -> None:
+        """Watch a freshly connected socket through a duplicate of its descriptor: wrapping it in TLS detaches the
+        socket object itself, and a shutdown through the duplicate still ends a handshake blocked on the connection
+        (shutdown acts on the connection, not on one descriptor). The duplicate is closed when the request ends, so
+        the watchdog never touches a descriptor number the process may have reused."""
+        try:
+            duplicate = sock.dup()
+        except OSError:
+            return
+        with self._lock:
+            if self._done:
+                duplicate.close()
+                return
+            self._owned.append(duplicate)
+            self._sockets.append(duplicate)
+            if self.expired:
+                _shutdown(duplicate)
 
     def expire(self) -> None:
         with self._lock:
@@ -390,13 +466,105 @@ def _watch_current(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
+def _connect_within_deadline(conn: urllib3.connection.HTTPConnection) -> socket.socket:
+    """urllib3's ``_new_conn`` under the current request's deadline: each address is tried for at most the connect
+    timeout and never past the deadline (urllib3 gives every address of a name the whole connect timeout), and the
+    connected socket is watched from then on, so a TLS handshake that never completes, or trickles, is cut at the
+    deadline like a slow answer (the handshake alone may otherwise take the whole connect timeout, which can be
+    longer than the deadline). The name lookup is waited for until the deadline too (:func:`_lookup`)."""
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is None:
+        return urllib3.connection.HTTPConnection._new_conn(conn)
+    timeout = conn.timeout if isinstance(conn.timeout, (int, float)) else None
+    host = conn._dns_host.strip("[]")
+    try:
+        host.encode("idna")  # as urllib3 checks it, before any thread is started for it
+    except UnicodeError:
+        raise urllib3.exceptions.LocationParseError(f"'{host}', label empty or too long") from None
+    try:
+        addresses = _lookup(host, conn.port, allowed_gai_family(), deadline.remaining())
+    except socket.gaierror as exc:
+        raise urllib3.exceptions.NameResolutionError(conn.host, conn, exc) from exc
+    except TimeoutError as exc:
+        raise urllib3.exceptions.ConnectTimeoutError(
+            conn, f"the name {conn.host} was not resolved before the deadline"
+        ) from exc
+    error: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            error = TimeoutError("overall deadline passed")
+            break
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in conn.socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+            if conn.source_address:
+                sock.bind(conn.source_address)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.settimeout(timeout)
+        deadline.watch_connection(sock)
+        return sock
+    if isinstance(error, TimeoutError):
+        raise urllib3.exceptions.ConnectTimeoutError(
+            conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+        ) from error
+    raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error
+
+
+_AddressInfo = list[tuple[Any, Any, int, str, Any]]
+_lookups: dict[tuple[str, int | None, int], Future[_AddressInfo]] = {}
+_lookups_lock = threading.Lock()
+
+
+def _lookup(host: str, port: int | None, family: int, seconds: float) -> _AddressInfo:
+    """``getaddrinfo`` waited for at most ``seconds`` (then TimeoutError). A lookup cannot be interrupted, so it runs
+    on a thread of its own, and a request for a name already being looked up waits for that lookup rather than
+    starting another: a resolver that hangs costs one thread per name, whatever the number of polls."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # a literal address: nothing to look up, nothing to wait for
+        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    key = (host, port, family)
+    with _lookups_lock:
+        future = _lookups.get(key)
+        if future is None:
+            future = _lookups[key] = Future()
+            threading.Thread(target=_run_lookup, args=(key, future), name="http-lookup", daemon=True).start()
+    return future.result(timeout=max(0.0, seconds))
+
+
+def _run_lookup(key: tuple[str, int | None, int], future: Future[_AddressInfo]) -> None:
+    host, port, family = key
+    try:
+        future.set_result(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
+    except BaseException as exc:  # handed to whoever waits (gaierror, UnicodeError...)
+        future.set_exception(exc)
+    finally:
+        with _lookups_lock:
+            _lookups.pop(key, None)
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _connect_within_deadline(self)
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         _watch_current(self.sock)
         return super().getresponse()
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _connect_within_deadline(self)
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         _watch_current(self.sock)
         return super().getresponse()
@@ -410,15 +578,26 @@ class _WatchedHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+_WATCHED_POOLS: dict[str, type[urllib3.connectionpool.HTTPConnectionPool]] = {
+    "http": _WatchedHTTPConnectionPool,
+    "https": _WatchedHTTPSConnectionPool,
+}
+
+
 class _DeadlineAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter with connections whose sockets the current request's :class:`_Deadline` can shut down."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPConnectionPool,
-            "https": _WatchedHTTPSConnectionPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """The same watched connections through an HTTP(S) proxy (HTTPS_PROXY, HTTP_PROXY): the proxy's socket is the
+        one a slow answer arrives on. (A SOCKS proxy has connection classes of its own and is not watched.)"""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 class _BearerAuth(requests.auth.AuthBase):

@@ -13,15 +13,20 @@ methods the API does not serve), and reports one line per check with the evidenc
 - an offset on every timestamp, the server clock against ours, response times;
 - the caching rules (``Cache-Control`` per endpoint, ``Vary: Authorization``, ``Date``).
 
-Plain ``requests``; redirects are not followed (a board does not follow them either).
+Plain ``requests`` with the board client's overall deadline per exchange (connection, TLS handshake, headers and
+body); redirects are not followed (a board does not follow them either). Whatever the API sends, the checker holds
+one body at a time (at most the board's 20 MB), stops asking after 1 GB in all, and keeps no exchange: the checks
+over the whole run are tallied as the answers arrive.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
@@ -33,7 +38,7 @@ import urllib3
 
 from wallboard import __version__
 from wallboard.core.wire import TIME_KEYS
-from wallboard.feed.client import CHUNK, DEADLINE_READ_TIMEOUTS, MAX_BODY_BYTES
+from wallboard.feed.client import CHUNK, DEADLINE_READ_TIMEOUTS, MAX_BODY_BYTES, deadline_adapter, overall_deadline
 from wallboard.resources import resource_path
 
 STREAMS = ("calls", "incidents", "units")
@@ -50,6 +55,16 @@ CACHE_RULES: dict[str, str] = {
 SLOW_S = 2.0
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 BAD_CURSOR = "@@not-a-cursor-this-server-gave@@"
+#: What the checker may spend on one API, whatever it sends. A body is read up to the board's own cap (a larger one
+#: is a FAIL: a board refuses it); the run stops asking once this much has been read in all; at most this many
+#: distinct ids are remembered per pass over a stream (for the duplicate, gap and revision checks).
+MAX_TOTAL_BYTES = 1024 * 2**20
+MAX_TRACKED_IDS = 1_000_000
+#: An id is remembered as itself up to this length, longer ones by a digest (a server choosing megabyte ids does
+#: not choose the checker's memory).
+MAX_ID_CHARS = 200
+#: Problems kept per check (the rest are counted: the report shows the first and "+N more").
+MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,46 @@ class Exchange:
     def label(self) -> str:
         query = "&".join(f"{k}={v[:40]}" for k, v in self.params.items())
         return f"{self.method} {self.path}{'?' + query if query else ''}"
+
+
+class Problems(list[str]):
+    """A check's problems: the first :data:`MAX_PROBLEMS` kept, the rest only counted (``total``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def note(self, problem: str) -> None:
+        self.total += 1
+        if len(self) < MAX_PROBLEMS:
+            self.append(problem)
+
+
+@dataclass
+class Tally:
+    """A rule checked on every answer of the run as it arrives: how many it applied to, how many broke it, and the
+    first that did (described when it happens; nothing else of the answer is kept)."""
+
+    seen: int = 0
+    broken: int = 0
+    example: str = ""
+
+    def count(self, ok: bool, example: Callable[[], str]) -> None:
+        self.seen += 1
+        if not ok:
+            self.broken += 1
+            if self.broken == 1:
+                self.example = example()
+
+
+@dataclass
+class PassSummary:
+    """One pass over a stream, as the paging checks need it: not the records, their newest revision per id."""
+
+    latest: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+    duplicates: Problems = field(default_factory=Problems)
+    negative: Problems = field(default_factory=Problems)
 
 
 @dataclass
@@ -198,6 +253,8 @@ class Checker:
         verify: str | bool = True,
         clock: Callable[[], float] = time.time,
         schemas: ContractSchemas | None = None,
+        max_total_bytes: int = MAX_TOTAL_BYTES,
+        max_tracked_ids: int = MAX_TRACKED_IDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -210,12 +267,31 @@ class Checker:
         self.schemas = schemas or ContractSchemas()
         self.session = requests.Session()
         self.session.trust_env = False  # no ~/.netrc token, no proxy: exactly the API named
+        adapter = deadline_adapter()  # one overall deadline per exchange, connection and TLS handshake included
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.verify = verify
         self.session.headers["User-Agent"] = f"wallboard-check-api/{__version__}"
         self.session.headers["Accept"] = "application/json"
-        self.exchanges: list[Exchange] = []
+        self.max_total_bytes = max_total_bytes
+        self.max_tracked_ids = max_tracked_ids
         self.report = Report(self.base_url)
-        self._schema_problems: dict[str, list[str]] = {}
+        # No exchange is kept: each check that looks over the whole run is tallied as the answers arrive.
+        self.requests = 0
+        self._answers_per_endpoint = {f"/api/v1/{e}": 0 for e in ENDPOINTS}  # GET requests, answered or not
+        self._etags = Tally()
+        self._times = array("d")  # seconds per answered request
+        self._slowest = (0.0, "")
+        self._caching = {kind: Tally() for kind in CACHE_RULES}
+        self._vary = Tally()
+        self._date = Tally()
+        self.bytes_read = 0
+        self._schema_problems: dict[str, Problems] = {}
+        self._oversized = Problems()
+        self._timestamp_problems = Problems()
+        self._timestamps = 0
+        self._skews = 0
+        self._worst_skew: float | None = None
 
     # --- HTTP ---------------------------------------------------------------------------------------------------
 
@@ -230,58 +306,142 @@ class Checker:
         elif auth not in (None, "token"):
             sent["Authorization"] = auth
         started = time.monotonic()
+        if self.bytes_read > self.max_total_bytes:
+            error = f"not asked: the API has sent more than {self.max_total_bytes // 2**20} MB in this run"
+            ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"", 0.0, self.clock(),
+                          error=error)  # fmt: skip
+            self._tally(ex)
+            return ex
+        oversized = False
         try:
-            with self.session.request(method, self.base_url + path, params=params, headers=sent, timeout=self.timeout,
-                                      allow_redirects=False, stream=True) as response:  # fmt: skip
-                body = self._read_body(response, started)
-                status, response_headers = response.status_code, response.headers
+            with overall_deadline(self._deadline_s) as deadline:
+                try:
+                    with self.session.request(method, self.base_url + path, params=params, headers=sent,
+                                              timeout=self.timeout, allow_redirects=False,
+                                              stream=True) as response:  # fmt: skip
+                        body, oversized = self._read_body(response, started)
+                        status, response_headers = response.status_code, response.headers
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+                    if not deadline.expired:
+                        raise
+                if deadline.expired:  # cut: whatever was read (a body ending early, say) is not the answer
+                    raise TimeoutError(f"the answer took longer than {self._deadline_s:g} s to arrive (connection, "
+                                       "TLS handshake, headers and body)")  # fmt: skip
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:200]
             ex = Exchange(method, path, params, 0, requests.structures.CaseInsensitiveDict(), b"",
                           time.monotonic() - started, self.clock(), error=error)  # fmt: skip
-            self.exchanges.append(ex)
+            self._tally(ex)
             return ex
         ex = Exchange(method, path, params, status, response_headers, body, time.monotonic() - started, self.clock())
-        if len(body) > MAX_BODY_BYTES:
-            ex.error = f"body larger than {MAX_BODY_BYTES // 2**20} MB"
+        if oversized:
+            ex.error = f"body larger than {MAX_BODY_BYTES // 2**20} MB (a board refuses it)"
+            ex.body = b""
+            self._oversized.note(f"{ex.label}: HTTP {status}, body larger than {MAX_BODY_BYTES // 2**20} MB: a board "
+                                 "refuses it (keep a page under a few megabytes; lower limit)")  # fmt: skip
         elif body and response_headers.get("Content-Type", "").split(";")[0].strip().endswith("json"):
             try:
                 ex.document = json.loads(body)
             except (ValueError, RecursionError) as exc:
                 ex.error = f"body is not JSON ({exc})"[:200]
-        self.exchanges.append(ex)
         if method == "GET" and path.startswith("/api/v1/"):
             self._validate(ex)
+        self._observe(ex)
+        self._tally(ex)
         return ex
 
-    def _read_body(self, response: requests.Response, started: float) -> bytes:
-        """At most MAX_BODY_BYTES + 1 bytes, within one overall deadline (the read timeout only bounds each read: a
-        server trickling a byte at a time would otherwise hold the checker for hours)."""
+    @property
+    def _deadline_s(self) -> float:
         read_timeout = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
-        deadline = started + float(read_timeout) * DEADLINE_READ_TIMEOUTS
+        return float(read_timeout) * DEADLINE_READ_TIMEOUTS
+
+    def _tally(self, ex: Exchange) -> None:
+        """The checks over every answer of the run (ETags, schemas' counts, latency, caching headers), counted now:
+        the exchange itself is not kept."""
+        self.requests += 1
+        if ex.method == "GET":
+            if ex.path in self._answers_per_endpoint:
+                self._answers_per_endpoint[ex.path] += 1
+            if ex.status == 200:
+                self._etags.count(bool(ex.headers.get("ETag")), lambda: ex.label)
+        if not ex.status:
+            return
+        self._times.append(ex.elapsed_s)
+        if ex.elapsed_s >= self._slowest[0]:
+            self._slowest = (ex.elapsed_s, ex.label)
+        if not ex.path.startswith("/api/v1/"):
+            return
+        kind: str | None = None
+        if ex.status >= 400:
+            kind = "errors"
+        elif ex.status == 200:
+            endpoint = ex.path.removeprefix("/api/v1/")
+            kind = "streams" if endpoint in (*STREAMS, "queue") else endpoint
+        if kind in self._caching:
+            cache_control = ex.headers.get("Cache-Control")
+            self._caching[kind].count(
+                _directives(cache_control or "") == _directives(CACHE_RULES[kind]),
+                lambda: f"{ex.label} HTTP {ex.status}: Cache-Control {cache_control!r}",
+            )
+        self._vary.count("authorization" in _directives(ex.headers.get("Vary", "")),
+                         lambda: f"{ex.label} HTTP {ex.status}")  # fmt: skip
+        self._date.count(_http_date(ex.headers.get("Date")), lambda: ex.label)
+
+    def _observe(self, ex: Exchange) -> None:
+        """The checks that read every document (timestamps, server clock), done as it arrives."""
+        if ex.status != 200 or ex.document is None:
+            return
+        for key, value in _timestamps(ex.document):
+            self._timestamps += 1
+            if not isinstance(value, str) or not RFC3339.match(value):
+                self._timestamp_problems.note(f"{ex.label}: {key} {str(value)[:40]!r} is not RFC 3339 with an offset")
+        server_time = _get(ex.document, "server_time")
+        if isinstance(server_time, str):
+            from wallboard.core.timeutil import parse_rfc3339
+
+            try:
+                # The server stamped its answer between our request and its arrival: take the middle.
+                skew = parse_rfc3339(server_time) - (ex.received_at - ex.elapsed_s / 2)
+            except (ValueError, OverflowError):
+                return
+            self._skews += 1
+            if self._worst_skew is None or abs(skew) > abs(self._worst_skew):
+                self._worst_skew = skew
+
+    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool]:
+        """(body, oversized): the body if it is at most MAX_BODY_BYTES, else nothing and True (what was read of it
+        is dropped; a declared length over the cap is not read at all), within one overall deadline (the read
+        timeout only bounds each read: a server trickling a byte at a time would otherwise hold the checker for
+        hours). Every byte read counts towards the run's total."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return b"", True
+        deadline = started + self._deadline_s
         chunks: list[bytes] = []
         size = 0
-        while size <= MAX_BODY_BYTES:
+        while True:
             chunk = response.raw.read1(CHUNK, decode_content=True)
             if not chunk:
-                break
-            chunks.append(chunk)
+                return b"".join(chunks), False
             size += len(chunk)
+            self.bytes_read += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return b"", True
+            chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the answer took longer than {deadline - started:.0f} s to arrive")
-        return b"".join(chunks)
 
     def _validate(self, ex: Exchange) -> None:
         """Check one answer against the OpenAPI document; problems are collected under the endpoint's name."""
-        problems = self._schema_problems.setdefault(ex.path, [])
+        problems = self._schema_problems.setdefault(ex.path, Problems())
         if ex.status == 0:
-            problems.append(f"{ex.label}: no answer ({ex.error})")
+            problems.note(f"{ex.label}: no answer ({ex.error})")
             return
         documented = self.schemas.documented(ex.path)
         if not documented:
             return  # an unknown path: the not-found check judges it
         if str(ex.status) not in documented:
-            problems.append(f"{ex.label}: HTTP {ex.status} is not documented for this path")
+            problems.note(f"{ex.label}: HTTP {ex.status} is not documented for this path")
             return
         expected = self.schemas.response(ex.path, ex.status)
         if expected is None or expected[1] is None:
@@ -289,16 +449,16 @@ class Checker:
         content_type, validator = expected
         got = ex.headers.get("Content-Type", "").split(";")[0].strip()
         if got != content_type:
-            problems.append(f"{ex.label}: Content-Type {got!r}, expected {content_type!r}")
+            problems.note(f"{ex.label}: Content-Type {got!r}, expected {content_type!r}")
             return
         if ex.error:
-            problems.append(f"{ex.label}: {ex.error}")
+            problems.note(f"{ex.label}: {ex.error}")
             return
         errors = sorted(validator.iter_errors(ex.document), key=lambda e: list(e.absolute_path))
         if errors:
             first = errors[0]
             where = "/".join(str(p) for p in first.absolute_path) or "(document)"
-            problems.append(f"{ex.label}: {len(errors)} schema error(s), first at {where}: {first.message[:160]}")
+            problems.note(f"{ex.label}: {len(errors)} schema error(s), first at {where}: {first.message[:160]}")
 
     def get(self, path: str, params: dict[str, str] | None = None, **kwargs: Any) -> Exchange:
         params = dict(params or {})
@@ -312,7 +472,8 @@ class Checker:
         if skip is not None:
             self.report.checks.append(CheckResult(name, SKIP, skip))
         elif problems:
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            total = max(len(problems), getattr(problems, "total", 0))
+            more = f" (+{total - 1} more)" if total > 1 else ""
             self.report.checks.append(CheckResult(name, FAIL, problems[0][:300] + more))
         else:
             self.report.checks.append(CheckResult(name, PASS, evidence_ok))
@@ -320,7 +481,7 @@ class Checker:
     def run(self) -> Report:
         health = self.check_health()
         if health.status == 0:
-            self.report.requests = len(self.exchanges)
+            self.report.requests = self.requests
             return self.report
         self.check_reference_and_queue()
         for stream in STREAMS:
@@ -328,11 +489,12 @@ class Checker:
         self.check_etags()
         self.check_problems()
         self.check_schemas()
+        self.check_sizes()
         self.check_timestamps()
         self.check_clock()
         self.check_latency()
         self.check_caching()
-        self.report.requests = len(self.exchanges)
+        self.report.requests = self.requests
         return self.report
 
     def check_health(self) -> Exchange:
@@ -364,11 +526,14 @@ class Checker:
             what = "Polres" if resource == "reference" else "calls waiting"
             self.add(f"get:{resource}", problems, f"200, {count} {what}")
 
-    def page_through(self, stream: str) -> tuple[list[tuple[str, int]], str | None, list[str], int]:
-        """One pass from no cursor to ``has_more: false``: ((id, rev) in order, final cursor, problems, pages)."""
+    def page_through(self, stream: str) -> tuple[PassSummary, str | None, list[str], int]:
+        """One pass from no cursor to ``has_more: false``: (what the pass saw, final cursor, problems, pages).
+
+        Only each id's newest revision is remembered (at most ``max_tracked_ids`` ids; beyond that the pass stops
+        with a problem), duplicates and negative revisions are judged as the pages arrive."""
         path = f"/api/v1/{stream}"
         cursor: str | None = None
-        seen: list[tuple[str, int]] = []
+        seen = PassSummary()
         problems: list[str] = []
         for pages in range(1, self.max_pages + 1):
             params = {"limit": str(self.limit)} if cursor is None else {"cursor": cursor, "limit": str(self.limit)}
@@ -390,41 +555,64 @@ class Checker:
             if has_more and next_cursor == cursor:
                 problems.append(f"{ex.label}: has_more is true but next_cursor did not move: paging would loop")
                 return seen, cursor, problems, pages
-            seen.extend((str(_get(i, "id")), _rev(i)) for i in items)
+            for item in items:
+                self._track(seen, stream, item)
             cursor = next_cursor
+            if len(seen.latest) > self.max_tracked_ids:
+                problems.append(f"{path}: more than {self.max_tracked_ids} distinct ids in one pass: the checker "
+                                "remembers no more, and stopped paging there")  # fmt: skip
+                return seen, cursor, problems, pages
             if not has_more:
                 return seen, cursor, problems, pages
         problems.append(f"{path}: still has_more after {self.max_pages} pages of {self.limit}")
         return seen, cursor, problems, self.max_pages
 
+    @staticmethod
+    def _track(seen: PassSummary, stream: str, item: Any) -> None:
+        record_id, rev = _id(item), _rev(item)
+        seen.records += 1
+        if rev < 0:
+            seen.negative.note(f"{stream} {record_id!r}: rev {rev} is not a non-negative integer")
+        best = seen.latest.get(record_id)
+        if best is not None and rev <= best:
+            seen.duplicates.note(f"{stream} {record_id!r} rev {rev} listed twice in one pass")
+        seen.latest[record_id] = rev if best is None else max(rev, best)
+
     def check_stream(self, stream: str) -> None:
         first, _, paging1, pages1 = self.page_through(stream)
         second, final_cursor, paging2, pages2 = self.page_through(stream)
         self.add(f"paging:{stream}", paging1 + paging2,
-                 f"{len(first)} and {len(second)} records in {pages1} and {pages2} pages of at most {self.limit}, "
-                 "has_more/next_cursor consistent")  # fmt: skip
-        duplicates = []
-        for number, records in ((1, first), (2, second)):
-            best: dict[str, int] = {}
-            for record_id, rev in records:
-                if record_id in best and rev <= best[record_id]:
-                    duplicates.append(f"pass {number}: {stream} {record_id!r} rev {rev} listed twice in one pass")
-                best[record_id] = max(rev, best.get(record_id, -1))
+                 f"{first.records} and {second.records} records in {pages1} and {pages2} pages of at most "
+                 f"{self.limit}, has_more/next_cursor consistent")  # fmt: skip
+        duplicates = Problems()
+        for number, summary in ((1, first), (2, second)):
+            for problem in summary.duplicates:
+                duplicates.note(f"pass {number}: {problem}")
+            duplicates.total += summary.duplicates.total - len(summary.duplicates)
         self.add(f"duplicates:{stream}", duplicates, "no record listed twice at the same revision within a pass")
-        latest1, latest2 = _latest(first), _latest(second)
+        latest1, latest2 = first.latest, second.latest
         missing = sorted(set(latest1) - set(latest2))
         gaps = (
             [f"{len(missing)} {stream} of the first pass missing from the second, e.g. {missing[0]!r}"]
             if missing
             else []
         )
-        if not first and not second:
+        if not first.records and not second.records:
             gaps.append(f"/api/v1/{stream} returned no records at all: nothing to check paging with")
         self.add(f"gaps:{stream}", gaps, f"all {len(latest1)} ids of the first pass are in the second")
-        backwards = [f"{stream} {i!r}: rev {latest1[i]} in the first pass, {latest2[i]} in the second"
-                     for i in latest1 if i in latest2 and latest2[i] < latest1[i]]  # fmt: skip
-        negative = [f"{stream} {i!r}: rev {r} is not a non-negative integer" for i, r in (*first, *second) if r < 0]
-        self.add(f"revisions:{stream}", backwards + negative, "no revision went back between passes")
+        revisions = Problems()
+        for i, rev in latest1.items():
+            if i in latest2 and latest2[i] < rev:
+                revisions.note(f"{stream} {i!r}: rev {rev} in the first pass, {latest2[i]} in the second")
+        negative = Problems()
+        for summary in (first, second):
+            for problem in summary.negative:
+                negative.note(problem)
+            negative.total += summary.negative.total - len(summary.negative)
+        for problem in negative:
+            revisions.note(problem)
+        revisions.total += negative.total - len(negative)
+        self.add(f"revisions:{stream}", revisions, "no revision went back between passes")
         resume: list[str] = []
         if final_cursor is not None and not paging2:
             ex = self.get(f"/api/v1/{stream}", {"cursor": final_cursor, "limit": str(self.limit)})
@@ -432,7 +620,7 @@ class Checker:
             if ex.status != 200 or not isinstance(items, list):
                 resume.append(f"{ex.label}: the last next_cursor was not accepted back: HTTP {ex.status} {_detail(ex)}")
             else:
-                old = [(str(_get(i, "id")), _rev(i)) for i in items]
+                old = [(_id(i), _rev(i)) for i in items]
                 stale = [(i, r) for i, r in old if i in latest2 and r <= latest2[i]]
                 if stale:
                     resume.append(f"resuming from the last cursor re-sent {len(stale)} record(s) at a revision "
@@ -442,10 +630,9 @@ class Checker:
 
     def check_etags(self) -> None:
         problems = []
-        answered = [ex for ex in self.exchanges if ex.method == "GET" and ex.status == 200]
-        without = [ex for ex in answered if not ex.headers.get("ETag")]
-        if without:
-            problems.append(f"{len(without)} of {len(answered)} answers without an ETag, e.g. {without[0].label}")
+        answered = self._etags.seen  # the answers so far, not the probes below
+        if self._etags.broken:
+            problems.append(f"{self._etags.broken} of {answered} answers without an ETag, e.g. {self._etags.example}")
         checked = []
         for path, params in (("/api/v1/reference", {}), ("/api/v1/queue", {}), ("/api/v1/calls", {"limit": "1"})):
             first = self.get(path, params)
@@ -463,7 +650,7 @@ class Checker:
                 problems.append(f"{again.label}: unchanged reference answered HTTP {again.status}, not 304")
             else:
                 checked.append(f"{path} changed")
-        self.add("etag", problems, f"ETag on all {len(answered)} answers; If-None-Match: {', '.join(checked)}")
+        self.add("etag", problems, f"ETag on all {answered} answers; If-None-Match: {', '.join(checked)}")
 
     def _problem(self, ex: Exchange, status: int, what: str) -> list[str]:
         if ex.status != status:
@@ -523,83 +710,55 @@ class Checker:
     def check_schemas(self) -> None:
         for endpoint in ENDPOINTS:
             path = f"/api/v1/{endpoint}"
-            answered = [ex for ex in self.exchanges if ex.path == path and ex.method == "GET"]
             self.add(f"schema:{endpoint}", self._schema_problems.get(path, []),
-                     f"{len(answered)} answer(s) valid against dispatch-api.yaml")  # fmt: skip
+                     f"{self._answers_per_endpoint[path]} answer(s) valid against dispatch-api.yaml")  # fmt: skip
+
+    def check_sizes(self) -> None:
+        problems = self._oversized
+        if self.bytes_read > self.max_total_bytes:
+            problems.note(f"the API sent more than {self.max_total_bytes // 2**20} MB in this run: the checker "
+                          "stopped asking (the checks after that point have no answers)")  # fmt: skip
+        self.add("size", problems, f"every body within {MAX_BODY_BYTES // 2**20} MB "
+                 f"({self.bytes_read / 2**20:.1f} MB in all)")  # fmt: skip
 
     def check_timestamps(self) -> None:
-        problems, count = [], 0
-        for ex in self.exchanges:
-            if ex.status != 200 or ex.document is None:
-                continue
-            for key, value in _timestamps(ex.document):
-                count += 1
-                if not isinstance(value, str) or not RFC3339.match(value):
-                    problems.append(f"{ex.label}: {key} {str(value)[:40]!r} is not RFC 3339 with an offset")
-        self.add("timestamps", problems, f"all {count} timestamps RFC 3339 with an explicit offset")
+        count = self._timestamps
+        self.add("timestamps", self._timestamp_problems, f"all {count} timestamps RFC 3339 with an explicit offset")
 
     def check_clock(self) -> None:
-        skews = []
-        for ex in self.exchanges:
-            server_time = _get(ex.document, "server_time") if ex.status == 200 else None
-            if isinstance(server_time, str):
-                try:
-                    from wallboard.core.timeutil import parse_rfc3339
-
-                    # The server stamped its answer between our request and its arrival: take the middle.
-                    skews.append(parse_rfc3339(server_time) - (ex.received_at - ex.elapsed_s / 2))
-                except (ValueError, OverflowError):
-                    continue
-        if not skews:
+        worst = self._worst_skew
+        if worst is None:
             self.add("clock", ["no server_time in any answer"], "")
             return
-        worst = max(skews, key=abs)
         side = "ahead of" if worst > 0 else "behind"
-        evidence = f"server clock {abs(worst):.1f} s {side} ours at worst ({len(skews)} answers)"
+        evidence = f"server clock {abs(worst):.1f} s {side} ours at worst ({self._skews} answers)"
         problems = [] if abs(worst) <= self.skew_tolerance_s else [f"{evidence}; keep it on NTP (tolerance "
                                                                    f"{self.skew_tolerance_s:g} s)"]  # fmt: skip
         self.add("clock", problems, evidence)
 
     def check_latency(self) -> None:
-        answered = [ex for ex in self.exchanges if ex.status]
-        if not answered:
+        if not self._times:
             return
-        times = sorted(ex.elapsed_s for ex in answered)
-        slowest = max(answered, key=lambda ex: ex.elapsed_s)
+        times = sorted(self._times)
+        slowest_s, slowest = self._slowest
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
         evidence = (f"median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
-                    f"{slowest.elapsed_s * 1000:.0f} ms ({slowest.label})")  # fmt: skip
-        problems = [f"{evidence}: answer within {SLOW_S:g} s"] if slowest.elapsed_s > SLOW_S else []
+                    f"{slowest_s * 1000:.0f} ms ({slowest})")  # fmt: skip
+        problems = [f"{evidence}: answer within {SLOW_S:g} s"] if slowest_s > SLOW_S else []
         self.add("latency", problems, evidence)
 
     def check_caching(self) -> None:
-        kinds: dict[str, list[Exchange]] = {k: [] for k in CACHE_RULES}
-        for ex in self.exchanges:
-            if not ex.status or not ex.path.startswith("/api/v1/"):
-                continue
-            if ex.status >= 400:
-                kinds["errors"].append(ex)
-            elif ex.status == 200:
-                endpoint = ex.path.removeprefix("/api/v1/")
-                kind = "streams" if endpoint in (*STREAMS, "queue") else endpoint
-                if kind in kinds:
-                    kinds[kind].append(ex)
-        for kind, exchanges in kinds.items():
-            want = _directives(CACHE_RULES[kind])
-            wrong = [ex for ex in exchanges if _directives(ex.headers.get("Cache-Control", "")) != want]
-            problems = [f"{len(wrong)} of {len(exchanges)} answers, e.g. {wrong[0].label} HTTP {wrong[0].status}: "
-                        f"Cache-Control {wrong[0].headers.get('Cache-Control')!r}, expected {CACHE_RULES[kind]!r}"
-                        ] if wrong else []  # fmt: skip
-            self.add(f"caching:{kind}", problems, f"Cache-Control: {CACHE_RULES[kind]} on {len(exchanges)} answers")
-        answered = [ex for ex in self.exchanges if ex.status and ex.path.startswith("/api/v1/")]
-        no_vary = [ex for ex in answered if "authorization" not in _directives(ex.headers.get("Vary", ""))]
-        self.add("caching:vary", [f"{len(no_vary)} of {len(answered)} answers without Vary: Authorization, e.g. "
-                                  f"{no_vary[0].label} HTTP {no_vary[0].status}"] if no_vary else [],
-                 f"Vary: Authorization on all {len(answered)} answers")  # fmt: skip
-        no_date = [ex for ex in answered if not _http_date(ex.headers.get("Date"))]
-        self.add("caching:date", [f"{len(no_date)} of {len(answered)} answers without a valid Date, e.g. "
-                                  f"{no_date[0].label}"] if no_date else [],
-                 f"Date on all {len(answered)} answers")  # fmt: skip
+        for kind, tally in self._caching.items():
+            problems = [f"{tally.broken} of {tally.seen} answers, e.g. {tally.example}, expected "
+                        f"{CACHE_RULES[kind]!r}"] if tally.broken else []  # fmt: skip
+            self.add(f"caching:{kind}", problems, f"Cache-Control: {CACHE_RULES[kind]} on {tally.seen} answers")
+        vary, date = self._vary, self._date
+        self.add("caching:vary", [f"{vary.broken} of {vary.seen} answers without Vary: Authorization, e.g. "
+                                  f"{vary.example}"] if vary.broken else [],
+                 f"Vary: Authorization on all {vary.seen} answers")  # fmt: skip
+        self.add("caching:date", [f"{date.broken} of {date.seen} answers without a valid Date, e.g. "
+                                  f"{date.example}"] if date.broken else [],
+                 f"Date on all {date.seen} answers")  # fmt: skip
 
 
 def check_api(base_url: str, token: str | None = None, **options: Any) -> Report:
@@ -626,11 +785,13 @@ def _rev(item: Any) -> int:
     return rev if isinstance(rev, int) and not isinstance(rev, bool) else -1
 
 
-def _latest(records: Iterable[tuple[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for record_id, rev in records:
-        out[record_id] = max(rev, out.get(record_id, -1))
-    return out
+def _id(item: Any) -> str:
+    """An item's id as the paging checks remember it: itself if short, else a digest (shown with its length)."""
+    text = str(_get(item, "id"))
+    if len(text) <= MAX_ID_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{text[:40]}…[{len(text)} characters, sha256 {digest}]"
 
 
 def _detail(ex: Exchange) -> str:

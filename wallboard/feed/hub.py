@@ -15,17 +15,15 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wallboard.config import Config
 from wallboard.core import records
 from wallboard.core.alerts import Alert, AlertThresholds, evaluate
-from wallboard.core.freshness import Freshness, FreshnessTracker, StreamHealth, backoff_delay
+from wallboard.core.freshness import Freshness, FreshnessTracker, HistoryFailure, StreamHealth, backoff_delay
 from wallboard.core.metrics import MetricsEngine
 from wallboard.core.model import Call, Incident, Unit
 from wallboard.core.provenance import LIVE, Provenance
@@ -173,12 +171,8 @@ class FeedHub(QObject):
         self._last_health: dict[str, StreamHealth] = {}
         self._skewed = False
         self._replay: RecordSource | None = None
-        #: "history not saved since HH:MM: disk full" while the store's writer fails, else None (for the header).
-        self.history_problem: str | None = None
-        #: (board time since when, reason in words) while the history is not being saved, else None.
-        self.history_failure: tuple[float, str] | None = None
-        self._history_failing_since: float | None = None
-        self._history_reason = ""
+        #: Since when and why the history is not being saved, while it is not; else None.
+        self.history_failure: HistoryFailure | None = None
         self._history_lost = 0
         self.provenance: Provenance = LIVE  # where the numbers come from; views show it (watermark, notices)
         self.response_window = Window(config.board.response_window)
@@ -334,7 +328,7 @@ class FeedHub(QObject):
         try:
             result = await workers.run(self.sync.fetch, stream)
         except FeedError as exc:
-            self._failure(stream, str(exc))
+            self._failure(stream, str(exc), auth_rejected=exc.token_rejected)
             return PollOutcome(False, retry_after_s=exc.retry_after_s)
         except asyncio.CancelledError:
             raise
@@ -350,7 +344,7 @@ class FeedHub(QObject):
         if result.failures:
             # Part of the stream failed (calls, say) while the rest came (incidents): applied, and reported; the
             # failed part waits out its own back-off in the sync while the rest keeps its interval.
-            self._failure(stream, "; ".join(result.failures.values()))
+            self._failure(stream, "; ".join(result.failures.values()), auth_rejected=result.token_rejected)
             return PollOutcome(True, more=result.has_more)
         # Judged by the data's age, not by an answer having come: a cache may serve an old copy while the API is down.
         now_real, now_board = self._monotonic(), self.clock.now()
@@ -360,8 +354,8 @@ class FeedHub(QObject):
         self._update_health()
         return PollOutcome(True, more=result.has_more)
 
-    def _failure(self, stream: str, message: str) -> None:
-        failures = self._trackers[stream].failure(message)
+    def _failure(self, stream: str, message: str, *, auth_rejected: bool = False) -> None:
+        failures = self._trackers[stream].failure(message, auth_rejected=auth_rejected)
         if failures == 1 or failures % 10 == 0:
             log.warning("%s: %s (failure %d; last good data stays on the wall)", stream, message, failures)
         self.problemReported.emit(stream, message)
@@ -459,17 +453,14 @@ class FeedHub(QObject):
         if self._writer is None:
             return
         status = self._writer.status()
-        if not status.ok and (self._history_failing_since is None or status.reason != self._history_reason):
-            if self._history_failing_since is None:
-                self._history_failing_since = self.clock.now()
-            self._history_reason = status.reason
-            since = datetime.fromtimestamp(self._history_failing_since, ZoneInfo(self.engine.settings.tz))
-            self.history_problem = f"history not saved since {since:%H:%M}: {status.reason}"
-            self.history_failure = (self._history_failing_since, status.reason)
-            log.warning("%s (the board keeps running; retrying)", self.history_problem)
-            self.problemReported.emit("history", self.history_problem)
-        elif status.ok and self._history_failing_since is not None:
-            self._history_failing_since, self._history_reason, self.history_problem = None, "", None
+        failure = self.history_failure
+        if not status.ok and (failure is None or status.reason != failure.reason):
+            # A new reason keeps the start of the run of failures: "since" is when saving stopped.
+            self.history_failure = HistoryFailure(self.clock.now() if failure is None else failure.since, status.reason)
+            message = self.history_failure.describe(self.engine.settings.tz)
+            log.warning("%s (the board keeps running; retrying)", message)
+            self.problemReported.emit("history", message)
+        elif status.ok and failure is not None:
             self.history_failure = None
             log.info("history: saved again")
             self.problemReported.emit("history", "recovered")
@@ -480,6 +471,12 @@ class FeedHub(QObject):
                 f"{status.dropped} dropped while the disk failed); the wall shows them"
             )  # fmt: skip
             self._history_lost = lost
+
+    @property
+    def history_problem(self) -> str | None:
+        """ "history not saved since HH:MM: disk full" (board time and zone) while it is not, else None."""
+        failure = self.history_failure
+        return None if failure is None else failure.describe(self.engine.settings.tz)
 
     def forget_units(self) -> list[str]:
         """Drop the units the API has not sent for ``board.unit_forget_s``: a server inventing units (or a fleet

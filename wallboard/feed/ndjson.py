@@ -8,8 +8,11 @@ with its line number and reason, the rest is read.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,25 +40,34 @@ __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_en
 
 
 class FeedWriter:
-    """Appends records as they arrive: one line each, flushed per batch (a crashed recorder loses at most the batch
+    """Appends records as they arrive: one line each, written per batch (a crashed recorder loses at most the batch
     being written). The lines go to a temporary file beside ``path`` (``wallboard.files.AtomicOutput``) that
     :meth:`close` syncs and renames over ``path``: a recording that fails half way never replaces the file, and the
     file is never something that is not ours (a link, a device, someone else's file: ``UnsafePathError`` at once).
-    :meth:`abort` drops what was written. Usable as a context manager (an exception aborts)."""
+    :meth:`abort` drops what was written. Usable as a context manager (an exception aborts).
+
+    The file only ever holds whole lines: a batch is written with no buffer in between, and a write that fails
+    part-way (the disk full, a file size limit) is cut back to the end of the last whole batch before the error
+    is raised, so a recording that ends on an error is still readable to its last line."""
 
     def __init__(self, path: Path, *, tz: str, polda_id: str | None, source: str, what: str = "the recording") -> None:
         self.path = path
         self.tz = tz
-        self._output = AtomicOutput(path, is_recording, what, line_buffered=True)
-        self._file: IO[str] = self._output.file
+        self._output = AtomicOutput(path, is_recording, what, encoding=None)
+        # Written unbuffered (the raw file under the buffered one, which is never written to), so what reached the
+        # file is known to the byte and a failed batch can be cut back (_append).
+        buffered = self._output.file
+        assert isinstance(buffered, io.BufferedWriter)
+        self._file: IO[bytes] = buffered.raw
+        self._size = 0  # bytes of whole lines written
+        self.count = 0
+        self.skipped = 0
         header = {"format": FORMAT, "version": VERSION, "tz": tz, "polda_id": polda_id, "source": source}
         try:
-            self._file.write(json.dumps(header, ensure_ascii=False) + "\n")
+            self._append((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
         except BaseException:
             self._output.abort()
             raise
-        self.count = 0
-        self.skipped = 0
 
     @property
     def temp_path(self) -> Path:
@@ -79,9 +91,26 @@ class FeedWriter:
                     log.warning("%s: a record could not be written and was skipped: %s", self.path, str(exc)[:200])
                 continue
             lines.append(text)
-        self._file.write("".join(lines))
-        self._file.flush()
+        if lines:
+            self._append("".join(lines).encode("utf-8"))
         self.count += len(lines)
+
+    def _append(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._file.write(view)
+                if not written:  # cannot happen for a blocking file; never spin on it
+                    raise OSError(errno.EIO, "nothing could be written")
+                view = view[written:]
+        except OSError:
+            try:  # back to the last whole line: the part of the batch that got out is not a line
+                os.ftruncate(self._file.fileno(), self._size)
+                self._file.seek(self._size)
+            except OSError as exc:
+                log.error("%s: a line may be cut short at the end (%s)", self.path, exc.strerror or exc)
+            raise
+        self._size += len(data)
 
     def close(self) -> None:
         """Sync the file and put it in place of ``path`` (once; then a no-op)."""

@@ -98,6 +98,7 @@ class SyncResult:
     not_modified: bool = False  # every document came from the ETag cache (HTTP 304)
     failures: dict[str, str] = field(default_factory=dict)  # resource -> why it failed (others of the stream worked)
     retry_after_s: float | None = None  # the server's wish for a failed resource
+    token_rejected: bool = False  # a failed resource was refused our token (HTTP 401/403), now or when it last failed
     age_s: float = 0.0  # the oldest Age among the documents: how old this data already was when it arrived
 
     def all_records(self) -> list[Record]:
@@ -161,6 +162,7 @@ class StreamSync:
         self._cursors: dict[str, str] = {}
         self._held: dict[str, tuple[str, int]] = {}  # resource -> (cursor held on a page with bad items, retries)
         self._failures: dict[str, tuple[int, float]] = {}  # resource -> (consecutive failures, not before)
+        self._token_refused: set[str] = set()  # resources whose last failure was a refused token (401/403)
 
     def _key(self, resource: str) -> str:
         return f"{self.cursor_scope}:{resource}" if self.cursor_scope else resource
@@ -224,6 +226,7 @@ class StreamSync:
                 failures = self._failures.get(resource, (0, 0.0))[0]
                 if resource in waiting:
                     result.failures[resource] = "waiting to retry after failures"
+                    result.token_rejected |= resource in self._token_refused
                     continue
                 try:
                     modified |= self._fetch_pages(resource, result)
@@ -236,14 +239,21 @@ class StreamSync:
                     self._failures[resource] = (failures, self._monotonic() + delay)
                     result.failures[resource] = str(exc)
                     result.retry_after_s = exc.retry_after_s
+                    result.token_rejected |= exc.token_rejected
+                    if exc.token_rejected:
+                        self._token_refused.add(resource)
+                    else:
+                        self._token_refused.discard(resource)
                     errors.append(exc)
                 else:
                     self._failures.pop(resource, None)
+                    self._token_refused.discard(resource)
             if len(result.failures) == len(resources):
                 # Nothing came: the stream failed as a whole, and the hub backs it off as a whole.
                 for resource in resources:
                     self._failures.pop(resource, None)
-                raise errors[0]
+                    self._token_refused.discard(resource)
+                raise next((e for e in errors if e.token_rejected), errors[0])  # a refused token says the most
             result.not_modified = not modified
         return result
 

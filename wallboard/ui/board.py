@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QMainWindow, QVBoxLayout, QWidget
 
 from wallboard.config import Config, board_zone
 from wallboard.core.alerts import Alert
-from wallboard.core.freshness import StreamHealth
+from wallboard.core.freshness import HistoryFailure, StreamHealth
 from wallboard.core.model import Incident, Unit
 from wallboard.core.provenance import LIVE, Provenance
 from wallboard.core.reference import ReferenceData
@@ -69,7 +69,7 @@ class WallView(Protocol):
     def update_units(self, units: list[Unit]) -> None: ...
     def update_incidents(self, incidents: list[Incident]) -> None: ...
     def set_reference(self, reference: ReferenceData) -> None: ...
-    def update_history(self, failure: tuple[float, str] | None) -> None:
+    def update_history(self, failure: HistoryFailure | None) -> None:
         """The local history has not been saved since (board time) for (reason), or None: it is again."""
         ...
 
@@ -257,7 +257,7 @@ class BoardView(QWidget):
         if self.map is not None:
             self.map.set_reference(reference)
 
-    def update_history(self, failure: tuple[float, str] | None) -> None:
+    def update_history(self, failure: HistoryFailure | None) -> None:
         """The history is not being saved since (board time) for (reason), or None: it is again."""
         self.header.set_history_failure(failure)
 

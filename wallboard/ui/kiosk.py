@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from wallboard.config import Config, KioskConfig
 from wallboard.core.alerts import Alert, Severity
-from wallboard.core.freshness import StreamHealth
+from wallboard.core.freshness import HistoryFailure, StreamHealth
 from wallboard.core.model import Incident, Unit
 from wallboard.core.provenance import LIVE
 from wallboard.core.reference import ReferenceData
@@ -160,7 +160,7 @@ class UnavailableView(QLabel):
     def set_reference(self, reference: ReferenceData) -> None:
         del reference
 
-    def update_history(self, failure: tuple[float, str] | None) -> None:
+    def update_history(self, failure: HistoryFailure | None) -> None:
         del failure
 
     def detail_ids(self) -> list[str]:

@@ -171,3 +171,16 @@ def test_an_older_copy_never_moves_the_last_success_back() -> None:
     assert tracker.last_success_real == 12.0
     tracker.success(real=20.0, board=200.0, age_s=4.0, rate=60.0)  # a demo clock at x60
     assert (tracker.last_success_real, tracker.last_success_at) == (18.0, 80.0)
+
+
+def test_a_rejected_token_is_a_field_set_by_whoever_saw_the_status_never_read_from_the_text() -> None:
+    t = FreshnessTracker("calls", 2.0, started_real=0.0)
+    t.failure("/api/v1/calls: HTTP 401 not authorised (check the API token)")
+    assert t.health(0.0).auth_rejected is False, "the message is free text: a 401 in it proves nothing"
+    t.failure("/api/v1/calls: ditolak oleh server", auth_rejected=True)  # any wording, any language
+    assert t.health(0.0).auth_rejected is True
+    t.failure("connection refused")
+    assert t.health(0.0).auth_rejected is False, "it describes the last attempt"
+    t.failure("forbidden", auth_rejected=True)
+    t.success(real=1.0, board=1.0)
+    assert t.health(1.0).auth_rejected is False

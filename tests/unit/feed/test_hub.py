@@ -18,13 +18,13 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from wallboard.config import Config, load_config
-from wallboard.core.freshness import Freshness, StreamHealth
+from wallboard.core.freshness import Freshness, HistoryFailure, StreamHealth
 from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.model import Call, CallCategory, Incident, QueueState, Tier, Unit, UnitKind, UnitStatus
 from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import ManualClock
 from wallboard.feed import hub as hub_module
-from wallboard.feed.client import FeedError, Fetched, ServiceUnavailableError
+from wallboard.feed.client import FeedError, Fetched, HttpStatusError, ServiceUnavailableError, TransportError
 from wallboard.feed.hub import FeedHub
 from wallboard.feed.sync import SyncResult
 from wallboard.resources import all_poldas
@@ -479,3 +479,44 @@ def test_a_partly_failed_stream_applies_what_came_and_reports_what_failed(loop: 
         hub.stop_sync()
     assert ("calls", "/api/v1/calls: HTTP 500 server error") in problems
     assert hub._trackers["calls"].consecutive_failures >= 2, "no success while calls fail: the stream goes stale"
+
+
+def test_a_refused_token_reaches_the_health_as_a_field_whatever_the_message_says(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    sync.script["calls"] = [HttpStatusError(401, "/api/v1/calls: token ditolak")]
+    sync.script["units"] = [HttpStatusError(403, "/api/v1/units: forbidden")]
+    sync.script["queue"] = [TransportError("/api/v1/queue: a proxy page saying HTTP 401")]
+    partial = SyncResult("calls", records=[an_incident(1)], failures={"calls": "waiting to retry after failures"},
+                         token_rejected=True)  # fmt: skip
+    hub = make_hub(sync)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: all(hub.health()[s].consecutive_failures for s in ("calls", "units", "queue")))
+            health = hub.health()
+            assert health["calls"].auth_rejected and health["units"].auth_rejected
+            assert not health["queue"].auth_rejected, "the words of a message are not a status"
+            sync.script["calls"] = [partial]
+            run_until(loop, lambda: "i1" in hub.engine.incidents)
+            assert hub.health()["calls"].auth_rejected, "a partly failed stream keeps its refused token"
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+
+
+def test_a_history_failure_is_one_value_that_keeps_its_start_across_reasons(qtbot: QtBot) -> None:
+    store = FakeStore()
+    clock = ManualClock(NOW)
+    hub = FeedHub(config(), engine(), clock, ScriptedSync(), store)
+    store.writer_status = FakeWriterStatus(ok=False, reason="disk full")
+    hub._tick()
+    assert hub.history_failure == HistoryFailure(NOW, "disk full")
+    clock.advance(600)
+    store.writer_status = FakeWriterStatus(ok=False, reason="read-only")
+    hub._tick()
+    assert hub.history_failure == HistoryFailure(NOW, "read-only"), "since when saving stopped, the reason now"
+    assert hub.history_problem == hub.history_failure.describe("Asia/Makassar")
+    store.writer_status = FakeWriterStatus(ok=True)
+    hub._tick()
+    assert hub.history_failure is None and hub.history_problem is None
+    hub.stop_sync()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import resource
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +155,32 @@ def test_a_recording_replaces_an_earlier_one_only_when_complete(frozen_sim: SimS
     reader = FeedReader(out)
     assert list(reader) and reader.header["source"] == frozen_sim.url
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.ndjson"]
+
+
+def limit_file_size(max_bytes: int) -> Callable[[], None]:
+    """For a child process: files may not grow past ``max_bytes`` (writes then fail with EFBIG, as on a full disk)."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error from write(), not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return apply
+
+
+def test_a_full_disk_ends_the_recording_with_a_message_and_every_line_whole(
+    frozen_sim: SimServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "full.ndjson"
+    result = subprocess.run(
+        [sys.executable, "-m", "wallboard", "record", "--out", str(out), "--api-url", frozen_sim.url,
+         "--minutes", "0.2", "--set", "board.polda_id=kaltim", "--log-level", "WARNING"],
+        capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size(50_000),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and f"cannot write {out}" in result.stderr
+    data = out.read_bytes()
+    assert 0 < len(data) <= 50_000 and data.endswith(b"\n"), "cut back to the last whole line"
+    reader = FeedReader(out)
+    lines = list(reader)
+    assert reader.problems == [] and lines, "what was written before the disk filled is a readable recording"
+    assert f"the {len(lines)} records before it are kept, every line whole" in result.stderr

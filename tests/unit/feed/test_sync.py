@@ -15,7 +15,7 @@ from wallboard.core.model import Call, CallCategory, QueueEntry, QueueState, Tie
 from wallboard.core.timeutil import format_rfc3339
 from wallboard.core.wire import call_to_wire, polda_to_wire, polres_to_wire, queue_to_wire
 from wallboard.feed import sync as sync_module
-from wallboard.feed.client import ContractError, FeedError, Fetched, TransportError
+from wallboard.feed.client import ContractError, FeedError, Fetched, HttpStatusError, TransportError
 from wallboard.feed.sync import PAGE_LIMIT, StreamSync
 from wallboard.resources import kaltim_reference
 
@@ -374,3 +374,43 @@ def test_more_at_a_cursor_that_does_not_move_is_a_protocol_error_not_a_loop() ->
     with pytest.raises(ContractError, match="next_cursor did not move"):
         sync.fetch("units")
     assert len(api.requests) == 1, "one request, then the failure: no spinning"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_token_is_flagged_on_the_result_while_that_resource_waits_to_retry(status: int) -> None:
+    api = FakeApi()
+    api.streams["incidents"] = []
+
+    def refuse_calls(path: str, params: dict[str, str]) -> None:
+        if path.endswith("/calls"):
+            raise HttpStatusError(status, "calls: tidak diizinkan")  # no "HTTP 401" in the words
+
+    api.fail = refuse_calls
+    now = [0.0]
+    sync = StreamSync(api, "kaltim", lambda: NOW, monotonic=lambda: now[0])
+    first = sync.fetch("calls")
+    assert "calls" in first.failures and first.token_rejected
+    second = sync.fetch("calls")  # calls wait out their back-off; incidents are polled
+    assert second.failures["calls"] == "waiting to retry after failures" and second.token_rejected
+    api.fail = None
+    now[0] += 3600  # the back-off is over: calls are asked again, and answer
+    assert not sync.fetch("calls").token_rejected
+
+
+def test_a_failure_that_only_mentions_401_is_not_a_refused_token() -> None:
+    api = FakeApi()
+
+    def broken(path: str, params: dict[str, str]) -> None:
+        if path.endswith("/calls"):
+            raise TransportError("calls: proxy said HTTP 401 somewhere in its page")
+
+    api.fail = broken
+    assert not StreamSync(api, "kaltim", lambda: NOW).fetch("calls").token_rejected
+
+    def refuse_all(path: str, params: dict[str, str]) -> None:
+        raise HttpStatusError(403, "x")
+
+    api.fail = refuse_all
+    with pytest.raises(HttpStatusError) as caught:
+        StreamSync(api, "kaltim", lambda: NOW).fetch("calls")
+    assert caught.value.token_rejected, "the whole stream refused: the error raised carries it"

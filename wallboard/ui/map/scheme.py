@@ -5,11 +5,13 @@ and the request interceptor that keeps the page offline. One off-the-record prof
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject
+import shiboken6
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal, Slot
 from PySide6.QtWebEngineCore import (
     QWebEngineProfile,
     QWebEngineUrlRequestInfo,
@@ -79,6 +81,108 @@ class MBTiles:
         return None if row is None else bytes(row[0])
 
 
+#: Tile reads queued or under way at most; a request beyond this fails at once (Leaflet shows the tile missing
+#: and asks again when the view moves) rather than queueing without bound behind a slow disk.
+MAX_PENDING_TILES = 128
+#: Deeper than any basemap goes (MBTiles files stop near 20); a larger zoom in a URL is not a tile.
+MAX_ZOOM = 30
+
+
+class TileReader(QObject):
+    """Reads MBTiles tiles on one worker thread and answers each request job on the GUI thread: a tile read from a
+    slow or busy disk (SQLite) never blocks the wall. At most :data:`MAX_PENDING_TILES` jobs wait at a time.
+
+    A job Qt cancels meanwhile (the page went away, the view moved) is forgotten: its read is skipped if it has not
+    started, and its answer dropped."""
+
+    _read = Signal(int, object)  # (token, tile bytes or None): from the worker, delivered on the GUI thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: dict[int, QWebEngineUrlRequestJob] = {}  # GUI thread only
+        self._next = 0
+        self._queue: queue.SimpleQueue[tuple[int, MBTiles, int, int, int] | None] = queue.SimpleQueue()
+        self._cancelled: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.refused = 0  # jobs failed at once because too many were waiting
+        self._stopped = False
+        self._read.connect(self._answer)
+
+    @property
+    def pending(self) -> int:
+        return len(self._jobs)
+
+    def submit(self, job: QWebEngineUrlRequestJob, mbtiles: MBTiles, z: int, x: int, y: int) -> None:
+        """Answer ``job`` with tile z/x/y (XYZ) of ``mbtiles`` once read, or UrlNotFound. GUI thread."""
+        if self._stopped:
+            job.fail(QWebEngineUrlRequestJob.Error.RequestAborted)
+            return
+        if len(self._jobs) >= MAX_PENDING_TILES:
+            self.refused += 1
+            if self.refused == 1 or self.refused % 100 == 0:
+                log.warning("map: %d tile reads waiting; tile requests refused meanwhile (%d so far)",
+                            len(self._jobs), self.refused)  # fmt: skip
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+            return
+        token = self._next
+        self._next += 1
+        self._jobs[token] = job
+        job.destroyed.connect(lambda *_: self._forget(token))
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="map-tiles", daemon=True)
+            self._thread.start()
+        self._queue.put((token, mbtiles, z, x, y))
+
+    def stop(self) -> None:
+        """End the worker once the reads already queued are done (their answers go nowhere); later requests fail."""
+        self._stopped = True
+        for token in list(self._jobs):
+            self._forget(token)
+        self._queue.put(None)
+
+    def _forget(self, token: int) -> None:
+        if self._jobs.pop(token, None) is not None:
+            with self._lock:
+                self._cancelled.add(token)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            token, mbtiles, z, x, y = item
+            with self._lock:
+                if token in self._cancelled:
+                    self._cancelled.discard(token)
+                    continue
+            body: bytes | None = None
+            try:
+                body = mbtiles.tile(z, x, y)
+            except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
+                log.debug("tile %d/%d/%d not read: %s", z, x, y, exc)
+            try:
+                self._read.emit(token, body)
+            except RuntimeError:  # the reader was deleted with its profile: nobody to answer
+                return
+
+    @Slot(int, object)
+    def _answer(self, token: int, body: bytes | None) -> None:
+        with self._lock:
+            self._cancelled.discard(token)
+        job = self._jobs.pop(token, None)
+        if job is None or not shiboken6.isValid(job):
+            return
+        if body is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        _reply(job, image_type(body), body)
+
+
+def _reply(job: QWebEngineUrlRequestJob, content_type: bytes, body: bytes) -> None:
+    buffer = QBuffer(job)
+    buffer.setData(QByteArray(body))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    job.reply(content_type, buffer)
+
+
 def image_type(data: bytes) -> bytes:
     """MBTiles may hold PNG, JPEG or WebP tiles whatever the URL says: name the type from the bytes."""
     if data.startswith(b"\xff\xd8"):
@@ -96,6 +200,7 @@ class AssetSchemeHandler(QWebEngineUrlSchemeHandler):
         self.pages: dict[str, bytes] = {}
         self.mbtiles: MBTiles | None = None
         self.served: list[str] = []
+        self.tiles = TileReader(self)  # tiles are read off the GUI thread
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
@@ -115,17 +220,16 @@ class AssetSchemeHandler(QWebEngineUrlSchemeHandler):
         elif path.startswith("/tiles/") and self.mbtiles is not None:
             try:
                 z, x, y = (int(p) for p in path.removeprefix("/tiles/").removesuffix(".png").split("/"))
-                body = self.mbtiles.tile(z, x, y)
-                content_type = image_type(body or b"")
-            except (ValueError, sqlite3.Error) as exc:
+            except ValueError as exc:
                 log.debug("bad tile request %s: %s", path, exc)
+            else:
+                if 0 <= z <= MAX_ZOOM and 0 <= x < 1 << z and 0 <= y < 1 << z:
+                    self.tiles.submit(job, self.mbtiles, z, x, y)  # answered later, from the tile reader
+                    return
         if body is None:
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
-        buffer = QBuffer(job)
-        buffer.setData(QByteArray(body))
-        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        job.reply(content_type, buffer)
+        _reply(job, content_type, body)
 
 
 class OfflineInterceptor(QWebEngineUrlRequestInterceptor):
@@ -181,6 +285,8 @@ def release_shared_profile() -> None:
         return
     from PySide6.QtCore import QCoreApplication, QEvent
 
+    if _SharedProfile.handler is not None:
+        _SharedProfile.handler.tiles.stop()
     _SharedProfile.profile = _SharedProfile.handler = _SharedProfile.interceptor = None
     profile.deleteLater()
     if QCoreApplication.instance() is not None and not _loop_running():

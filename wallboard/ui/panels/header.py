@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from wallboard.core.alerts import Alert, Severity
-from wallboard.core.freshness import STREAM_LABELS, Freshness, StreamHealth
+from wallboard.core.freshness import STREAM_LABELS, Freshness, HistoryFailure, StreamHealth
 from wallboard.core.provenance import Source
 from wallboard.core.timeutil import Clock, zone_abbreviation
 from wallboard.ui import theme
@@ -35,11 +35,11 @@ HISTORY_REASONS = (
 )
 
 
-def history_text(failure: tuple[float, str], tz: str) -> str:
+def history_text(failure: HistoryFailure, tz: str) -> str:
     """'▲ History not saved since 14:05: disk full' (symbol and words, in the board's zone and language)."""
-    since, reason = failure
-    when = datetime.fromtimestamp(since, ZoneInfo(tz)).strftime("%H:%M")
-    return "▲ " + tr("History not saved since {time}: {reason}").format(time=when, reason=tr(reason))
+    return "▲ " + tr("History not saved since {time}: {reason}").format(
+        time=failure.since_text(tz), reason=tr(failure.reason)
+    )
 
 
 def freshness_text(health: StreamHealth, tz: str, source: Source = Source.LIVE) -> tuple[str, str]:
@@ -164,7 +164,7 @@ class HeaderPanel(QFrame):
         self.history_label = TextLabel("")
         self.history_label.setVisible(False)
         streams.addWidget(self.history_label)
-        self.history_failure: tuple[float, str] | None = None
+        self.history_failure: HistoryFailure | None = None
         layout.addLayout(streams, 2)
         clock_box = QVBoxLayout()
         self.clock_label = TextLabel("")
@@ -219,7 +219,7 @@ class HeaderPanel(QFrame):
             label.set_style(theme.px(theme.SMALL, self._unit), bold=h.state is not Freshness.LIVE, colour=colour)
             set_tooltip(label, plain_tooltip(h.last_error or ""))
 
-    def set_history_failure(self, failure: tuple[float, str] | None) -> None:
+    def set_history_failure(self, failure: HistoryFailure | None) -> None:
         """Show (or clear) that the history is not being saved: since when and why. The wall keeps running."""
         self.history_failure = failure
         self.history_label.setVisible(failure is not None)

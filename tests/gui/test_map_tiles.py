@@ -1,0 +1,150 @@
+"""MBTiles reads happen off the GUI thread: a slow disk under the basemap never freezes the wall, and the reads
+waiting are bounded. First the tile reader with stand-in jobs, then a real map page asking for slow tiles."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWebEngineCore import QWebEngineUrlRequestJob
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.gui.test_map_layers import js, load, make_mbtiles, png
+from wallboard.config import MapConfig
+from wallboard.ui.map import MBTiles
+from wallboard.ui.map import scheme as scheme_module
+from wallboard.ui.map.scheme import MAX_PENDING_TILES, TileReader
+
+pytestmark = pytest.mark.webengine
+
+TILE = png((200, 30, 30))
+
+
+class FakeJob(QObject):
+    """What the reader needs of a QWebEngineUrlRequestJob: reply or fail, once, on the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[tuple[str, Any]] = []
+        self.threads: list[str] = []
+
+    def reply(self, content_type: bytes, device: Any) -> None:
+        self.threads.append(threading.current_thread().name)
+        self.answers.append(("reply", (content_type, bytes(device.data()))))
+
+    def fail(self, error: QWebEngineUrlRequestJob.Error) -> None:
+        self.threads.append(threading.current_thread().name)
+        self.answers.append(("fail", error))
+
+
+class SlowTiles(MBTiles):
+    """Every read waits for ``gate`` (a disk that stalls), then answers TILE for zoom 1 and nothing else."""
+
+    def __init__(self, path: Path, gate: threading.Event) -> None:
+        super().__init__(path)
+        self.gate = gate
+        self.reads: list[tuple[int, int, int]] = []
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        self.reads.append((z, x, y))
+        self.gate.wait(10)
+        return super().tile(z, x, y)
+
+
+@pytest.fixture
+def reader(app: QApplication) -> Iterator[TileReader]:
+    tiles = TileReader()
+    yield tiles
+    tiles.stop()
+
+
+def test_a_stalled_tile_read_leaves_the_gui_thread_free_and_is_answered_later(
+    reader: TileReader, qtbot: QtBot, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    tiles = SlowTiles(make_mbtiles(tmp_path / "t.mbtiles", {(1, 1, 1): TILE}), gate)
+    job, missing = FakeJob(), FakeJob()
+    started = time.monotonic()
+    reader.submit(job, tiles, 1, 1, 0)  # type: ignore[arg-type]
+    reader.submit(missing, tiles, 1, 1, 1)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 0.1, "submitting does not read"
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    qtbot.wait(300)  # the disk is stalled; the event loop is not
+    assert len(ticks) >= 10 and job.answers == [] and reader.pending == 2
+    gate.set()
+    qtbot.waitUntil(lambda: bool(job.answers and missing.answers), timeout=5000)
+    timer.stop()
+    assert job.answers == [("reply", (b"image/png", TILE))]
+    assert missing.answers == [("fail", QWebEngineUrlRequestJob.Error.UrlNotFound)]
+    assert job.threads == [threading.current_thread().name], "answered on the GUI thread"
+    assert reader.pending == 0
+
+
+def test_the_reads_waiting_are_bounded_and_a_cancelled_job_is_never_answered(
+    reader: TileReader, qtbot: QtBot, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    tiles = SlowTiles(make_mbtiles(tmp_path / "t.mbtiles", {(1, 1, 1): TILE}), gate)
+    jobs = [FakeJob() for _ in range(MAX_PENDING_TILES + 3)]
+    for job in jobs:
+        reader.submit(job, tiles, 1, 1, 0)  # type: ignore[arg-type]
+    assert reader.pending == MAX_PENDING_TILES
+    refused = jobs[MAX_PENDING_TILES:]
+    assert all(j.answers == [("fail", QWebEngineUrlRequestJob.Error.RequestFailed)] for j in refused), "at once"
+    cancelled = jobs[5]
+    shiboken6.delete(cancelled)  # Qt cancels a request: its job goes away
+    assert reader.pending == MAX_PENDING_TILES - 1
+    gate.set()
+    qtbot.waitUntil(lambda: reader.pending == 0, timeout=10_000)
+    answered = [j for j in jobs[:MAX_PENDING_TILES] if j is not cancelled]
+    assert all(j.answers == [("reply", (b"image/png", TILE))] for j in answered)
+    assert len(tiles.reads) <= MAX_PENDING_TILES - 1 + 1, "a cancelled job's read is skipped unless under way"
+
+
+def test_a_slow_basemap_does_not_freeze_a_real_map(
+    app: QApplication, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_mbtiles(tmp_path / "kaltim.mbtiles", {(1, 0, 0): TILE, (1, 0, 1): TILE, (1, 1, 1): TILE})
+    view = load(qtbot, MapConfig(mbtiles_path=str(path)))
+    original = MBTiles.tile
+
+    def slow(self: MBTiles, z: int, x: int, y: int) -> bytes | None:
+        if z == 1:  # only the probed tiles: each takes a second to come off the "disk"
+            time.sleep(1.0)
+        return original(self, z, x, y)
+
+    monkeypatch.setattr(scheme_module.MBTiles, "tile", slow)
+    ticks: list[float] = [time.monotonic()]
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    probe = """(function () {
+        window.__tiles = {};
+        ['1/0/0', '1/0/1', '1/1/0'].forEach(function (t) {
+          var img = new Image();
+          img.onload = function () { window.__tiles[t] = img.naturalWidth; };
+          img.onerror = function () { window.__tiles[t] = 'missing'; };
+          img.src = 'wallboard://app/tiles/' + t + '.png';
+        });
+        return 1; })()"""
+    js(qtbot, view, probe)
+    qtbot.waitUntil(lambda: js(qtbot, view, "Object.keys(window.__tiles).length") == 3, timeout=20_000)
+    timer.stop()
+    assert json.loads(str(js(qtbot, view, "JSON.stringify(window.__tiles)"))) == dict.fromkeys(
+        ("1/0/0", "1/0/1", "1/1/0"), 256
+    )
+    longest = max(b - a for a, b in itertools.pairwise(ticks))
+    assert ticks[-1] - ticks[0] > 2.5, "three one-second reads were waited for"
+    assert longest < 0.5, f"the GUI event loop stalled {longest:.2f} s while tiles were read"
