@@ -599,10 +599,14 @@ class MetricsEngine:
         units = self._units.values()
         s = self.settings
         scope, cutoff, free = self._scope, now - s.stale_fix_s, UnitStatus.AVAILABLE
-        available = UnitIndex(
-            u for u in units
-            if u.status is free and u.fix is not None and u.fix.at >= cutoff and (scope is None or u.polres_id in scope)
-        )  # fmt: skip
+
+        def available() -> UnitIndex:
+            return UnitIndex(
+                u for u in units
+                if u.status is free and u.fix is not None and u.fix.at >= cutoff
+                and (scope is None or u.polres_id in scope)
+            )  # fmt: skip
+
         risky, deadlines = at_risk(
             (i for pid in polres_ids for i in self._open.get(pid, {}).values()),
             names,

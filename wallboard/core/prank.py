@@ -74,9 +74,17 @@ class PrankIndex:
     """Prank and silent calls by caller number, per-Polres-day category counts and per-cell counts, kept as calls
     arrive (add the new revision, remove the old one)."""
 
-    __slots__ = ("by_number", "cells", "nuisance_days", "repeats", "shares")
+    __slots__ = ("_latest", "_numbers_cache", "_version", "by_number", "cells", "nuisance_days", "repeats", "shares")
 
     def __init__(self) -> None:
+        # The repeated numbers' part of the watch is the dear part (every repeated number's calls of the week, at
+        # every snapshot: a third of a national snapshot). It changes only when a repeated number's calls change
+        # (``_version``) or the day or settings do, so it is kept between snapshots with what it was computed for.
+        self._version = 0
+        self._latest = -math.inf  # no call held was received at or after this (an upper bound)
+        self._numbers_cache: (
+            tuple[tuple[object, ...], float, tuple[tuple[PrankNumber, ...], int, int], dict[str, str]] | None
+        ) = None
         self.by_number: dict[str, dict[str, tuple[float, str]]] = {}  # number -> call id -> (received, polres)
         self.repeats: set[str] = set()  # numbers with two or more nuisance calls held
         self.shares: dict[tuple[str, int], list[int]] = {}  # (polres, day) -> [nuisance, categorised]
@@ -112,6 +120,9 @@ class PrankIndex:
         if not number:
             return
         calls = self.by_number.setdefault(number, {})
+        if len(calls) >= 1:  # a repeated number before or after this change: what the watch lists moves
+            self._version += 1
+        self._latest = max(self._latest, call.received_at)
         if sign > 0:
             calls[call.id] = (call.received_at, call.polres_id)
         else:
@@ -143,6 +154,50 @@ class PrankIndex:
         unmasked: bool,
         polres_ok: Callable[[str], bool] = lambda _: True,
     ) -> PrankWatch:
+        key = (self._version, today_start, week_start, flag_at, unmasked, polres_ok)
+        cached = self._numbers_cache
+        # Valid for a new ``end`` when no call held lies between the two ends (every call is before both).
+        if (
+            flag_at > 1
+            and cached is not None
+            and cached[0] == key
+            and cached[3] == names
+            and self._latest < min(end, cached[1])
+        ):
+            kept, repeat_numbers, flagged = cached[2]
+        else:
+            kept, repeat_numbers, flagged = self._numbers(today_start, week_start, end, names, flag_at, unmasked,
+                                                          polres_ok)  # fmt: skip
+            self._numbers_cache = (key, end, (kept, repeat_numbers, flagged), dict(names))
+        shares = [PrankShare(pid, name, *self.shares.get((pid, today), (0, 0))) for pid, name in names.items()]
+        shares.sort(key=lambda s: (s.share_pct is None, -(s.share_pct or 0.0), -s.nuisance, s.name))
+        today_cells = self.cells.get(today, {})
+        busiest = heapq.nlargest(MAX_CELLS, today_cells.items(), key=lambda c: (c[1], c[0]))
+        cells = tuple(PrankCell(i * CELL_DEG, j * CELL_DEG, CELL_DEG, n) for (i, j), n in busiest)
+        return PrankWatch(
+            numbers=kept,
+            repeat_numbers=repeat_numbers,
+            flag_at=flag_at,
+            share_by_polres=tuple(shares),
+            cells=cells,
+            flagged_numbers=flagged,
+            calls_today=self.nuisance_days.get(today, 0),
+            located_today=sum(today_cells.values()),
+            cells_today=len(today_cells),
+        )
+
+    def _numbers(
+        self,
+        today_start: float,
+        week_start: float,
+        end: float,
+        names: Mapping[str, str],
+        flag_at: int,
+        unmasked: bool,
+        polres_ok: Callable[[str], bool],
+    ) -> tuple[tuple[PrankNumber, ...], int, int]:
+        """The repeated numbers of the week, most calls today first, cut to MAX_NUMBERS; how many there are; and how
+        many are flagged."""
         numbers: list[PrankNumber] = []
         flagged = 0
         for number in self.repeats:
@@ -168,19 +223,4 @@ class PrankIndex:
                     ((received, polres_id),) = calls.values()
                     flagged += week_start <= received < end and polres_ok(polres_id)
         numbers.sort(key=lambda n: (-n.today, -n.week, -n.last_at, n.number))
-        shares = [PrankShare(pid, name, *self.shares.get((pid, today), (0, 0))) for pid, name in names.items()]
-        shares.sort(key=lambda s: (s.share_pct is None, -(s.share_pct or 0.0), -s.nuisance, s.name))
-        today_cells = self.cells.get(today, {})
-        busiest = heapq.nlargest(MAX_CELLS, today_cells.items(), key=lambda c: (c[1], c[0]))
-        cells = tuple(PrankCell(i * CELL_DEG, j * CELL_DEG, CELL_DEG, n) for (i, j), n in busiest)
-        return PrankWatch(
-            numbers=tuple(numbers[:MAX_NUMBERS]),
-            repeat_numbers=len(numbers),
-            flag_at=flag_at,
-            share_by_polres=tuple(shares),
-            cells=cells,
-            flagged_numbers=flagged,
-            calls_today=self.nuisance_days.get(today, 0),
-            located_today=sum(today_cells.values()),
-            cells_today=len(today_cells),
-        )
+        return tuple(numbers[:MAX_NUMBERS]), len(numbers), flagged

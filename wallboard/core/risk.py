@@ -111,14 +111,15 @@ def at_risk(
     incidents: Iterable[Incident],
     names: dict[str, str],
     deadline_of: Callable[[Incident], float | None],
-    available: UnitIndex,
+    available: UnitIndex | Callable[[], UnitIndex],
     limit: int,
     ageing_of: Callable[[Incident], float | None] = lambda i: None,
 ) -> tuple[tuple[AtRisk, ...], tuple[float, ...]]:
     """The ``limit`` most urgent open incidents without a unit on scene (earliest deadline first, then priority), each
     with its nearest available unit; and the deadlines of all of them, sorted (their count is how many there are;
     ``overdue_count`` counts those past at any moment). ``deadline_of`` is the overdue rule
-    (``core.metrics.overdue_at``): None means the incident is not at risk."""
+    (``core.metrics.overdue_at``): None means the incident is not at risk. ``available`` may be a function that
+    builds the index, called only if there is an incident at risk."""
     candidates = []
     for i in incidents:
         deadline = deadline_of(i)
@@ -126,8 +127,11 @@ def at_risk(
             candidates.append((deadline, int(i.priority), i.id, i))
     candidates.sort(key=lambda c: c[:3])
     out = []
+    # Built only when some incident is at risk: indexing 6,600 units took 11 ms of every national snapshot, and
+    # most of the time no incident is waiting for a unit.
+    index = available if isinstance(available, UnitIndex) else available() if candidates else UnitIndex(())
     for deadline, _, _, i in candidates[:limit]:
-        near = available.nearest(i.location.lat, i.location.lon) if i.location is not None else None
+        near = index.nearest(i.location.lat, i.location.lon) if i.location is not None else None
         out.append(
             AtRisk(
                 incident_id=i.id,

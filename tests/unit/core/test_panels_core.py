@@ -372,3 +372,57 @@ def test_prank_totals_are_counted_before_the_lists_are_cut(flag_at: int) -> None
     assert watch.calls_today == len(today)
     assert watch.located_today == len(located) > sum(c.calls for c in watch.cells)
     assert watch.cells_today == len(cells) > MAX_CELLS
+
+
+def test_the_prank_watch_kept_between_snapshots_is_always_what_a_fresh_count_says() -> None:
+    """The repeated numbers' part is kept between snapshots (a third of a national snapshot's time). Whatever
+    happens between two snapshots (a repeat call, a revision taking one back, a first call, a snapshot of an
+    earlier moment, another day, renamed Polres) it must equal a count from nothing."""
+    from wallboard.core.prank import PrankIndex
+
+    def call(cid: str, number: str, at: float, polres: str = "p1", rev: int = 1) -> Call:
+        return Call(cid, rev, polres, at, Tier.POLRES, answered_at=at + 5, answered_tier=Tier.POLRES,
+                    category=CallCategory.PRANK, caller_number=number)  # fmt: skip
+
+    held: dict[str, Call] = {}
+    kept = PrankIndex()
+
+    def apply(c: Call, sign: int) -> None:
+        kept.apply(c, 0, sign)
+        if sign > 0:
+            held[c.id] = c
+        else:
+            del held[c.id]
+
+    def check(end: float, names: dict[str, str], week_start: float = 0.0, today_start: float = 0.0) -> None:
+        fresh = PrankIndex()
+        for c in held.values():
+            fresh.apply(c, 0, 1)
+
+        def watch(index: PrankIndex) -> object:
+            return index.watch(today=0, today_start=today_start, week_start=week_start, end=end, names=names,
+                               flag_at=3, unmasked=False)  # fmt: skip
+
+        assert watch(kept) == watch(fresh), (end, names, week_start, today_start)
+
+    names = {"p1": "Polres Satu", "p2": "Polres Dua"}
+    apply(call("a1", "081200001111", 100), 1)
+    apply(call("a2", "081200001111", 200), 1)
+    check(300, names)
+    check(301, names)  # nothing changed: the kept part serves
+    check(150, names)  # an earlier moment: a2 not yet received, so the number is not repeated
+    check(301, names)
+    apply(call("a3", "081200001111", 250, "p2"), 1)
+    check(302, names)
+    apply(call("a3", "081200001111", 250, "p2"), -1)  # a revision takes it back
+    check(303, names)
+    apply(call("b1", "081299998888", 260), 1)  # a first call from another number: not listed
+    check(304, names)
+    apply(call("b2", "081299998888", 270), 1)  # its second: listed now
+    check(305, names)
+    apply(call("a4", "081200001111", 280), 1)
+    check(306, names)  # three calls: flagged
+    check(306, {"p1": "Polresta Satu", "p2": "Polres Dua"})  # a renamed Polres
+    check(306, names, week_start=150)  # a new week drops a1
+    check(306, names, today_start=265)  # a new day: today's counts restart
+    check(10_000, names)
