@@ -75,6 +75,10 @@ def url_problem(value: str) -> str | None:
         return "must be an http:// or https:// URL"
     if not parts.hostname:
         return "has no host name"
+    try:
+        parts.hostname.encode("idna")  # what the HTTP library does with it: an empty or over-long label fails there
+    except UnicodeError:
+        return f"has a host name that is not valid ({parts.hostname[:80]!r}: a label is empty or over 63 characters)"
     if parts.username is not None or parts.password is not None:
         return "must not contain a user name or password (the token comes from the environment or the keyring)"
     if port == 0:

@@ -176,6 +176,7 @@ class AtomicOutput:
             raise OSError(errno.EEXIST, f"cannot create a temporary file beside {path}")
         self.temp: Path = temp
         self.committed = False
+        self.kept = False  # left in place on purpose (keep(), or a commit refused at its last check)
         if encoding is None:
             self.file: IO[Any] = os.fdopen(fd, "wb")
         else:
@@ -197,6 +198,7 @@ class AtomicOutput:
         try:
             existing = check_output(self.path, self._ours, self.what)
         except UnsafePathError as exc:
+            self.kept = True  # the message says where the content is: an abort() after this must not delete it
             raise UnsafePathError(f"{exc}; what was written is kept in {self.temp}") from None
         if existing is not None:
             self.temp.chmod(stat.S_IMODE(existing.st_mode))  # replacing a file of ours: its permissions stay
@@ -205,9 +207,22 @@ class AtomicOutput:
         _sync_directory(self.path.parent)
         return self.path
 
+    def keep(self) -> None:
+        """Close the temporary file and leave it where it is, unrenamed (what an unexpected failure does: the target
+        stays as it was and the message names ``temp``)."""
+        if not self.file.closed:
+            try:
+                self.file.flush()
+                os.fsync(self.file.fileno())
+                self.file.close()
+            except OSError:
+                pass  # a full disk: what reached the file is what there is
+        self.kept = True
+
     def abort(self) -> None:
-        """Close and remove the temporary file; the target is left as it was."""
-        if self.committed:
+        """Close and remove the temporary file; the target is left as it was. A no-op after :meth:`commit` or
+        :meth:`keep` (a commit refused at the last check keeps the file too, and says so)."""
+        if self.committed or self.kept:
             return
         if not self.file.closed:
             try:

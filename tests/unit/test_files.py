@@ -71,6 +71,18 @@ def test_a_target_that_changed_while_writing_is_not_replaced_and_the_work_is_kep
         output.commit()
     assert out.is_symlink() and not (tmp_path / "elsewhere").exists()
     assert output.temp.read_text(encoding="utf-8") == "an hour of recording\n"
+    output.abort()  # what a caller's clean-up does next (the snapshot's did): the file the message names stays
+    assert output.temp.read_text(encoding="utf-8") == "an hour of recording\n"
+
+
+def test_a_kept_output_stays_beside_an_untouched_target(tmp_path: Path) -> None:
+    out = tmp_path / "rec.ndjson"
+    out.write_bytes(HEADER)
+    output = AtomicOutput(out, is_recording, "--out")
+    output.file.write("a recording stopped by a defect\n")
+    output.keep()
+    output.abort()
+    assert out.read_bytes() == HEADER and output.temp.read_text(encoding="utf-8") == "a recording stopped by a defect\n"
 
 
 def test_an_empty_file_is_not_ours_but_may_be_our_log_and_a_missing_directory_is_no_refusal(tmp_path: Path) -> None:

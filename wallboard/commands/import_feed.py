@@ -105,6 +105,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except UnsafePathError as exc:
         return refuse("import", str(exc))
     problems_output: AtomicOutput | None = None
+    problems_status = 0
     problems_file: IO[str] | None = None
     shown = 0
 
@@ -172,8 +173,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
             try:
                 problems_output.commit()
             except OSError as exc:
-                refuse("import", write_problem(exc, "--problems", problems_output.path), 1)
+                kept = problems_output.temp
+                where = f" (the report is in {kept})" if kept.exists() and not isinstance(exc, UnsafePathError) else ""
+                problems_output.kept = kept.exists()  # it is named in the message: nothing deletes it now
+                problems_status = refuse("import", write_problem(exc, "--problems", problems_output.path) + where, 1)
     close_progress()
+    if problems_status:  # the recording is written, but what was skipped could not be reported: not a success
+        return problems_status
     if not args.quiet:
         for summary in summaries:
             print(summary.render())

@@ -84,17 +84,31 @@ def run(args: argparse.Namespace, config: Config) -> int:
         count = record_feed(sync, writer, clock, config, stop, until)
     except RecordingError as exc:
         failed = str(exc)
-    finally:
+    except Exception as exc:  # a defect of ours: never let it replace a good recording
+        # The traceback is for whoever debugs it (log.level = DEBUG), not for the terminal of someone recording.
+        log.error("recording stopped by an unexpected error: %r", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        writer.keep()
         client.close()
         if sim is not None:
             sim.stop()
-        try:  # what was recorded replaces --out, even when the recording stopped early: every line of it whole
-            writer.close()
-        except UnsafePathError as exc:  # --out became something else while we recorded
-            status = refuse("record", str(exc), 1)
-        except OSError as exc:
-            status = refuse("record", f"cannot finish {out}: {exc.strerror or exc} (what was recorded is in "
-                            f"{writer.temp_path})", 1)  # fmt: skip
+        print(f"wallboard record: stopped by an unexpected error ({type(exc).__name__}: {str(exc)[:200]}); {out} is "
+              f"left as it was, what was recorded is in {writer.temp_path}", file=sys.stderr)  # fmt: skip
+        return 1
+    client.close()
+    if sim is not None:
+        sim.stop()
+    if writer.count == 0:  # nothing arrived (the API down the whole time, say): an earlier recording stays
+        writer.abort()
+        why = failed or "no record arrived (see the log for why)"
+        print(f"wallboard record: nothing was recorded: {why}; {out} is left as it was", file=sys.stderr)
+        return 1
+    try:  # what was recorded replaces --out, even when the recording stopped on an error: every line of it whole
+        writer.close()
+    except UnsafePathError as exc:  # --out became something else while we recorded
+        status = refuse("record", str(exc), 1)
+    except OSError as exc:
+        status = refuse("record", f"cannot finish {out}: {exc.strerror or exc} (what was recorded is in "
+                        f"{writer.temp_path})", 1)  # fmt: skip
     if status:
         return status
     if failed is not None:

@@ -242,6 +242,8 @@ class DispatchClient:
             raise TransportError(f"{path}: cannot connect ({_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{path}: {_reason(exc)}") from None
+        except urllib3.exceptions.LocationParseError as exc:  # a host name IDNA cannot encode (not a RequestException)
+            raise TransportError(f"{path}: the API's host name is not valid ({exc})") from None
         with response:
             if response.status_code == 304:
                 if cached is None:

@@ -120,6 +120,10 @@ class FeedWriter:
         """Drop what was written; ``path`` is left as it was."""
         self._output.abort()
 
+    def keep(self) -> None:
+        """Stop, leaving ``path`` as it was and what was written in :attr:`temp_path` (for an unexpected error)."""
+        self._output.keep()
+
     def __enter__(self) -> FeedWriter:
         return self
 

@@ -184,3 +184,53 @@ def test_a_full_disk_ends_the_recording_with_a_message_and_every_line_whole(
     lines = list(reader)
     assert reader.problems == [] and lines, "what was written before the disk filled is a readable recording"
     assert f"the {len(lines)} records before it are kept, every line whole" in result.stderr
+
+
+def test_a_run_that_records_nothing_leaves_an_earlier_recording_whole(frozen_sim: SimServer, tmp_path: Path) -> None:
+    """The API down for the whole run replaced a 1,371-record recording with its header and exited 0."""
+    out = tmp_path / "rec.ndjson"
+    command = [sys.executable, "-m", "wallboard", "record", "--out", str(out), "--set", "board.polda_id=kaltim",
+               "--log-level", "WARNING", "--minutes", "0.02"]  # fmt: skip
+    first = subprocess.run([*command, "--api-url", frozen_sim.url], capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    kept = out.read_bytes()
+    down = subprocess.run([*command, "--api-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
+    assert down.returncode == 1 and "nothing was recorded" in down.stderr and "left as it was" in down.stderr
+    assert out.read_bytes() == kept and sorted(p.name for p in tmp_path.iterdir()) == ["rec.ndjson"]
+
+
+def test_an_unexpected_error_keeps_the_earlier_recording_and_says_where_the_new_one_is(
+    frozen_sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A defect of ours (not a RecordingError) committed what it had over --out, with a traceback."""
+    from wallboard.cli import main
+    from wallboard.commands import record as record_command
+
+    out = tmp_path / "rec.ndjson"
+    args = ["record", "--out", str(out), "--api-url", frozen_sim.url, "--set", "board.polda_id=kaltim",
+            "--log-level", "ERROR", "--minutes", "0.02"]  # fmt: skip
+    assert main(args) == 0
+    kept = out.read_bytes()
+
+    def broken(sync: Any, writer: FeedWriter, *rest: Any) -> int:
+        writer.write(time.time(), [])
+        raise KeyError("a defect")
+
+    monkeypatch.setattr(record_command, "record_feed", broken)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error (KeyError" in err and f"{out} is left as it was" in err and "Traceback" not in err
+    assert out.read_bytes() == kept
+    partial = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert len(partial) == 1 and partial[0].name in err
+
+
+def test_an_api_host_name_the_http_library_refuses_is_a_configuration_error(tmp_path: Path) -> None:
+    long_label = "a" * 64
+    result = subprocess.run(
+        [sys.executable, "-m", "wallboard", "record", "--out", str(tmp_path / "r.ndjson"), "--api-url",
+         f"http://{long_label}.example/", "--minutes", "0.01"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "host name that is not valid" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []

@@ -522,3 +522,27 @@ def test_rows_the_source_cannot_read_are_reported_once_and_not_kept(
         summary = importer.collect(output, "calls.csv")
     rows.close()
     assert len(reported) == 3 and rows.problems == [] and len(summary.skipped_rows) == 3
+
+
+def test_a_problems_report_that_cannot_be_written_fails_the_import_and_says_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk filling as the report was put in place printed a message and still exited 0, and the report's
+    temporary file was left unnamed."""
+    from wallboard.files import AtomicOutput
+
+    source = tmp_path / "calls.csv"
+    source.write_text(HEADER + "C1,2026-11-22 13:00:00,,BPN\nC2,kemarin,,BPN\n", encoding="utf-8")
+    problems = tmp_path / "problems.txt"
+    commit = AtomicOutput.commit
+
+    def disk_full_for_the_report(self: AtomicOutput) -> Path:
+        if self.what == "--problems":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return commit(self)
+
+    monkeypatch.setattr(AtomicOutput, "commit", disk_full_for_the_report)
+    code, _out, err = run_import(capsys, source, mapping_file(tmp_path), "--quiet", "--problems", str(problems))
+    partial = [p for p in tmp_path.iterdir() if p.name.startswith("problems.txt.")]
+    assert code == 1 and "No space left on device" in err, err
+    assert len(partial) == 1 and str(partial[0]) in err and not problems.exists()
