@@ -32,8 +32,9 @@ FORMAT = "wallboard-feed"
 VERSION = 1
 #: Arrival times outside these years (2000–2199) are a broken line, not a recording.
 PLAUSIBLE_ARRIVAL = (946_684_800.0, 7_258_118_400.0)
-#: A line longer than this is skipped, read past without being held (a national reference line is a few MB).
-MAX_LINE_BYTES = 64 * 1024 * 1024
+#: A line longer than this is skipped, read past without being held (a national reference line is a few MB). Decoded,
+#: JSON takes up to ~30 times its text in Python objects, so 16 MiB is about half a gigabyte at worst.
+MAX_LINE_BYTES = 16 * 1024 * 1024
 #: A record's own timestamps must lie within this many seconds of its arrival time (about five years each way).
 RECORD_TIME_WINDOW_S = 5 * 365.25 * 86400
 __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]

@@ -96,7 +96,9 @@ def _stamp(component: dict[str, Any], fallback: float) -> float:
 #: A file up to this size is read whole (one document, an array, or NDJSON); a larger one must be NDJSON and is
 #: read a line at a time, each line at most MAX_LINE_BYTES (a longer one is skipped and reported, read past in
 #: chunks). Only regular files are read: a FIFO or a device is refused, never waited on or read without end.
-MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
+#: Decoded, JSON takes up to ~30 times its text in Python objects (a 4 MiB array of empty objects: 115 MiB), so a
+#: whole file is at most 16 MiB (about half a gigabyte at worst); larger exports come as NDJSON.
+MAX_WHOLE_FILE_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
 

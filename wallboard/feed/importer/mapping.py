@@ -30,7 +30,7 @@ TIME_KEYWORDS = ("iso", "excel", "epoch")
 #: A mapping is a few kilobytes and a Polda's reference a few megabytes; anything past these is not one (and a FIFO
 #: or /dev/zero is refused before it is read: wallboard.files.read_regular).
 MAX_MAPPING_BYTES = 1024 * 1024
-MAX_REFERENCE_BYTES = 64 * 1024 * 1024
+MAX_REFERENCE_BYTES = 16 * 1024 * 1024  # decoded up to ~30× its size in objects: half a gigabyte at worst
 
 
 class MappingError(Exception):
