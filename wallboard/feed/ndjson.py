@@ -35,6 +35,8 @@ PLAUSIBLE_ARRIVAL = (946_684_800.0, 7_258_118_400.0)
 #: A line longer than this is skipped, read past without being held (a national reference line is a few MB). Decoded,
 #: JSON takes up to ~30 times its text in Python objects, so 16 MiB is about half a gigabyte at worst.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Skipped lines remembered with their reason (all are counted).
+MAX_PROBLEMS_KEPT = 1000
 #: A record's own timestamps must lie within this many seconds of its arrival time (about five years each way).
 RECORD_TIME_WINDOW_S = 5 * 365.25 * 86400
 __all__ = ["STREAMS", "FeedLine", "FeedReader", "FeedWriter", "Record", "feed_engine_from_recording"]
@@ -158,11 +160,13 @@ class FeedReader:
 
     path: Path
     header: dict[str, Any] = field(default_factory=dict)
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT skipped lines
+    skipped: int = 0  # every skipped line
     count: int = 0
 
     def __iter__(self) -> Iterator[FeedLine]:
         self.problems.clear()
+        self.skipped = 0
         self.header = {}
         self.count = 0
         first = True
@@ -215,10 +219,12 @@ class FeedReader:
         self.header = doc
 
     def _skip(self, number: int, reason: str) -> None:
-        self.problems.append((number, reason))
-        if len(self.problems) <= 20:
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:  # a file of bad lines must not become a list as long as itself
+            self.problems.append((number, reason))
+        if self.skipped <= 20:
             log.warning("%s:%d skipped: %s", self.path, number, reason)
-        elif len(self.problems) == 21:
+        elif self.skipped == 21:
             log.warning("%s: more lines skipped; not logging each", self.path)
 
 
@@ -248,13 +254,28 @@ def feed_engine_from_recording(engine: MetricsEngine, path: Path, at: float | No
     if not path.is_file():
         raise OSError(f"{path}: no such recording")
     reader = FeedReader(path)
-    # Stable sort by arrival: a converted export need not be in order, and lines with the same time keep theirs.
-    every = sorted(reader, key=lambda line: line.t)
-    if reader.problems:
-        log.warning("%s: %d line(s) skipped", path, len(reader.problems))
-    if not every:
+    # A first pass holds nothing: the span, and whether the lines are in arrival order (a recording always is; a
+    # converted export need not be). In order, the second pass applies each line as it is read, so a recording of
+    # millions of revisions needs no more memory than the engine's state; out of order, the lines are held and
+    # sorted (stable: lines with the same time keep their order).
+    first = last = None
+    in_order = True
+    for line in reader:
+        if first is None:
+            first = line.t
+        elif last is not None and line.t < last:
+            in_order = False
+        last = line.t if last is None else max(last, line.t)
+    if reader.skipped:
+        log.warning("%s: %d line(s) skipped", path, reader.skipped)
+    if first is None or last is None:
         raise ValueError(f"{path}: the recording holds no records")
-    first, last = every[0].t, every[-1].t
+    every: Iterable[FeedLine] = reader
+    if not in_order:
+        held = sorted(reader, key=lambda line: line.t)
+        if not held:  # emptied between the two passes
+            raise ValueError(f"{path}: the recording holds no records")
+        first, every = held[0].t, held
     if at is not None and not first - AT_MARGIN_S <= at <= last + AT_MARGIN_S:
         raise ValueError(
             f"--at {_moment(at)} is outside the recording (its records arrived from {_moment(first)} to "

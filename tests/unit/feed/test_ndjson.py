@@ -193,3 +193,39 @@ def test_a_line_too_long_is_skipped_without_being_held(tmp_path: Path, monkeypat
     reader = FeedReader(path)
     assert [line.record.id for line in reader] == ["c1", "c2"]  # type: ignore[union-attr]
     assert reader.problems == [(3, "longer than 1 MiB")]
+
+
+def test_a_file_of_bad_lines_is_counted_not_held_line_by_line(tmp_path: Path) -> None:
+    from wallboard.feed.ndjson import MAX_PROBLEMS_KEPT
+
+    path = tmp_path / "f.ndjson"
+    with FeedWriter(path, tz="Asia/Makassar", polda_id="kaltim", source="test") as writer:
+        writer.write(T0, every_kind_of_record()[1:2])  # type: ignore[arg-type]
+    with open(path, "ab") as f:
+        f.write(b"not json\n" * (MAX_PROBLEMS_KEPT + 500))
+    reader = FeedReader(path)
+    assert len(list(reader)) == 1
+    assert reader.skipped == MAX_PROBLEMS_KEPT + 500 and len(reader.problems) == MAX_PROBLEMS_KEPT
+    assert reader.problems[0][0] == 3 and reader.problems[-1][0] == 2 + MAX_PROBLEMS_KEPT
+
+
+def test_an_engine_is_fed_in_arrival_order_whether_or_not_the_file_is(tmp_path: Path) -> None:
+    """A recording in order is applied as it is read (nothing held); a converted export out of order is sorted
+    first; both give the engine the same state, and --at counts only what had arrived."""
+    from dataclasses import replace
+
+    from wallboard.core.metrics import MetricsEngine, MetricsSettings
+    from wallboard.feed.ndjson import feed_engine_from_recording
+
+    call = every_kind_of_record()[1]
+    revisions = [replace(call, rev=r) for r in (1, 2, 3)]  # type: ignore[type-var]
+    ordered, shuffled = tmp_path / "ordered.ndjson", tmp_path / "shuffled.ndjson"
+    for path, order in ((ordered, (0, 1, 2)), (shuffled, (2, 0, 1))):
+        with FeedWriter(path, tz="Asia/Makassar", polda_id="kaltim", source="test") as writer:
+            for i in order:
+                writer.write(T0 + 10 * i, [revisions[i]])  # type: ignore[list-item]
+    for at, rev in ((None, 3), (T0 + 15, 2)):
+        for path in (ordered, shuffled):
+            engine = MetricsEngine(kaltim_reference(), "kaltim", MetricsSettings())
+            feed_engine_from_recording(engine, path, at)
+            assert engine.calls[call.id].rev == rev, (path.name, at)  # type: ignore[attr-defined]
