@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from wallboard.files import BINARY, CLOEXEC, LOG_BACKUPS, NOFOLLOW, log_file_problem
+from wallboard.files import BINARY, CLOEXEC, LOG_BACKUPS, NOFOLLOW, NONBLOCK, log_file_problem
 
 if TYPE_CHECKING:
     from wallboard.config import LogConfig
@@ -56,13 +56,21 @@ def _not_file_only(record: logging.LogRecord) -> bool:
 
 class _LogFile(logging.handlers.RotatingFileHandler):
     """The rotating log file, opened without following a link and only if it is a regular file (a link planted
-    where the log goes must not make a root process append to, or rotate, another file)."""
+    where the log goes must not make a root process append to, or rotate, another file).
+
+    Opened without blocking, then checked: a FIFO planted at the path after the configuration was checked (or at
+    the base name while it rotates) would otherwise hold the logging thread, the GUI thread maybe, until someone
+    read it. Without a reader the open fails (ENXIO); with one, the check refuses it. A regular file is then set
+    back to blocking writes."""
 
     def _open(self) -> Any:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | CLOEXEC | BINARY, 0o666)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NONBLOCK | NOFOLLOW | CLOEXEC | BINARY
+        fd = os.open(self.baseFilename, flags, 0o666)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.baseFilename}: not a regular file")
+            if NONBLOCK:
+                os.set_blocking(fd, True)
             return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
         except BaseException:
             os.close(fd)

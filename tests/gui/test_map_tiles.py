@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -148,3 +149,76 @@ def test_a_slow_basemap_does_not_freeze_a_real_map(
     longest = max(b - a for a, b in itertools.pairwise(ticks))
     assert ticks[-1] - ticks[0] > 2.5, "three one-second reads were waited for"
     assert longest < 0.5, f"the GUI event loop stalled {longest:.2f} s while tiles were read"
+
+
+def store(path: Path, z: int, x: int, tms_row: int, value: object) -> None:
+    """Put ``value`` in the tiles table as SQLite stores it: the column is declared BLOB, which converts nothing, so a
+    str stays TEXT and an int INTEGER, as a damaged or hostile MBTiles file may hold them."""
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, tms_row, value))
+    db.commit()
+    db.close()
+
+
+def answered(reader: TileReader, qtbot: QtBot, tiles: MBTiles, *zxy: tuple[int, int, int]) -> list[list[Any]]:
+    jobs = [FakeJob() for _ in zxy]
+    for job, (z, x, y) in zip(jobs, zxy, strict=True):
+        reader.submit(job, tiles, z, x, y)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: all(job.answers for job in jobs), timeout=5000)
+    assert reader.pending == 0, "no job is left waiting"
+    return [job.answers for job in jobs]
+
+
+NOT_FOUND = [("fail", QWebEngineUrlRequestJob.Error.UrlNotFound)]
+
+
+def test_a_tile_that_is_not_a_blob_or_too_large_is_missing_and_said_once_per_kind(
+    reader: TileReader, qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review: TEXT tile_data raised TypeError in ``bytes(row[0])``, which killed the worker with the job unanswered
+    (such jobs count towards MAX_PENDING_TILES until every tile is refused); INTEGER n made ``bytes(n)`` n zero bytes
+    (300 MB seen); a BLOB had no cap. Only a BLOB up to MAX_TILE_BYTES is a tile; the rest are missing, each kind
+    said once, and the worker goes on."""
+    path = make_mbtiles(tmp_path / "t.mbtiles", {(1, 1, 1): TILE})
+    store(path, 1, 0, 1, "not an image")  # TEXT
+    store(path, 1, 1, 0, 5)  # INTEGER: five zero bytes before the fix (the small stand-in for 300 MB)
+    store(path, 1, 0, 0, b"\x89PNG" + bytes(scheme_module.MAX_TILE_BYTES))  # one byte over the cap
+    store(path, 2, 0, 3, b"\x89PNG" + bytes(scheme_module.MAX_TILE_BYTES - 4))  # at the cap: served
+    store(path, 2, 1, 3, None)  # NULL
+    tiles = MBTiles(path)
+    caplog.set_level("WARNING", logger=scheme_module.__name__)
+    text, integer, large, at_cap, null, good = answered(
+        reader, qtbot, tiles, (1, 0, 0), (1, 1, 1), (1, 0, 1), (2, 0, 0), (2, 1, 0), (1, 1, 0)
+    )
+    assert text == integer == large == null == NOT_FOUND
+    assert at_cap == [("reply", (b"image/png", b"\x89PNG" + bytes(scheme_module.MAX_TILE_BYTES - 4)))]
+    assert good == [("reply", (b"image/png", TILE))], "the worker survived the bad tiles"
+    thread = reader._thread
+    assert answered(reader, qtbot, tiles, (1, 0, 0), (1, 1, 1), (1, 0, 1)) == [NOT_FOUND] * 3
+    assert reader._thread is thread and thread is not None and thread.is_alive(), "one worker all along"
+    said = [r.getMessage() for r in caplog.records if "tile_data" in r.getMessage()]
+    assert len(said) == 4, said  # text, integer, too large, null: once each however often asked
+    assert all(any(word in m for m in said) for word in ("TEXT", "INTEGER", "NULL", "over the 1 MiB")), said
+    assert all(str(path) in m for m in said)
+
+
+def test_a_read_that_raises_anything_answers_its_job_and_the_worker_survives(
+    reader: TileReader, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Review: only sqlite3.Error, OSError, ValueError and OverflowError were caught; any other exception ended the
+    worker thread and left its job unanswered. Now every job is answered and the same worker reads on."""
+
+    class Broken(MBTiles):
+        def tile(self, z: int, x: int, y: int) -> bytes | None:
+            if z == 1 and x == 0:
+                raise TypeError("a bug or a file nobody expected")
+            if z == 1 and x == 1 and y == 1:
+                raise MemoryError
+            return super().tile(z, x, y)
+
+    tiles = Broken(make_mbtiles(tmp_path / "t.mbtiles", {(1, 1, 1): TILE}))
+    first, memory, good = answered(reader, qtbot, tiles, (1, 0, 0), (1, 1, 1), (1, 1, 0))
+    assert first[0][0] == memory[0][0] == "fail" and good == [("reply", (b"image/png", TILE))]
+    thread = reader._thread
+    assert answered(reader, qtbot, tiles, (1, 0, 0), (1, 1, 0))[1] == [("reply", (b"image/png", TILE))]
+    assert reader._thread is thread and thread is not None and thread.is_alive()

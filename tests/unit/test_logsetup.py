@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from wallboard.config import ConfigError, LogConfig, load_config
-from wallboard.logsetup import quiet_chromium, route_qt_messages, setup_logging
+from wallboard.logsetup import _LogFile, quiet_chromium, route_qt_messages, setup_logging
 
 
 @pytest.fixture
@@ -149,3 +150,69 @@ def test_our_own_log_is_appended_to_and_a_foreign_rotated_name_refused(tmp_path:
     (tmp_path / "board.log.3").write_text("someone else's\n", encoding="utf-8")  # rotation would move it, then delete
     with pytest.raises(ConfigError, match=r"board\.log\.3 exists and was not written by wallboard"):
         load_config(overrides={"log.file": str(path)})
+
+
+def _returns_promptly(fifo: Path, action: Any) -> None:
+    """Run ``action`` on a thread; if it is still blocked after 5 s (opening ``fifo`` for writing), open the FIFO for
+    reading to let it go, so a regression fails the test instead of hanging the suite."""
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (action(), done.set()), daemon=True)
+    thread.start()
+    if not done.wait(5):
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        thread.join(5)
+        os.close(reader)
+        pytest.fail(f"opening the log file blocked on the FIFO at {fifo}")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_planted_at_the_log_path_is_refused_without_blocking(tmp_path: Path) -> None:
+    """Review: the log file was opened (O_WRONLY, no O_NONBLOCK) before it was checked to be a regular file, so a
+    FIFO put there after the configuration was checked blocked the logging thread (the GUI thread, maybe) until
+    someone read it. It is now refused at once, whether or not a reader is there."""
+    fifo = tmp_path / "board.log"
+    os.mkfifo(fifo)
+    handler = _LogFile(fifo, maxBytes=1000, backupCount=2, encoding="utf-8", delay=True)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            handler._open().close()
+        except OSError as exc:
+            errors.append(exc)
+
+    _returns_promptly(fifo, open_it)
+    assert len(errors) == 1, "refused"
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # with a reader the open succeeds; the type check refuses
+    try:
+        _returns_promptly(fifo, open_it)
+        assert len(errors) == 2 and "not a regular file" in str(errors[1])
+        assert os.read(reader, 100) == b"", "nothing was written to it"
+    finally:
+        os.close(reader)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_planted_at_the_base_name_during_rollover_is_refused_without_blocking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rollover renames the log to NAME.1 and opens NAME afresh: a FIFO planted in between must not block it."""
+    path = tmp_path / "board.log"
+    handler = _LogFile(path, maxBytes=200, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def rotate_and_plant(source: str, dest: str) -> None:
+        Path(source).rename(dest)
+        os.mkfifo(source)
+
+    handler.rotator = rotate_and_plant
+    record = logging.LogRecord("wallboard.test", logging.WARNING, __file__, 1, "x" * 150, None, None)
+    try:
+        handler.emit(record)  # fits
+        _returns_promptly(path, lambda: handler.emit(record))  # rolls over, then cannot open NAME: said, not stuck
+    finally:
+        handler.close()
+    assert (tmp_path / "board.log.1").read_text(encoding="utf-8") == "x" * 150 + "\n"
+    assert "--- Logging error ---" in capsys.readouterr().err

@@ -8,7 +8,8 @@ Calibration (public figures, see resources/data/SOURCES.md):
 - officers on scene within 10 minutes is the promise: dense Balikpapan mostly meets it, remote Mahakam Ulu mostly not;
 - most nuisance calls come from numbers that call once, but a few callers ring again and again: each Polres has a
   small pool of repeat nuisance callers (``REPEAT_CALL_SHARE`` of its calls, several calls a day each), so over a
-  day the prank watch has numbers to flag.
+  day the prank watch has numbers to flag. A call's category is drawn first and the pool only takes calls that are
+  prank or silent already, so the category mix is the calibrated one with or without the pool.
 
 Every other Polres is one regency (``regency_profile``), and the data says only two things about it: whether it is
 a kota or a kabupaten, and its area (from its boundary polygon). A kota is dense: more calls the larger it is (a
@@ -79,11 +80,15 @@ CATEGORY_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (
     (CallCategory.COMPLAINT, 0.005),
 )
 NUISANCE_WEIGHTS: tuple[tuple[CallCategory, float], ...] = (CallCategory.PRANK, 0.55), (CallCategory.SILENT, 0.35)
+NUISANCE = frozenset(c for c, _ in NUISANCE_WEIGHTS)
+NUISANCE_SHARE = sum(w for _, w in NUISANCE_WEIGHTS) / sum(w for _, w in CATEGORY_WEIGHTS)  # 0.9
 # Operator prefixes of Indonesian mobile numbers (Telkomsel, Indosat, XL, Tri): 08xx, then 7 to 9 digits.
 MOBILE_PREFIXES = ("0811", "0812", "0813", "0821", "0822", "0852", "0853", "0857", "0878", "0896")
 # Repeat nuisance callers: the few numbers behind many prank and silent calls, which the prank watch is there to flag.
 # Each Polres has a small pool of them; a share of its calls comes from the pool, the rest from one-off numbers.
 REPEAT_CALL_SHARE = 0.1  # of a Polres' calls (so most nuisance calls still come from numbers that call once)
+# Only nuisance calls come from the pool: a prank or silent call does with probability REPEAT_CALL_SHARE /
+# NUISANCE_SHARE (about 0.11), so the pool still makes REPEAT_CALL_SHARE of all calls and the category mix is untouched.
 REPEAT_CALLS_PER_DAY = 5.0  # a repeat caller's calls a day on average: "several times a day"
 MAX_REPEAT_CALLERS = 8  # per Polres, however busy
 # Probability that a tier answers within the 10 s it has before the call moves on.
@@ -341,7 +346,8 @@ class SimCall:
     call: Call
     tier: Tier
     tiers: list[Tier]
-    repeat_caller: bool = False  # from a Polres' pool of repeat nuisance callers: always prank or silent
+    purpose: CallCategory = CallCategory.UNKNOWN  # what the caller rings about, drawn with the call, told on answer
+    repeat_caller: bool = False  # from a Polres' pool of repeat nuisance callers: only for a prank or silent call
 
 
 @dataclass(frozen=True)
@@ -527,10 +533,13 @@ class World:
         # Uneven: one caller may ring four times as often as another.
         return RepeatCallers(tuple(numbers), tuple(rng.uniform(0.5, 2.0) for _ in numbers))
 
-    def _repeat_caller(self, polres_id: str) -> str | None:
-        """A repeat nuisance caller's number for this call, or None (a one-off caller). O(1): a few callers each."""
+    def _repeat_caller(self, polres_id: str, purpose: CallCategory) -> str | None:
+        """A repeat nuisance caller's number for a call about ``purpose``, or None (a one-off caller): never for a
+        call that is not prank or silent, so the pool leaves the category mix alone. O(1): a few callers each."""
+        if purpose not in NUISANCE:
+            return None
         rng = self._callers_rng
-        if rng.random() >= REPEAT_CALL_SHARE:
+        if rng.random() >= REPEAT_CALL_SHARE / NUISANCE_SHARE:
             return None
         pool = self.repeat_callers[polres_id]
         return rng.choices(pool.numbers, pool.weights)[0]
@@ -544,7 +553,9 @@ class World:
         p = self.polres[polres_id]
         location = self._random_point(p, self.profiles[polres_id].area_km) if self.rng.random() < 0.7 else None
         number = self._caller_number()  # drawn either way, so the main sequence does not depend on repeat callers
-        repeat = self._repeat_caller(polres_id)
+        categories = [c for c, _ in CATEGORY_WEIGHTS]
+        purpose = self.rng.choices(categories, [w for _, w in CATEGORY_WEIGHTS])[0]  # first: it decides the caller
+        repeat = self._repeat_caller(polres_id, purpose)
         call = Call(
             id=f"C{polres_id.replace('.', '')}-{self._call_seq:07d}",
             rev=1,
@@ -554,7 +565,7 @@ class World:
             caller_number=repeat or number,
             caller_location=location,
         )
-        sim = SimCall(call, tiers[0], tiers, repeat_caller=repeat is not None)
+        sim = SimCall(call, tiers[0], tiers, purpose=purpose, repeat_caller=repeat is not None)
         self.calls[call.id] = sim
         self.ringing[call.id] = sim
         self.listener("calls", call)
@@ -590,16 +601,8 @@ class World:
     def _answer(self, sim: SimCall) -> None:
         self.ringing.pop(sim.call.id, None)
         self._update_call(sim, answered_at=self.now, answered_tier=sim.tier)
-        categories = [c for c, _ in CATEGORY_WEIGHTS]
-        category = self.rng.choices(categories, [w for _, w in CATEGORY_WEIGHTS])[0]
-        if sim.repeat_caller and category not in (CallCategory.PRANK, CallCategory.SILENT):
-            nuisance = [c for c, _ in NUISANCE_WEIGHTS]
-            category = self._callers_rng.choices(nuisance, [w for _, w in NUISANCE_WEIGHTS])[0]
-        talk = (
-            self.rng.uniform(5, 25)
-            if category in (CallCategory.PRANK, CallCategory.SILENT)
-            else self.rng.uniform(30, 120)
-        )
+        category = sim.purpose
+        talk = self.rng.uniform(5, 25) if category in NUISANCE else self.rng.uniform(30, 120)
         self._at(self.now + talk, lambda: self._categorise(sim, category))
 
     def _categorise(self, sim: SimCall, category: CallCategory) -> None:

@@ -57,12 +57,24 @@ def register_schemes() -> None:
     _schemes_registered = True
 
 
+#: The largest tile served. A 256-pixel raster tile is a few KiB to some tens (a busy JPEG or PNG rarely passes
+#: 200 KiB; uncompressed RGBA is 256 KiB), so anything past 1 MiB is a damaged or hostile file, not a tile. SQLite
+#: allows a BLOB of 1 GB: without a cap one request would hold that much on the worker and again in the reply.
+MAX_TILE_BYTES = 1 << 20
+
+
 class MBTiles:
-    """Raster tiles from an MBTiles (SQLite) file. MBTiles rows count from the south (TMS): flip y."""
+    """Raster tiles from an MBTiles (SQLite) file. MBTiles rows count from the south (TMS): flip y.
+
+    Only a BLOB of at most :data:`MAX_TILE_BYTES` is a tile. Anything else in ``tile_data`` (TEXT, a number, NULL,
+    a larger BLOB) is treated as missing and said once per kind: its type and length are asked of SQLite first, and
+    the data read only for a tile (an INTEGER n is not turned into n zero bytes, nor a TEXT into a TypeError)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._bad_kinds: set[str] = set()  # the kinds of bad tile already logged
+        self._bad_lock = threading.Lock()
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -73,12 +85,38 @@ class MBTiles:
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         tms_row = (1 << z) - 1 - y
+        # One statement, so the type checked is the type read; SQLite answers typeof() and length() of a BLOB
+        # without loading it, and the CASE loads tile_data only when it is a tile.
         row = (
             self._db()
-            .execute("SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?", (z, x, tms_row))
+            .execute(
+                "SELECT typeof(tile_data), length(tile_data),"
+                " CASE WHEN typeof(tile_data) = 'blob' AND length(tile_data) <= ? THEN tile_data END"
+                " FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+                (MAX_TILE_BYTES, z, x, tms_row),
+            )
             .fetchone()
         )
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        kind, length, data = row
+        if isinstance(data, bytes):
+            return data
+        if kind == "blob":
+            limit = f"{MAX_TILE_BYTES // (1 << 20)} MiB"
+            self._bad("large", f"a BLOB of {length} bytes, over the {limit} a tile may be", z, x, y)
+        else:
+            self._bad(str(kind), f"{str(kind).upper()}, not a BLOB", z, x, y)
+        return None
+
+    def _bad(self, kind: str, what: str, z: int, x: int, y: int) -> None:
+        """Say a kind of bad tile once per file: a damaged file may hold thousands, asked again at every pan."""
+        with self._bad_lock:
+            if kind in self._bad_kinds:
+                return
+            self._bad_kinds.add(kind)
+        log.warning("map: %s: tile_data is %s (first at tile %d/%d/%d); such tiles are shown missing",
+                    self.path, what, z, x, y)  # fmt: skip
 
 
 #: Tile reads queued or under way at most; a request beyond this fails at once (Leaflet shows the tile missing
@@ -106,6 +144,7 @@ class TileReader(QObject):
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.refused = 0  # jobs failed at once because too many were waiting
+        self.failed = 0  # reads that raised something unexpected (worker thread only)
         self._stopped = False
         self._read.connect(self._answer)
 
@@ -158,6 +197,10 @@ class TileReader(QObject):
                 body = mbtiles.tile(z, x, y)
             except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
                 log.debug("tile %d/%d/%d not read: %s", z, x, y, exc)
+            except Exception:  # anything else: the job is still answered and the worker reads on
+                self.failed += 1
+                if self.failed == 1 or self.failed % 100 == 0:
+                    log.exception("map: tile %d/%d/%d not read (%d such failures so far)", z, x, y, self.failed)
             try:
                 self._read.emit(token, body)
             except RuntimeError:  # the reader was deleted with its profile: nobody to answer
