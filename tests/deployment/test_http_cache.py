@@ -281,7 +281,9 @@ def test_the_wall_turns_stale_when_the_api_behind_the_cache_stops(
     sim.start()
     proxy = NginxCache(tmp_path, f"127.0.0.1:{sim.port}").start()
     monkeypatch.setenv("WALLBOARD_API_TOKEN", TOKEN_A)
-    config = load_config(None, environ={})
+    # Backoff has full jitter up to the cap: after ~15 s down, a stream's next try could be 30 s away, longer than
+    # the recovery this test waits for. A 4 s cap keeps "LIVE again when it returns" a matter of seconds.
+    config = load_config(None, overrides={"api.backoff_max_s": "4"}, environ={})
     hub = FeedHub.for_api(config, MetricsEngine(kaltim_reference(), "kaltim", MetricsSettings()), SystemClock(),
                           base_url=proxy.url)  # fmt: skip
     live = ("calls", "units", "queue")
