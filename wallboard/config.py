@@ -104,20 +104,30 @@ def _check_tiles_url(value: str) -> str | None:
     return url_problem(value) if value else None
 
 
-def _check_ca_bundle(value: str) -> str | None:
-    if not value:
+def _regular_file(give: str) -> Callable[[str], str | None]:
+    """A check that a path option names a readable regular file (empty: unset); ``give`` says what to give instead.
+    A FIFO or a device would block or never end when read, and a directory is a typo."""
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        try:
+            info = Path(value).stat()
+        except OSError as exc:
+            return f"{value!r} cannot be read: {exc.strerror}"
+        if stat.S_ISDIR(info.st_mode):
+            return f"{value!r} is a directory; give {give}"
+        if not stat.S_ISREG(info.st_mode):
+            return f"{value!r} is not a regular file; give {give}"
+        if not os.access(value, os.R_OK):
+            return f"{value!r} is not readable"
         return None
-    try:
-        info = Path(value).stat()
-    except OSError as exc:
-        return f"{value!r} cannot be read: {exc.strerror}"
-    if stat.S_ISDIR(info.st_mode):
-        return f"{value!r} is a directory; give the PEM file with the CA certificate(s)"
-    if not stat.S_ISREG(info.st_mode):
-        return f"{value!r} is not a regular file; give the PEM file with the CA certificate(s)"
-    if not os.access(value, os.R_OK):
-        return f"{value!r} is not readable"
-    return None
+
+    return check
+
+
+_check_ca_bundle = _regular_file("the PEM file with the CA certificate(s)")
+_check_mbtiles = _regular_file("the MBTiles file of the basemap")
 
 
 def _check_log_file(value: str) -> str | None:
@@ -305,7 +315,7 @@ class MapConfig:
     tiles_url: str = opt(
         "", "XYZ tile URL template of your own tile server ({z}/{x}/{y}); empty: no tiles", check=_check_tiles_url
     )
-    mbtiles_path: str = opt("", "MBTiles file to use as the basemap, served locally")
+    mbtiles_path: str = opt("", "MBTiles file to use as the basemap, served locally", check=_check_mbtiles)
     stale_fix_s: float = opt(120.0, "A unit whose last fix is older than this turns grey", min=10)
     autofit: bool = opt(False, "Fit the region after every update (kiosk) instead of keeping the user's view")
     rendering: str = opt(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -222,3 +223,30 @@ def test_a_read_that_raises_anything_answers_its_job_and_the_worker_survives(
     thread = reader._thread
     assert answered(reader, qtbot, tiles, (1, 0, 0), (1, 1, 0))[1] == [("reply", (b"image/png", TILE))]
     assert reader._thread is thread and thread is not None and thread.is_alive()
+
+
+def test_an_mbtiles_path_with_uri_characters_is_read_only_and_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    """'file:{path}?mode=ro' let a '?' or '#' in the configured path cut off mode=ro: SQLite then created an empty
+    file at the part before it (outside our own files). A FIFO held the tile thread until a writer came."""
+    odd = tmp_path / "base?map#1.mbtiles"
+    tile = png((0, 80, 0))
+    make_mbtiles(odd, {(0, 0, 0): tile})
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert MBTiles(odd).tile(0, 0, 0) == tile
+    assert MBTiles(odd).tile(3, 0, 0) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "nothing created beside it"
+    fifo = tmp_path / "tiles.fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(OSError, match="not a regular file"):
+        MBTiles(fifo).tile(0, 0, 0)
+    assert time.monotonic() - started < 5
+    assert "not a regular file" in _config_problem(str(fifo))
+
+
+def _config_problem(path: str) -> str:
+    from wallboard.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, overrides={"map.mbtiles_path": path}, environ={})
+    return str(caught.value)

@@ -21,6 +21,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
+from wallboard.files import open_regular
 from wallboard.ui.map.channel import QWEBCHANNEL_JS_PATH, qwebchannel_js
 from wallboard.ui.map.page import leaflet_dir
 
@@ -79,7 +80,11 @@ class MBTiles:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            # Checked a regular file first (a FIFO would hold the tile thread for ever), and named by a proper URI:
+            # "file:{path}" let a '?' or '#' in the path cut off mode=ro, and SQLite then created that file.
+            open_regular(self.path, "map.mbtiles_path").close()
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._local.db = db
         return db
 
