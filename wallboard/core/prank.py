@@ -13,6 +13,7 @@ import heapq
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from wallboard.core.model import NUISANCE_CATEGORIES, Call, CallCategory
 from wallboard.core.privacy import mask_phone
@@ -70,6 +71,17 @@ class PrankWatch:
     cells_today: int = 0  # cells with such calls today, all of them
 
 
+class _NumbersKept(NamedTuple):
+    """The repeated numbers' part of a watch, with what it was computed for (PrankIndex.watch)."""
+
+    key: tuple[object, ...]  # index version, day and week start, flag count, unmasking, scope filter
+    end: float
+    names: dict[str, str]
+    numbers: tuple[PrankNumber, ...]
+    repeat_numbers: int
+    flagged: int
+
+
 class PrankIndex:
     """Prank and silent calls by caller number, per-Polres-day category counts and per-cell counts, kept as calls
     arrive (add the new revision, remove the old one)."""
@@ -82,9 +94,7 @@ class PrankIndex:
         # (``_version``) or the day or settings do, so it is kept between snapshots with what it was computed for.
         self._version = 0
         self._latest = -math.inf  # no call held was received at or after this (an upper bound)
-        self._numbers_cache: (
-            tuple[tuple[object, ...], float, tuple[tuple[PrankNumber, ...], int, int], dict[str, str]] | None
-        ) = None
+        self._numbers_cache: _NumbersKept | None = None
         self.by_number: dict[str, dict[str, tuple[float, str]]] = {}  # number -> call id -> (received, polres)
         self.repeats: set[str] = set()  # numbers with two or more nuisance calls held
         self.shares: dict[tuple[str, int], list[int]] = {}  # (polres, day) -> [nuisance, categorised]
@@ -156,19 +166,20 @@ class PrankIndex:
     ) -> PrankWatch:
         key = (self._version, today_start, week_start, flag_at, unmasked, polres_ok)
         cached = self._numbers_cache
-        # Valid for a new ``end`` when no call held lies between the two ends (every call is before both).
+        # Valid for a new ``end`` when no call held lies between the two ends (every call is before both). With
+        # flag_at 1 the one-off numbers count too, and their calls do not move _version: never kept then.
         if (
             flag_at > 1
             and cached is not None
-            and cached[0] == key
-            and cached[3] == names
-            and self._latest < min(end, cached[1])
+            and cached.key == key
+            and cached.names == names
+            and self._latest < min(end, cached.end)
         ):
-            kept, repeat_numbers, flagged = cached[2]
+            kept, repeat_numbers, flagged = cached.numbers, cached.repeat_numbers, cached.flagged
         else:
             kept, repeat_numbers, flagged = self._numbers(today_start, week_start, end, names, flag_at, unmasked,
                                                           polres_ok)  # fmt: skip
-            self._numbers_cache = (key, end, (kept, repeat_numbers, flagged), dict(names))
+            self._numbers_cache = _NumbersKept(key, end, dict(names), kept, repeat_numbers, flagged)
         shares = [PrankShare(pid, name, *self.shares.get((pid, today), (0, 0))) for pid, name in names.items()]
         shares.sort(key=lambda s: (s.share_pct is None, -(s.share_pct or 0.0), -s.nuisance, s.name))
         today_cells = self.cells.get(today, {})
