@@ -50,6 +50,7 @@ from wallboard.core.snapshot import (
     VolumeSeries,
     Window,
 )
+from wallboard.core.timeutil import local_date
 from wallboard.core.units import (
     STATUS_ORDER,
     StatusLimits,
@@ -530,7 +531,7 @@ class MetricsEngine:
         """The board-local day containing ``t``, as days since 1970-01-01."""
         if self._fixed_offset_s is not None:
             return int((t + self._fixed_offset_s) // DAY)
-        return datetime.fromtimestamp(t, self._zone).date().toordinal() - _EPOCH_ORDINAL
+        return local_date(t, self._zone).toordinal() - _EPOCH_ORDINAL
 
     def _day_start(self, day_key: int) -> float:
         if self._fixed_offset_s is not None:
@@ -731,7 +732,7 @@ class MetricsEngine:
     def _utc_offset(self, t: float) -> float:
         if self._fixed_offset_s is not None:
             return self._fixed_offset_s
-        offset = datetime.fromtimestamp(t, self._zone).utcoffset()
+        offset = datetime.fromtimestamp(math.floor(t), self._zone).utcoffset()  # floor: see local_date
         return 0.0 if offset is None else offset.total_seconds()
 
     def _series(self, start: float, n: int, bucket_s: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:

@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -85,10 +85,17 @@ def zone_abbreviation(tz: str) -> str:
     return ZONE_ABBREVIATIONS.get(tz, tz)
 
 
+def local_date(t: float, zone: tzinfo) -> date:
+    """The local date containing POSIX time ``t``. ``fromtimestamp`` rounds to the microsecond, so a call 0.2 µs
+    before midnight would fall on the next day; days and offsets change on whole seconds, so the floored second
+    is always on the right side."""
+    return datetime.fromtimestamp(math.floor(t), zone).date()
+
+
 def local_midnight(t: float, tz: str) -> float:
     """POSIX time of the local midnight that starts the board-local day containing ``t``."""
     zone = ZoneInfo(tz)
-    local = datetime.fromtimestamp(t, zone)
+    local = datetime.fromtimestamp(math.floor(t), zone)  # floor: see local_date
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight.timestamp()
 
@@ -96,7 +103,7 @@ def local_midnight(t: float, tz: str) -> float:
 def local_day_start(t: float, tz: str, days_back: int = 0) -> float:
     """Local midnight ``days_back`` days before the day containing ``t``."""
     zone = ZoneInfo(tz)
-    local = datetime.fromtimestamp(t, zone).date() - timedelta(days=days_back)
+    local = local_date(t, zone) - timedelta(days=days_back)
     return datetime(local.year, local.month, local.day, tzinfo=zone).timestamp()
 
 

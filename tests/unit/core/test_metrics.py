@@ -517,3 +517,14 @@ def test_polres_detail_lists_units_at_work_first() -> None:
     e.ingest_unit(Unit("X-9", 1, "X-9", "64.72", UnitKind.R2, UnitStatus.ON_SCENE))  # another Polres
     detail = e.polres_detail("64.71", NOW, Window.TODAY)
     assert [u.callsign for u in detail.units] == ["D-4", "C-3", "F-6", "G-7", "A-1", "E-5", "B-2"]
+
+
+def test_the_day_boundary_is_exact_in_a_zone_with_daylight_saving() -> None:
+    # A zone with transitions takes the engine's datetime path (WITA takes fixed-offset arithmetic).
+    zone = ZoneInfo("Australia/Sydney")
+    midnight = datetime(2026, 11, 22, 0, 0, tzinfo=zone).timestamp()
+    e = MetricsEngine(REF, "kaltim", MetricsSettings(tz="Australia/Sydney"))
+    e.ingest_call(call("before", midnight - 2e-7))  # rounds to midnight in fromtimestamp
+    e.ingest_call(call("after", midnight + 60))
+    assert e.local_midnight(midnight - 2e-7) == datetime(2026, 11, 21, 0, 0, tzinfo=zone).timestamp()
+    assert e.tier_stats(Window.TODAY, midnight + 1800).received == 1

@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,7 +230,7 @@ def brute_tiers(calls: list[Call], window: Window, bounds: tuple[float, float, b
 def brute_volume(calls: list[Call], now: float, bucket_s: int, tz: str) -> VolumeSeries:
     n = DAY // bucket_s
     # The series ends where the local clock's 5-minute bin holding ``now`` ends.
-    offset = datetime.fromtimestamp(now, ZoneInfo(tz)).utcoffset()
+    offset = datetime.fromtimestamp(math.floor(now), ZoneInfo(tz)).utcoffset()
     shift = offset.total_seconds() if offset else 0.0
     align = max(bucket_s, 300)
     start = (math.floor((now + shift) / align) + 1) * align - shift - DAY
@@ -412,11 +412,17 @@ def brute_at_risk(s: Scenario, incidents: list[Incident], board_ids: list[str]) 
             "at_risk_deadlines": tuple(sorted(i.call_received_at + target for i in risky))}  # fmt: skip
 
 
+def exact_date(t: float, tz: str) -> date:
+    """The local date of ``t``, exactly: ``fromtimestamp`` rounds to the microsecond, which put a call 0.2 µs before
+    midnight on the next day (a Hypothesis example); midnights fall on whole seconds, so the floored second cannot."""
+    return datetime.fromtimestamp(math.floor(t), ZoneInfo(tz)).date()
+
+
 def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWatch:
     """Prank/silent calls per number over the last 7 local days (to now) and today, shares of today's calls."""
     midnight = local_midnight(s.now, s.settings.tz)
     week_start = local_day_start(s.now, s.settings.tz, 6)
-    today = datetime.fromtimestamp(s.now, ZoneInfo(s.settings.tz)).date()
+    today = exact_date(s.now, s.settings.tz)
     nuisance = [c for c in calls if c.category in (CallCategory.PRANK, CallCategory.SILENT)]
     numbers = []
     for number in sorted({c.caller_number for c in nuisance if c.caller_number}):
@@ -434,13 +440,12 @@ def brute_prank(s: Scenario, calls: list[Call], board_ids: list[str]) -> PrankWa
     shares = []
     for pid in board_ids:
         of_today = [c for c in calls if c.polres_id == pid
-                    and datetime.fromtimestamp(c.received_at, ZoneInfo(s.settings.tz)).date() == today]  # fmt: skip
+                    and exact_date(c.received_at, s.settings.tz) == today]  # fmt: skip
         categorised = [c for c in of_today if c.category is not CallCategory.UNKNOWN]
         shares.append(PrankShare(pid, brute_name(pid), sum(c.category in (CallCategory.PRANK, CallCategory.SILENT)
                                                            for c in categorised), len(categorised)))  # fmt: skip
     shares.sort(key=lambda x: (x.share_pct is None, -(x.share_pct or 0.0), -x.nuisance, x.name))
-    zone = ZoneInfo(s.settings.tz)
-    today_calls = [c for c in nuisance if datetime.fromtimestamp(c.received_at, zone).date() == today]
+    today_calls = [c for c in nuisance if exact_date(c.received_at, s.settings.tz) == today]
     return PrankWatch(tuple(numbers), len(numbers), s.settings.prank_flag_at, tuple(shares), (),
                       flagged_numbers=sum(n.flagged for n in numbers), calls_today=len(today_calls),
                       located_today=sum(c.caller_location is not None for c in today_calls), cells_today=0)  # fmt: skip

@@ -102,3 +102,13 @@ def test_caller_numbers_are_masked(number: str | None, masked: str) -> None:
 
 def test_authorised_desk_sees_the_full_number() -> None:
     assert mask_phone("081234565678", unmasked=True) == "081234565678"
+
+
+def test_a_call_a_fraction_of_a_microsecond_before_midnight_is_yesterdays() -> None:
+    # fromtimestamp rounds to the microsecond: 0.2 µs before midnight came out as midnight, the next day.
+    midnight = datetime(2026, 11, 22, 0, 0, tzinfo=ZoneInfo(WITA)).timestamp()
+    just_before = midnight - 2e-7
+    assert just_before < midnight
+    assert local_midnight(just_before, WITA) == midnight - 86400
+    assert local_day_start(just_before, WITA) == midnight - 86400
+    assert local_midnight(midnight, WITA) == midnight
