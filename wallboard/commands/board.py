@@ -159,11 +159,12 @@ def announce_when_live(hub: FeedHub, view: Any) -> None:
     def check(snapshot: BoardSnapshot) -> None:
         live = all(h.state is Freshness.LIVE for h in hub.health().values())
         map_ready = view.map is None or view.map.is_loaded
-        if live and map_ready and snapshot.tiers[Window.TODAY].received > 0 and hub.engine.units:
+        units = sum(snapshot.units_by_status.values())  # the board's units, from the snapshot (the engine is busy)
+        if live and map_ready and snapshot.tiers[Window.TODAY].received > 0 and units:
             hub.snapshotChanged.disconnect(check)
             log.info(
                 "board live: %d calls today, %d units, %d Polres gauges, map %s",
-                snapshot.tiers[Window.TODAY].received, len(hub.engine.units), len(snapshot.response_by_polres),
+                snapshot.tiers[Window.TODAY].received, units, len(snapshot.response_by_polres),
                 "loaded" if view.map is not None else "unavailable",
             )  # fmt: skip
 

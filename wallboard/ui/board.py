@@ -281,8 +281,9 @@ class BoardView(QWidget):
             self.update_snapshot(hub.last_snapshot)
         self.update_alerts(hub.alerts)
         if self.map is not None:
-            self.map.update_units(list(hub.engine.units.values()))
-            self.map.update_incidents(list(hub.engine.incidents.values()))
+            units, incidents = hub.current_units_and_incidents()
+            self.map.update_units(units)
+            self.map.update_incidents(incidents)
 
     def acknowledge_alerts(self) -> None:
         """Stop the flashing of every alert active now (an alert that clears and returns flashes again)."""

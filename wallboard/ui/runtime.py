@@ -204,17 +204,17 @@ def keep_memory_bounded(hub: FeedHub) -> Any:
 
     from wallboard.core.freshness import Freshness
 
-    engine, clock = hub.engine, hub.clock
+    clock = hub.clock
 
     def settle_once_live(_snapshot: object) -> None:
-        if all(h.state is Freshness.LIVE for h in hub.health().values()):
+        # Caught up too: a stream is live after its first page, and the day's backlog (most of the objects) follows.
+        if hub.caught_up and all(h.state is Freshness.LIVE for h in hub.health().values()):
             hub.snapshotChanged.disconnect(settle_once_live)
             gc.freeze()
             log.info("garbage collector: %d long-lived objects set aside", gc.get_freeze_count())
 
     def hourly() -> None:
-        engine.prune(clock.now() - 8 * 86400)
-        gc.freeze()
+        hub.prune(clock.now() - 8 * 86400, then=gc.freeze)  # on the engine thread; the freeze after, here
 
     hub.snapshotChanged.connect(settle_once_live)
     timer = QTimer()

@@ -337,6 +337,107 @@ def test_the_gui_thread_never_waits_for_the_network(loop: qasync.QEventLoop) -> 
     assert len(gaps) > 30 and max(gaps) < 0.3, f"the GUI thread stalled for {max(gaps):.2f} s"
 
 
+class SlowEngine(MetricsEngine):
+    """An engine whose snapshots take ``snapshot_s`` (a national board's take 40-70 ms) and which notes the threads
+    it is used on."""
+
+    snapshot_s = 0.0
+
+    def __init__(self) -> None:
+        super().__init__(all_poldas(), "kaltim", MetricsSettings())
+        self.threads: set[str] = set()
+        self.snapshots = 0
+
+    def ingest_call(self, call: Call) -> bool:
+        self.threads.add(threading.current_thread().name)
+        return super().ingest_call(call)
+
+    def snapshot(self, now: float, response_window: Window = Window.TODAY, details: Any = ()) -> BoardSnapshot:
+        self.threads.add(threading.current_thread().name)
+        self.snapshots += 1
+        time.sleep(self.snapshot_s)
+        return super().snapshot(now, response_window, details)
+
+
+def test_the_engine_works_on_its_own_thread_and_the_gui_keeps_turning(loop: qasync.QEventLoop) -> None:
+    sync = ScriptedSync()
+    sync.script["calls"] = [SyncResult("calls", records=[a_call(1)], cursors={"calls": "1"}), SyncResult("calls")]
+    slow = SlowEngine()
+    slow.snapshot_s = 0.4
+    hub = FeedHub(config(), slow, ManualClock(NOW), sync)
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(tick)
+    try:
+        with loop:
+            hub.start()
+            timer.start()
+            run_until(loop, lambda: hub.last_snapshot is not None and hub.last_snapshot.tiers[Window.TODAY].received)
+            loop.run_until_complete(asyncio.sleep(1.0))
+            timer.stop()
+            loop.run_until_complete(hub.stop(wait_s=2.0))
+    finally:
+        hub.stop_sync()
+    assert max(gaps) < 0.25, f"the GUI thread stalled for {max(gaps):.2f} s behind a 0.4 s snapshot"
+    assert slow.snapshots >= 2 and "c1" in slow.calls
+    assert slow.threads == {hub_module.ENGINE_THREAD + "_0"}, f"the engine ran on {slow.threads}"
+
+
+def test_asks_for_snapshots_while_one_is_computed_make_one_more(loop: qasync.QEventLoop) -> None:
+    slow = SlowEngine()
+    hub = FeedHub(config(), slow, ManualClock(NOW), ScriptedSync())
+    emitted: list[BoardSnapshot] = []
+    hub.snapshotChanged.connect(emitted.append)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: len(emitted) >= 1)  # the start-up snapshot
+            loop.run_until_complete(asyncio.sleep(0.3))
+            slow.snapshot_s, before, shown = 0.3, slow.snapshots, len(emitted)
+            hub.apply_records("calls", [a_call(1)])
+            for _ in range(5):
+                hub._emit_snapshot()
+            run_until(loop, lambda: len(emitted) >= shown + 2)
+            loop.run_until_complete(asyncio.sleep(0.5))
+            assert slow.snapshots - before == 2 and len(emitted) == shown + 2, "one under way, one more; no queue"
+            assert emitted[-1].tiers[Window.TODAY].received == 1
+            loop.run_until_complete(hub.stop(wait_s=2.0))
+    finally:
+        hub.stop_sync()
+
+
+def test_caught_up_only_when_no_stream_has_more_waiting(loop: qasync.QEventLoop) -> None:
+    gate = threading.Event()
+
+    def rest_of_the_day() -> SyncResult:
+        gate.wait(5)
+        return SyncResult("calls", records=[a_call(9)], cursors={"calls": "9"})
+
+    sync = ScriptedSync()
+    sync.script["calls"] = [SyncResult("calls", records=[a_call(0)], cursors={"calls": "0"}, has_more=True),
+                            rest_of_the_day, SyncResult("calls")]  # fmt: skip
+    hub = make_hub(sync)
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: "c0" in hub.engine.calls)
+            assert not hub.caught_up, "the first page said more is waiting"
+            gate.set()
+            run_until(loop, lambda: "c9" in hub.engine.calls and hub.caught_up)
+            loop.run_until_complete(hub.stop())
+    finally:
+        gate.set()
+        hub.stop_sync()
+
+
 def test_stop_leaves_no_threads_tasks_or_timers(loop: qasync.QEventLoop) -> None:
     def slowish() -> SyncResult:
         time.sleep(0.3)
