@@ -164,3 +164,17 @@ def test_overdue_boxes_never_cover_a_polres_name_and_the_legend_never_covers_a_c
 def test_kiosk_map_has_no_controls(app: QApplication, qtbot: QtBot) -> None:
     view = make(qtbot, kaltim_reference(), "kaltim", replace(MapConfig(), autofit=True))
     assert get(qtbot, view, "national")["zoomControl"] is False
+
+
+def test_units_going_stale_while_hidden_at_national_zoom_raise_no_script_error(qtbot: QtBot, national: MapView) -> None:
+    # Zoomed out, the national map counts units instead of drawing them: their canvas is not on the map. Restyling
+    # them as their fixes age asked that canvas for a repaint, and Leaflet threw on its missing context ("reading
+    # 'save'") at every tick of a national wall.
+    national.set_view(-2.5, 118.0, 5)
+    assert get(qtbot, national, "labels")["zoom"] == 5
+    assert isinstance(national.clock, ManualClock)
+    national.clock.advance(3600)  # every fix is an hour old: every unit's style changes
+    national.flush()
+    get(qtbot, national, "state")
+    qtbot.wait(300)  # the repaint is asked for on the next animation frame
+    assert [e for e in national.page.js_errors if "Content Security Policy" not in e] == []

@@ -96,6 +96,9 @@
   var baseRedraw = L.Canvas.prototype._redraw;
   L.Canvas.include({
     _wbRequestFullRedraw: function () {
+      // A canvas whose layer is off the map (units hidden at national zoom) has no context to paint; it draws
+      // everything afresh when its layer comes back.
+      if (!this._map || !this._ctx) { return; }
       this._wbFull = true;
       this._redrawRequest = this._redrawRequest || L.Util.requestAnimFrame(this._redraw, this);
     },
