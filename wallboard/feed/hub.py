@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import threading
 import time
@@ -189,6 +190,7 @@ class FeedHub(QObject):
         self._engine_worker: Workers | None = None
         self._snapshot_task: asyncio.Task[None] | None = None
         self._snapshot_again = False
+        self._replay_task: asyncio.Task[None] | None = None  # one replayed batch at a time (bounded behind the engine)
         self._background: set[asyncio.Task[Any]] = set()  # short engine jobs (replay batches, forgetting, pruning)
         self._tasks: list[asyncio.Task[None]] = []
         self._backlog: set[str] = set()  # streams whose last page said more is waiting (catching up)
@@ -284,8 +286,13 @@ class FeedHub(QObject):
 
         try:
             units, incidents = await self.on_engine(load)
-        except RuntimeError:  # stopped while loading
-            return
+        except Exception as exc:  # stopped while loading; or a bug: the feed then starts without history or cursors
+            if self._stopping:
+                return
+            log.exception("history could not be taken in from %s", self.store.path)
+            self.problemReported.emit("history", f"history could not be loaded: {exc.__class__.__name__}: {exc}")
+            self._dirty = True
+            return  # cursors not restored: the feed fetches its whole window again (revisions make that harmless)
         loaded_at = self.clock.now()
         for u in history.units:
             self._unit_seen[u.id] = max(loaded_at - self.config.board.unit_forget_s / 2, u.fix.at if u.fix else 0.0)
@@ -311,12 +318,14 @@ class FeedHub(QObject):
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
-        for job in [*self._background, *([self._snapshot_task] if self._snapshot_task else [])]:
-            job.cancel()
+        for job in [*self._background, self._snapshot_task, self._replay_task]:
+            if job is not None:
+                job.cancel()
+        deadline = time.monotonic() + wait_s  # one wait for both pools
         if self._workers is not None:
             await self._workers.drain(wait_s)
         if self._engine_worker is not None:
-            await self._engine_worker.drain(wait_s)
+            await self._engine_worker.drain(max(0.0, deadline - time.monotonic()))
         self.stop_sync()
 
     def stop_sync(self) -> None:
@@ -425,7 +434,8 @@ class FeedHub(QObject):
     async def _apply(self, result: SyncResult) -> None:
         tracker = self._trackers[result.stream]
         batch = list(result.all_records())
-        self._publish(result.stream, batch, await self.on_engine(self._ingest, result.stream, batch))
+        self._saw_units(batch)
+        self._publish(result.stream, await self.on_engine(self._ingest, result.stream, batch))
         if result.invalid:
             tracker.count_invalid(len(result.invalid))
             for reason in result.invalid[:MAX_INVALID_LOGGED]:
@@ -457,9 +467,10 @@ class FeedHub(QObject):
         engine thread); emit what changed. Returns how many entities were new. Entities go through the engine's
         revision check, so duplicates and older revisions change nothing."""
         records_ = list(batch)
+        self._saw_units(records_)
         with self.engine_lock:
             ingested = self._ingest(stream, records_)
-        return self._publish(stream, records_, ingested)
+        return self._publish(stream, ingested)
 
     async def on_engine(self, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)`` on the engine thread, holding ``engine_lock``, after everything asked of it before.
@@ -510,12 +521,16 @@ class FeedHub(QObject):
                     out.incidents.append(r)
         return out
 
-    def _publish(self, stream: str, batch: list[Record], ingested: Ingested) -> int:
-        """On the GUI thread: what a batch changed goes to the history store and out as signals."""
+    def _saw_units(self, batch: list[Record]) -> None:
+        """The units of a batch were sent now: noted before the batch goes to the engine thread, so a forget check
+        in between cannot queue the forgetting of a unit that has just come back behind its own ingest."""
         now = self.clock.now()
         for r in batch:
             if isinstance(r, Unit):
                 self._unit_seen[r.id] = now
+
+    def _publish(self, stream: str, ingested: Ingested) -> int:
+        """On the GUI thread: what a batch changed goes to the history store and out as signals."""
         if ingested.accepted or ingested.references:
             self._dirty = True
         for reference in ingested.references:
@@ -535,7 +550,10 @@ class FeedHub(QObject):
     # --- periodic work -------------------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self._replay is not None:
+        # One replayed batch at a time: while the last is still being taken in, what comes due waits for a later tick
+        # (and comes all at once then), so a replay faster than the engine queues nothing.
+        taking_in = self._replay_task is not None and not self._replay_task.done()
+        if self._replay is not None and not taking_in:
             by_stream: dict[str, list[Record]] = {}
             for stream, record in self._replay.due(self.clock.now()):
                 by_stream.setdefault(stream, []).append(record)
@@ -543,7 +561,7 @@ class FeedHub(QObject):
                 for stream, batch in by_stream.items():
                     self.apply_records(stream, batch)
             elif by_stream:
-                self._in_background(self._apply_replayed(by_stream))
+                self._replay_task = asyncio.get_event_loop().create_task(self._apply_replayed(by_stream))
             now_real = self._monotonic()
             for tracker in self._trackers.values():
                 tracker.success(real=now_real, board=self.clock.now())
@@ -559,8 +577,13 @@ class FeedHub(QObject):
             self._emit_snapshot()
 
     async def _apply_replayed(self, by_stream: dict[str, list[Record]]) -> None:
-        for stream, batch in by_stream.items():
-            self._publish(stream, batch, await self.on_engine(self._ingest, stream, batch))
+        try:
+            for stream, batch in by_stream.items():
+                self._saw_units(batch)
+                self._publish(stream, await self.on_engine(self._ingest, stream, batch))
+        except Exception:
+            if not self._stopping:
+                log.exception("replayed records could not be applied")
 
     def _check_history(self) -> None:
         """Put the history writer's health where people look: "history not saved since HH:MM: disk full" (board
@@ -611,12 +634,14 @@ class FeedHub(QObject):
 
     def _stale_units(self) -> list[str]:
         horizon = self.clock.now() - self.config.board.unit_forget_s
-        stale = [unit_id for unit_id, seen in self._unit_seen.items() if seen < horizon]
-        for unit_id in stale:
-            del self._unit_seen[unit_id]
-        return stale
+        return [unit_id for unit_id, seen in self._unit_seen.items() if seen < horizon]
 
     def _forgotten(self, stale: list[str], dropped: bool) -> None:
+        """After the engine forgot ``stale``: so does the hub (only now: a failed forget is tried again)."""
+        horizon = self.clock.now() - self.config.board.unit_forget_s
+        for unit_id in stale:
+            if self._unit_seen.get(unit_id, math.inf) < horizon:  # not one sent again meanwhile
+                del self._unit_seen[unit_id]
         if dropped:
             log.info("%d unit(s) not sent for %.0f s forgotten", len(stale), self.config.board.unit_forget_s)
             self._dirty = True

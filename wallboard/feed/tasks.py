@@ -36,7 +36,8 @@ class Workers:
     @property
     def busy(self) -> int:
         """Calls submitted and not finished."""
-        return sum(1 for f in self._inflight if not f.done())
+        # A copy (atomic under the GIL): a worker's done-callback discards from the set while we count.
+        return sum(1 for f in self._inflight.copy() if not f.done())
 
     def _submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
         if self._pool is None:

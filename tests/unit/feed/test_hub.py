@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import qasync
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
@@ -436,6 +437,90 @@ def test_caught_up_only_when_no_stream_has_more_waiting(loop: qasync.QEventLoop)
     finally:
         gate.set()
         hub.stop_sync()
+
+
+def test_a_unit_sent_again_as_the_forget_check_runs_is_not_forgotten(loop: qasync.QEventLoop) -> None:
+    clock = ManualClock(NOW)
+    hub = FeedHub(config(), engine(), clock, ScriptedSync())
+    forgotten: list[list[str]] = []
+    hub.unitsForgotten.connect(lambda ids: forgotten.append(list(ids)))
+    hub.apply_records("units", [a_unit(1)])
+    clock.advance(hub.config.board.unit_forget_s + 10)  # u1 quiet for a long while ...
+    try:
+        with loop:
+            hub.start()
+
+            async def both() -> None:
+                # ... and back (a units poll) just as the minute's forget check runs, its ingest still queued
+                applying = asyncio.get_event_loop().create_task(hub._apply(SyncResult("units", records=[a_unit(1, 2)])))
+                await asyncio.sleep(0)  # the poll's result is being applied
+                await hub._forget_units()
+                await applying
+
+            loop.run_until_complete(both())
+            loop.run_until_complete(hub.stop(wait_s=2.0))
+    finally:
+        hub.stop_sync()
+    assert "u1" in hub.engine.units and forgotten == [], "a unit sent a moment ago was forgotten"
+    assert "u1" in hub._unit_seen, "and it can still be forgotten later"
+
+
+def test_a_replay_faster_than_the_engine_queues_nothing(loop: qasync.QEventLoop) -> None:
+    class SlowIngest(SlowEngine):
+        def ingest_call(self, call: Call) -> bool:
+            time.sleep(0.05)  # 40 calls a tick: 2 s of work per 1 s tick
+            return super().ingest_call(call)
+
+    class Replay:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def due(self, now: float) -> list[tuple[str, Any]]:
+            out = [("calls", a_call(self.n + k)) for k in range(40)]
+            self.n += 40
+            return out
+
+    slow = SlowIngest()
+    hub = FeedHub(config(), slow, ManualClock(NOW), None)
+    replay = Replay()
+    hub.attach_replay(replay)
+    in_flight: list[int] = []
+    try:
+        with loop:
+            hub.start()
+            for _ in range(6):
+                loop.run_until_complete(asyncio.sleep(1.0))
+                assert hub._engine_worker is not None
+                in_flight.append(hub._engine_worker.busy)
+            loop.run_until_complete(hub.stop(wait_s=0.2))
+    finally:
+        hub.stop_sync()
+    assert max(in_flight) <= 2, f"engine jobs waiting each second: {in_flight}"
+    assert replay.n <= 40 * 4, "records are asked for only once the last batch is in"
+
+
+def test_an_engine_error_while_loading_history_is_said_and_the_feed_starts_afresh(
+    loop: qasync.QEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(SlowEngine):
+        def ingest_unit(self, unit: Unit) -> bool:
+            raise RecursionError("a bug in the engine")  # a RuntimeError, like "stopped"
+
+    sync = ScriptedSync()
+    store = FakeStore(FakeHistory([a_call(0)], [], [a_unit(9)], {"calls": "7"}))
+    hub = FeedHub(config(), Broken(), ManualClock(NOW), sync, store)
+    problems: list[tuple[str, str]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: bool(problems))
+            loop.run_until_complete(hub.stop())
+    finally:
+        hub.stop_sync()
+    assert problems[0][0] == "history" and "RecursionError" in problems[0][1]
+    assert any(r.levelname == "ERROR" for r in caplog.records)
+    assert sync.restored == {}, "no cursors from a half-loaded history: the feed fetches its window again"
 
 
 def test_stop_leaves_no_threads_tasks_or_timers(loop: qasync.QEventLoop) -> None:
