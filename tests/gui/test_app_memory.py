@@ -16,7 +16,7 @@ from wallboard.core.metrics import MetricsEngine, MetricsSettings
 from wallboard.core.timeutil import ManualClock
 from wallboard.feed.hub import FeedHub
 from wallboard.resources import all_poldas
-from wallboard.ui.runtime import keep_memory_bounded
+from wallboard.ui.runtime import GuiThreadCollector, keep_memory_bounded
 
 
 @pytest.fixture
@@ -83,3 +83,32 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot: QtBot, unfrozen: Non
         assert set(collected_on) == {threading.main_thread().name}
     finally:
         keeper.stop()
+
+
+def test_one_pass_a_tick_of_the_oldest_generation_due_and_full_passes_on_their_own_clock(
+    qtbot: QtBot, unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = [(0, 0, 0)]
+    passes: list[int] = []
+    monkeypatch.setattr(gc, "get_count", lambda: counts[0])
+    monkeypatch.setattr(gc, "collect", lambda generation=2: passes.append(generation) or 0)
+    now = [1000.0]
+    collector = GuiThreadCollector(interval_s=0.5, full_every_s=600.0)
+    collector._monotonic = lambda: now[0]
+    collector._next_full = now[0] + 600.0
+    try:
+        t0, t1, _t2 = gc.get_threshold()
+        counts[0] = (t0, 3, 50)
+        assert collector.check() == -1 and passes == [], "nothing due below the first threshold"
+        counts[0] = (t0 + 1, t1 - 1, 50)
+        assert collector.check() == 0 and passes == [0]
+        counts[0] = (t0 + 1, t1, 50)
+        assert collector.check() == 1 and passes == [0, 1], "the middle generation alone, not 0 and then 1"
+        counts[0] = (t0 + 1, t1, 99)  # many middle passes: still no full pass before its time
+        assert collector.check() == 1
+        now[0] += 600.0
+        counts[0] = (3, 0, 0)
+        assert collector.check() == 2 and passes == [0, 1, 1, 2], "the full pass comes on its clock"
+        assert collector.check() == -1
+    finally:
+        collector.timer.stop()

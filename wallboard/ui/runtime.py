@@ -192,14 +192,13 @@ def keep_memory_bounded(hub: FeedHub) -> Any:
     reference cycle that was alive at a freeze and dies later is not collected, and the data model holds no cycles.
     (No collection before the first freeze: it would be the very stall we avoid.)
 
-    Collections run on the GUI thread only (pyqtgraph's GarbageCollector: automatic GC off, a 1 s timer collects
-    by the usual thresholds). An automatic pass can start on any thread that allocates, and the feed's workers
-    allocate the most; a Qt object collected there is destroyed off its thread, where Qt cannot unregister its
-    timers, and the GUI thread later fires a timer into freed memory (seen as segfaults in the hub's tests).
+    Collections run on the GUI thread only (:class:`GuiThreadCollector`: automatic GC off, a timer collects). An
+    automatic pass can start on any thread that allocates, and the feed's workers and the engine thread allocate
+    the most; a Qt object collected there is destroyed off its thread, where Qt cannot unregister its timers, and
+    the GUI thread later fires a timer into freed memory (seen as segfaults in the hub's tests).
     """
     import gc
 
-    from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6.QtCore import QTimer
 
     from wallboard.core.freshness import Freshness
@@ -221,7 +220,48 @@ def keep_memory_bounded(hub: FeedHub) -> Any:
     timer.setInterval(3600 * 1000)
     timer.timeout.connect(hourly)
     timer.start()
-    return MemoryKeeper(timer, GarbageCollector(interval=1.0))
+    return MemoryKeeper(timer, GuiThreadCollector())
+
+
+class GuiThreadCollector:
+    """Python's cyclic garbage collector, run from a GUI-thread timer instead of wherever allocation trips it.
+
+    One pass a tick, of the oldest generation due (pyqtgraph's collector, used before, ran generation 0 and then
+    generation 1 in the same tick: 35 + 55 ms in one stall on a national board). Ticks are twice a second, so each
+    pass walks half a second of young objects. Full passes (every object not frozen) run on a clock of their own
+    rather than after every ten middle passes: on a national board one walks a few hundred thousand objects, and
+    every ~100 s was too often for what they find (the data model holds no cycles)."""
+
+    def __init__(self, interval_s: float = 0.5, full_every_s: float = 600.0) -> None:
+        import gc
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._threshold = gc.get_threshold()
+        self._full_every_s = full_every_s
+        self._monotonic = time.monotonic
+        self._next_full = self._monotonic() + full_every_s
+        gc.disable()
+        self.timer = QTimer()
+        self.timer.setInterval(int(interval_s * 1000))
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> int:
+        """Collect what is due; returns the generation collected (-1: none)."""
+        import gc
+
+        young, middle, _old = gc.get_count()
+        if self._monotonic() >= self._next_full:
+            self._next_full = self._monotonic() + self._full_every_s
+            generation = 2
+        elif young > self._threshold[0]:
+            generation = 1 if middle >= self._threshold[1] else 0
+        else:
+            return -1
+        gc.collect(generation)
+        return generation
 
 
 @dataclass
@@ -229,7 +269,7 @@ class MemoryKeeper:
     """What :func:`keep_memory_bounded` started; kept alive for as long as the board runs."""
 
     hourly: Any  # QTimer
-    collector: Any  # pyqtgraph GarbageCollector
+    collector: GuiThreadCollector
 
     def stop(self) -> None:
         import gc
