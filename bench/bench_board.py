@@ -181,6 +181,11 @@ def steady(region: str, seconds: float, speed: float, external_sim: bool) -> Non
         print(f"  total CPU {total:.1f} % of one core; memory (max over {seconds:.0f} s): "
               f"PSS {max(pss_samples):.0f} MB, summed RSS {max(rss_samples):.0f} MB; "
               f"largest event-loop stall {max_stall(log, 2):.0f} ms")  # fmt: skip
+        windows = sorted(stall_gaps(log)[2:])
+        if windows:
+            over = sum(g > 100 for g in windows)
+            print(f"  ten-second windows after start-up: {len(windows)}, median largest gap "
+                  f"{windows[len(windows) // 2]:.0f} ms, {over} over 100 ms")  # fmt: skip
         if sim is not None:
             print(f"  the simulator process: {(cpu_seconds(sim_procs) - sim_cpu0) / elapsed * 100:.1f} % of one core "
                   f"(not counted above)")  # fmt: skip

@@ -21,6 +21,7 @@ from wallboard.core.timeutil import ManualClock
 from wallboard.resources import all_poldas
 from wallboard.ui.board import BoardView
 from wallboard.ui.detail import PolresDetailView
+from wallboard.ui.panels.gauges import GaugesPanel
 
 from .conftest import NOW
 
@@ -87,6 +88,23 @@ def test_national_room_shows_the_38_polda_and_the_three_zones(app: QApplication,
     assert view.gauges is not None and view.tiers is not None
     tiles = view.gauges.stats_in_order()
     assert len(tiles) == 1 + len(REFERENCE.poldas) and view.gauges.pages == 1, "38 Polda on one page, not ~500 Polres"
+    # The gauges' place on the 1920x1080 wall with its map (the right column under the map): every tile inside the
+    # panel and above its status rule (the last row of 120 px tiles covered the rule's first line).
+    wall = QWidget()  # a window alone would grow to its layout's minimum; on the wall the panel has what it gets
+    qtbot.addWidget(wall)
+    wall.resize(944, 616)
+    panel = GaugesPanel(per_page=config.board.gauges_per_page, parent=wall)
+    panel.set_scale(1.0)
+    panel.setGeometry(0, 0, 944, 616)
+    wall.show()
+    panel.update_snapshot(snapshot)
+    QApplication.processEvents()
+    rule = panel.rule.geometry()
+    shown = [g for g in panel.gauges if g.isVisible()]
+    assert len(shown) == len(tiles) and panel.pages == 1 and panel.height() == 616
+    assert max(g.geometry().right() for g in shown) < panel.width(), "a tile runs off the panel's side"
+    assert max(g.geometry().bottom() for g in shown) < rule.top(), "a tile covers the status rule"
+    assert rule.bottom() <= panel.height(), "the status rule runs off the panel"
     assert {s.unit_id for s, _ in tiles[1:]} == set(REFERENCE.poldas)
     p90s = [s.p90_s for s, _ in tiles[1:] if s.p90_s is not None and not s.small_sample]
     assert p90s == sorted(p90s, reverse=True), "worst first (small samples, with no p90 to rank by, last)"

@@ -19,7 +19,7 @@ from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import ManualClock
 from wallboard.ui.board import BoardView
 from wallboard.ui.panels.base import TextLabel
-from wallboard.ui.panels.gauges import GaugesPanel, GaugeWidget
+from wallboard.ui.panels.gauges import MIN_TILE_PX, GaugesPanel, GaugeWidget
 from wallboard.ui.panels.header import AlertTicker, HeaderPanel
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.volume import VolumePanel
@@ -202,9 +202,12 @@ def test_nothing_overlaps_or_clips_at_wall_sizes(board: BoardView, qtbot: QtBot,
             if hint.width() > label.width() + 1 or hint.height() > label.height() + 1:
                 clipped.append((label.text(), hint.width(), label.width(), hint.height(), label.height()))
     assert clipped == []
+    assert board.gauges is not None
+    rule_top = board.gauges.rule.geometry().top()
     for gauge in board.findChildren(GaugeWidget):
         if gauge.isVisible():
-            assert gauge.width() >= 120 and gauge.height() >= 120
+            assert gauge.width() >= MIN_TILE_PX and gauge.height() >= MIN_TILE_PX
+            assert gauge.geometry().bottom() < rule_top, "a tile covers the status rule under the gauges"
 
 
 def test_wall_type_sizes_at_4k(board: BoardView, qtbot: QtBot) -> None:

@@ -48,6 +48,9 @@ def short_name(name: str) -> str:
     return name
 
 
+MIN_TILE_PX = 88
+
+
 class GaugeWidget(QWidget):
     activated = Signal(str)
 
@@ -57,7 +60,9 @@ class GaugeWidget(QWidget):
         self.is_total = False
         self.figure_px = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(120, 120)
+        # 38 Polda and the nation's tile fit one 1920x1080 national wall at about 100 px each (a minimum of 120
+        # made the grid taller than its panel, and its last row covered the status rule below it).
+        self.setMinimumSize(MIN_TILE_PX, MIN_TILE_PX)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def set_stats(self, stats: ResponseStats, *, is_total: bool = False) -> None:
@@ -288,8 +293,15 @@ class GaugesPanel(Panel):
             else:
                 gauge.hide()
 
+    def _grid_area(self) -> tuple[int, int]:
+        """The width and height the tiles have: the panel below its title, less the status rule under the grid."""
+        margins = self.outer.contentsMargins()
+        top = self.grid.geometry().top() if self.grid.geometry().isValid() else margins.top()
+        below = self.outer.spacing() + self.rule.sizeHint().height() + margins.bottom()
+        return self.width() - margins.left() - margins.right(), self.height() - top - below
+
     def _columns(self, count: int) -> int:
-        w, h = max(1, self.width()), max(1, self.height())
+        w, h = (max(1, side) for side in self._grid_area())
         best, best_size = 1, 0.0
         for cols in range(1, count + 1):
             rows = math.ceil(count / cols)
