@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -19,7 +20,7 @@ from wallboard.core.snapshot import BoardSnapshot, Window
 from wallboard.core.timeutil import ManualClock
 from wallboard.ui.board import BoardView
 from wallboard.ui.panels.base import TextLabel
-from wallboard.ui.panels.gauges import MIN_TILE_PX, GaugesPanel, GaugeWidget
+from wallboard.ui.panels.gauges import MIN_TILE_PX, GaugesPanel, GaugeWidget, fitted_name
 from wallboard.ui.panels.header import AlertTicker, HeaderPanel
 from wallboard.ui.panels.tiers import TiersPanel
 from wallboard.ui.panels.volume import VolumePanel
@@ -246,3 +247,12 @@ def test_forty_gauges_stay_legible_on_one_4k_screen(app: QApplication, qtbot: Qt
     assert _overlaps(list(gauges)) == []
     assert min(g.figure_px for g in gauges) >= 28
     assert min(g.height() for g in gauges) >= 300
+
+
+def test_a_tile_name_too_long_for_its_tile_ends_in_an_ellipsis(app: QApplication) -> None:
+    font, shown = fitted_name("Penajam Paser Utara", 70, 12)
+    assert font.pixelSize() == 8, "the smallest size, and still too wide"
+    assert shown.endswith("…") and shown.startswith("Penajam"), "cut at the end, never at both ends"
+    assert QFontMetricsF(font).horizontalAdvance(shown) <= 70
+    font, shown = fitted_name("Bali", 70, 12)
+    assert shown == "Bali" and font.pixelSize() == 12

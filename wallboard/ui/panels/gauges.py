@@ -143,10 +143,10 @@ class GaugeWidget(QWidget):
         band_w = max(4.0, r * 0.16)
         cx, cy = dial_w / 2, name_h + (dial_h - 1.8 * r) / 2 + r
         # name
-        name_font = fitted_font(short_name(s.name), w - 12, name_h * 0.78, bold=True)
+        name_font, name = fitted_name(short_name(s.name), w - 12, name_h * 0.78)
         p.setFont(name_font)
         p.setPen(QColor(theme.YELLOW if self.is_total else theme.TEXT))
-        p.drawText(QRectF(6, 2, w - 12, name_h), Qt.AlignmentFlag.AlignCenter, short_name(s.name))
+        p.drawText(QRectF(6, 2, w - 12, name_h), Qt.AlignmentFlag.AlignCenter, name)
         # bands
         arc_rect = QRectF(cx - r, cy - r, 2 * r, 2 * r)
         for lo, hi, c in ((0, s.aspiration_s, theme.GREEN), (s.aspiration_s, s.target_s, theme.ORANGE),
@@ -230,9 +230,20 @@ def fitted_font(text: str, width: float, height: float, *, bold: bool = False) -
     f = theme.font(size, bold)
     advance = QFontMetricsF(f).horizontalAdvance(text)
     if advance > width > 0:
+        # Widths do not scale exactly with the size (hinting): step down until it fits (or 8 px).
         size = max(8, int(size * width / advance))
         f = theme.font(size, bold)
+        while size > 8 and QFontMetricsF(f).horizontalAdvance(text) > width:
+            size -= 1
+            f = theme.font(size, bold)
     return f
+
+
+def fitted_name(name: str, width: float, height: float) -> tuple[QFont, str]:
+    """A tile's name in the largest bold font that fits; a name too long even at the smallest size ends in "…"
+    (drawn centred, it was cut at both ends: "enajam Paser Utar" in a 1366x768 tile)."""
+    font = fitted_font(name, width, height, bold=True)
+    return font, QFontMetricsF(font).elidedText(name, Qt.TextElideMode.ElideRight, width)
 
 
 class GaugesPanel(Panel):
