@@ -551,17 +551,15 @@ class FeedHub(QObject):
 
     def _tick(self) -> None:
         # One replayed batch at a time: while the last is still being taken in, what comes due waits for a later tick
-        # (and comes all at once then), so a replay faster than the engine queues nothing.
+        # (and comes all at once then), so a replay faster than the engine queues nothing. The recording is read and
+        # decoded as it plays, so that happens on the engine thread too, with the ingest.
         taking_in = self._replay_task is not None and not self._replay_task.done()
         if self._replay is not None and not taking_in:
-            by_stream: dict[str, list[Record]] = {}
-            for stream, record in self._replay.due(self.clock.now()):
-                by_stream.setdefault(stream, []).append(record)
             if self._engine_worker is None:  # not started (tests): here and now
-                for stream, batch in by_stream.items():
+                for stream, batch in self._replayed_due(self._replay, self.clock.now()).items():
                     self.apply_records(stream, batch)
-            elif by_stream:
-                self._replay_task = asyncio.get_event_loop().create_task(self._apply_replayed(by_stream))
+            else:
+                self._replay_task = asyncio.get_event_loop().create_task(self._apply_replayed(self.clock.now()))
             now_real = self._monotonic()
             for tracker in self._trackers.values():
                 tracker.success(real=now_real, board=self.clock.now())
@@ -576,11 +574,27 @@ class FeedHub(QObject):
         if self._dirty or self._monotonic() - self._last_emit_real >= SNAPSHOT_REFRESH_S:
             self._emit_snapshot()
 
-    async def _apply_replayed(self, by_stream: dict[str, list[Record]]) -> None:
+    @staticmethod
+    def _replayed_due(replay: RecordSource, now: float) -> dict[str, list[Record]]:
+        by_stream: dict[str, list[Record]] = {}
+        for stream, record in replay.due(now):
+            by_stream.setdefault(stream, []).append(record)
+        return by_stream
+
+    async def _apply_replayed(self, now: float) -> None:
+        replay = self._replay
+        assert replay is not None
+
+        def take() -> list[tuple[str, list[Record], Ingested]]:
+            return [
+                (stream, batch, self._ingest(stream, batch))
+                for stream, batch in self._replayed_due(replay, now).items()
+            ]
+
         try:
-            for stream, batch in by_stream.items():
+            for stream, batch, ingested in await self.on_engine(take):
                 self._saw_units(batch)
-                self._publish(stream, await self.on_engine(self._ingest, stream, batch))
+                self._publish(stream, ingested)
         except Exception:
             if not self._stopping:
                 log.exception("replayed records could not be applied")

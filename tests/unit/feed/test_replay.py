@@ -70,3 +70,22 @@ def test_bad_lines_are_kept_as_problems_and_bad_input_refused(tmp_path: Path) ->
     write(empty, [])
     with pytest.raises(ValueError, match="holds no records"):
         ReplaySource.open(empty)
+
+
+def test_a_recording_in_arrival_order_is_read_as_it_plays(tmp_path: Path) -> None:
+    # A month's recording must not sit in memory as decoded records: only the next line is held.
+    import tracemalloc
+
+    path = tmp_path / "month.ndjson"
+    write(path, [(T0 + k, [call(f"c{k}", T0 + k)]) for k in range(20_000)])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        replay = ReplaySource.open(path, speed=1, base=ManualClock(0.0))
+        held = tracemalloc.get_traced_memory()[0] - before
+        assert held < 1_000_000, f"{held} bytes held after opening a 20,000-record recording"
+        assert (replay.start_time, replay.end_time) == (T0, T0 + 19_999)
+        assert [r.id for _, r in replay.due(T0 + 2)] == ["c0", "c1", "c2"]  # type: ignore[union-attr]
+        assert len(replay.due(T0 + 19_999)) == 19_997 and replay.finished
+    finally:
+        tracemalloc.stop()
