@@ -19,7 +19,8 @@ Outputs (``record --out``, ``import --out`` and ``--problems``, ``snapshot --out
   recording, problems report or snapshot image) is removed, each logged with its size. A file named like a leftover
   that is not ours is kept and one warning names it. At most :data:`LEFTOVER_LIMIT` leftovers and
   :data:`LEFTOVER_SCAN_LIMIT` directory entries are looked at per write, and a failure to clean up is logged, never
-  the write's failure.
+  the write's failure. A temporary file kept on purpose (a message names it: an unexpected failure, a commit refused
+  at its last check) is set aside as ``NAME.XXXXXXXX.kept``, which no clean-up removes.
 
 Inputs (mapping files, a mapping's reference file, import sources) are opened without blocking and must be regular
 files (symbolic links to regular files are fine: reading them touches nothing), read up to a size cap.
@@ -223,7 +224,7 @@ class AtomicOutput:
         try:
             existing = check_output(self.path, self._ours, self.what)
         except UnsafePathError as exc:
-            self.kept = True  # the message says where the content is: an abort() after this must not delete it
+            self._set_aside()  # the message says where the content is: nothing may delete it after this
             raise UnsafePathError(f"{exc}; what was written is kept in {self.temp}") from None
         if existing is not None:
             self.temp.chmod(stat.S_IMODE(existing.st_mode))  # replacing a file of ours: its permissions stay
@@ -242,6 +243,19 @@ class AtomicOutput:
                 self.file.close()
             except OSError:
                 pass  # a full disk: what reached the file is what there is
+        self._set_aside()
+
+    def _set_aside(self) -> None:
+        """Keep the temporary file on purpose (a message names it): renamed ``NAME.XXXXXXXX.kept``, out of the
+        leftover pattern, so no later write's clean-up removes it (:func:`remove_leftovers`). If the rename fails
+        it stays where it is, under the name the message then gives."""
+        kept = self.temp.with_name(self.temp.name.removesuffix(".partial") + ".kept")
+        try:
+            if not os.path.lexists(kept):  # 32 random bits: never in practice; never replace one anyway
+                self.temp.rename(kept)
+                self.temp = kept
+        except OSError:
+            pass
         self.kept = True
 
     def abort(self) -> None:

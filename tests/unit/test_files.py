@@ -15,6 +15,7 @@ import pytest
 
 from wallboard import files
 from wallboard.files import (
+    LEFTOVER_AGE_S,
     AtomicOutput,
     UnsafePathError,
     check_output,
@@ -303,3 +304,23 @@ def test_a_failing_clean_up_does_not_fail_the_write(
     _record(out)
     assert out.read_bytes() == HEADER and leftover.exists()
     assert f"{leftover}: a leftover of an earlier write could not be removed: Permission denied" in caplog.text
+
+
+def test_an_output_kept_on_purpose_is_set_aside_where_no_clean_up_removes_it(tmp_path: Path) -> None:
+    # A message names the kept file; an hour later the next write to the same name must not remove it.
+    out = tmp_path / "rec.ndjson"
+    output = AtomicOutput(out, is_recording, "--out")
+    output.file.write(HEADER.decode("utf-8"))
+    output.keep()
+    assert output.temp.name.startswith("rec.ndjson.") and output.temp.name.endswith(".kept")
+    assert output.temp.read_bytes() == HEADER
+    old = time.time() - 10 * LEFTOVER_AGE_S
+    os.utime(output.temp, (old, old))
+    AtomicOutput(out, is_recording, "--out").abort()  # the next write's clean-up
+    assert output.temp.read_bytes() == HEADER
+    refused = AtomicOutput(out, is_recording, "--out")
+    refused.file.write("an hour of recording\n")
+    out.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePathError, match=r"kept in .*\.kept"):
+        refused.commit()
+    assert refused.temp.name.endswith(".kept")
