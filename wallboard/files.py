@@ -11,6 +11,16 @@ Outputs (``record --out``, ``import --out`` and ``--problems``, ``snapshot --out
 - the content goes to a temporary file beside the target (``NAME.XXXXXXXX.partial``) that is renamed over it when
   complete, so a failure never leaves the target emptied or half written. A rename replaces the directory entry
   only: a hard link to the old file keeps the old content.
+- a process that is killed (SIGKILL, a power cut) leaves its ``NAME.XXXXXXXX.partial`` behind, so the next write to
+  NAME removes such leftovers when it starts (not at its commit, which a crash loop or a full disk never reaches:
+  the space is freed before the new content needs it). Only a name that matches exactly, a regular file (never a
+  link, directory, FIFO or device), owned by the user, unmodified for :data:`LEFTOVER_AGE_S`, not locked by a live
+  writer (each holds a ``flock`` on its file while it writes) and either empty or ours by its first bytes (a
+  recording, problems report or snapshot image) is removed, each logged with its size. A file named like a leftover
+  that is not ours is kept and one warning names it. At most :data:`LEFTOVER_LIMIT` leftovers and
+  :data:`LEFTOVER_SCAN_LIMIT` directory entries are looked at per write, and a failure to clean up is logged, never
+  the write's failure. A temporary file kept on purpose (a message names it: an unexpected failure, a commit refused
+  at its last check) is set aside as ``NAME.XXXXXXXX.kept``, which no clean-up removes.
 
 Inputs (mapping files, a mapping's reference file, import sources) are opened without blocking and must be regular
 files (symbolic links to regular files are fine: reading them touches nothing), read up to a size cap.
@@ -20,10 +30,13 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import secrets
 import stat
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +49,17 @@ BINARY = getattr(os, "O_BINARY", 0)
 
 #: How many bytes of an existing file are read to tell whether it is one of ours.
 SNIFF_BYTES = 64 * 1024
+
+#: A leftover ``NAME.XXXXXXXX.partial`` is removed by the next write to NAME only once it has not been modified for
+#: this long (seconds): a writer at work changes its file far more often (a recorder flushes every batch; it also
+#: holds a lock, which the clean-up respects, for when the API is down for longer than this).
+LEFTOVER_AGE_S = 3600
+#: The most leftovers of one target looked at per write (the rest wait for the next writes).
+LEFTOVER_LIMIT = 100
+#: The most directory entries read per write to find them (about 0.1 s): a huge directory does not slow a command.
+LEFTOVER_SCAN_LIMIT = 100_000
+
+log = logging.getLogger(__name__)
 
 Ours = Callable[[bytes], bool]
 
@@ -174,6 +198,7 @@ class AtomicOutput:
             break
         else:  # pragma: no cover - 100 collisions of 32 random bits
             raise OSError(errno.EEXIST, f"cannot create a temporary file beside {path}")
+        _lock(fd)  # held while this writer lives: another write's clean-up leaves the file alone
         self.temp: Path = temp
         self.committed = False
         self.kept = False  # left in place on purpose (keep(), or a commit refused at its last check)
@@ -181,6 +206,7 @@ class AtomicOutput:
             self.file: IO[Any] = os.fdopen(fd, "wb")
         else:
             self.file = os.fdopen(fd, "w", encoding=encoding, buffering=1 if line_buffered else -1)
+        remove_leftovers(path, temp)
 
     @property
     def closed(self) -> bool:
@@ -198,7 +224,7 @@ class AtomicOutput:
         try:
             existing = check_output(self.path, self._ours, self.what)
         except UnsafePathError as exc:
-            self.kept = True  # the message says where the content is: an abort() after this must not delete it
+            self._set_aside()  # the message says where the content is: nothing may delete it after this
             raise UnsafePathError(f"{exc}; what was written is kept in {self.temp}") from None
         if existing is not None:
             self.temp.chmod(stat.S_IMODE(existing.st_mode))  # replacing a file of ours: its permissions stay
@@ -217,6 +243,19 @@ class AtomicOutput:
                 self.file.close()
             except OSError:
                 pass  # a full disk: what reached the file is what there is
+        self._set_aside()
+
+    def _set_aside(self) -> None:
+        """Keep the temporary file on purpose (a message names it): renamed ``NAME.XXXXXXXX.kept``, out of the
+        leftover pattern, so no later write's clean-up removes it (:func:`remove_leftovers`). If the rename fails
+        it stays where it is, under the name the message then gives."""
+        kept = self.temp.with_name(self.temp.name.removesuffix(".partial") + ".kept")
+        try:
+            if not os.path.lexists(kept):  # 32 random bits: never in practice; never replace one anyway
+                self.temp.rename(kept)
+                self.temp = kept
+        except OSError:
+            pass
         self.kept = True
 
     def abort(self) -> None:
@@ -230,6 +269,107 @@ class AtomicOutput:
             except OSError:
                 pass  # a full disk fails the last flush: the file goes anyway
         self.temp.unlink(missing_ok=True)
+
+
+def _is_ours_any(head: bytes) -> bool:
+    return is_recording(head) or is_problems_report(head) or is_snapshot_image(head)
+
+
+if sys.platform == "win32":
+
+    def _lock(fd: int, *, shared: bool = False) -> bool:
+        return True  # an open file cannot be removed there: the removal fails and the file is kept
+
+else:
+    import fcntl
+
+    def _lock(fd: int, *, shared: bool = False) -> bool:
+        """Lock ``fd`` without waiting (a writer exclusively, a clean-up shared, which a read-only file allows on
+        network mounts too): False if a writer holds its lock. A file system without locks counts as unlocked: the
+        age still protects a writer."""
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return True
+
+
+def remove_leftovers(path: Path, own: Path | None = None) -> None:
+    """Remove the ``NAME.XXXXXXXX.partial`` files that killed writers of ``path`` left beside it (the module's
+    docstring says which); ``own`` is the caller's temporary file, never touched. Never raises an OSError: a problem
+    is logged and the write goes on."""
+    pattern = re.compile(re.escape(path.name) + r"\.[0-9a-f]{8}\.partial")
+    prefix = path.name + "."
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    now = time.time()
+    matched = 0
+    foreign: list[str] = []
+    try:
+        with os.scandir(path.parent) as entries:
+            for n, entry in enumerate(entries):
+                if n >= LEFTOVER_SCAN_LIMIT:
+                    break
+                name = entry.name
+                if not name.startswith(prefix) or pattern.fullmatch(name) is None:
+                    continue
+                if own is not None and name == own.name:
+                    continue
+                matched += 1
+                if matched > LEFTOVER_LIMIT:
+                    break
+                leftover = path.with_name(name)
+                try:
+                    why_kept = _remove_leftover(leftover, uid, now)
+                except FileNotFoundError:
+                    continue  # gone meanwhile (another write's clean-up, the writer's commit)
+                except OSError as exc:
+                    log.warning("%s: a leftover of an earlier write could not be removed: %s", leftover,
+                                exc.strerror or exc)  # fmt: skip
+                    continue
+                if why_kept is not None:
+                    foreign.append(f"{name} ({why_kept})")
+    except OSError as exc:
+        log.warning("%s: leftovers of earlier writes were not looked for: %s", path.parent, exc.strerror or exc)
+    if foreign:
+        log.warning("%s: kept %d file(s) named like a leftover of an earlier write that wallboard may not have "
+                    "written: %s%s; remove them if they are not needed", path.parent, len(foreign),
+                    ", ".join(foreign[:5]), ", ..." if len(foreign) > 5 else "")  # fmt: skip
+
+
+def _remove_leftover(leftover: Path, uid: int | None, now: float) -> str | None:
+    """Remove ``leftover`` if it is ours and abandoned. Returns why a file that is not ours was kept (None: removed,
+    or possibly still being written)."""
+    info = os.lstat(leftover)
+    if not stat.S_ISREG(info.st_mode):
+        return _kind(info.st_mode)
+    if uid is not None and info.st_uid != uid:
+        return "owned by another user"
+    if now - info.st_mtime < LEFTOVER_AGE_S:
+        return None  # a writer may be at work
+    fd = os.open(leftover, os.O_RDONLY | NONBLOCK | NOFOLLOW | CLOEXEC | BINARY)
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            return None  # replaced since: the next write looks again
+        if not _lock(fd, shared=True):
+            return None  # a live writer holds it
+        head = os.read(fd, SNIFF_BYTES)
+        if head and not _is_ours_any(head):  # an empty one is ours by its name and holds nothing to lose
+            return "not written by wallboard"
+        if _identity(os.lstat(leftover)) != _identity(info):
+            return None  # written to or replaced while we looked
+        leftover.unlink()
+    finally:
+        os.close(fd)
+    log.info("%s: removed, %d bytes left by a write that did not finish (unmodified for %.1f h)", leftover,
+             info.st_size, (now - info.st_mtime) / 3600)  # fmt: skip
+    return None
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def write_problem(exc: OSError, what: str, path: Path) -> str:

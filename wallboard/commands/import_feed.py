@@ -173,9 +173,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
             try:
                 problems_output.commit()
             except OSError as exc:
-                kept = problems_output.temp
-                where = f" (the report is in {kept})" if kept.exists() and not isinstance(exc, UnsafePathError) else ""
-                problems_output.kept = kept.exists()  # it is named in the message: nothing deletes it now
+                where = ""
+                if problems_output.temp.exists() and not isinstance(exc, UnsafePathError):
+                    problems_output.keep()  # it is named in the message: set aside, nothing deletes it now
+                    where = f" (the report is in {problems_output.temp})"
                 problems_status = refuse("import", write_problem(exc, "--problems", problems_output.path) + where, 1)
     close_progress()
     if problems_status:  # the recording is written, but what was skipped could not be reported: not a success

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except UnsafePathError as exc:  # --out became something else while we recorded
         status = refuse("record", str(exc), 1)
     except OSError as exc:
+        writer.keep()  # named in the message: set aside, nothing deletes it now
         status = refuse("record", f"cannot finish {out}: {exc.strerror or exc} (what was recorded is in "
                         f"{writer.temp_path})", 1)  # fmt: skip
     if status:

@@ -221,8 +221,9 @@ def test_an_unexpected_error_keeps_the_earlier_recording_and_says_where_the_new_
     err = capsys.readouterr().err
     assert "unexpected error (KeyError" in err and f"{out} is left as it was" in err and "Traceback" not in err
     assert out.read_bytes() == kept
-    partial = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
-    assert len(partial) == 1 and partial[0].name in err
+    kept_aside = [p for p in tmp_path.iterdir() if p.name.endswith(".kept")]
+    assert len(kept_aside) == 1 and kept_aside[0].name in err, "set aside under a name no clean-up removes"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
 def test_an_api_host_name_the_http_library_refuses_is_a_configuration_error(tmp_path: Path) -> None:

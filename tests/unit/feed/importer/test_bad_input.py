@@ -546,3 +546,4 @@ def test_a_problems_report_that_cannot_be_written_fails_the_import_and_says_wher
     partial = [p for p in tmp_path.iterdir() if p.name.startswith("problems.txt.")]
     assert code == 1 and "No space left on device" in err, err
     assert len(partial) == 1 and str(partial[0]) in err and not problems.exists()
+    assert partial[0].name.endswith(".kept"), "set aside under a name no clean-up removes"
