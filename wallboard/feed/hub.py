@@ -202,6 +202,8 @@ class FeedHub(QObject):
         self._replay: RecordSource | None = None
         #: Since when and why the history is not being saved, while it is not; else None.
         self.history_failure: HistoryFailure | None = None
+        #: While the engine fails to compute the figures: (as_of of the last snapshot computed, why); else None.
+        self.figures_failure: tuple[float | None, str] | None = None
         self._history_lost = 0
         self.provenance: Provenance = LIVE  # where the numbers come from; views show it (watermark, notices)
         self.response_window = Window(config.board.response_window)
@@ -392,21 +394,13 @@ class FeedHub(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must cost one poll, not the feed (RuntimeError: workers shut down)
-            if self._stopping:
-                return PollOutcome(False)
-            log.exception("unexpected error polling %s", stream)
-            self._failure(stream, f"internal error: {exc.__class__.__name__}")
-            return PollOutcome(False)
+            return self._internal_error(stream, exc, "polling")
         if self._stopping:
             return PollOutcome(False)
         try:
             await self._apply(result)
         except Exception as exc:  # stopping (the engine thread shut down under us), or a bug: one poll lost
-            if self._stopping:
-                return PollOutcome(False)
-            log.exception("unexpected error applying %s", stream)
-            self._failure(stream, f"internal error: {exc.__class__.__name__}")
-            return PollOutcome(False)
+            return self._internal_error(stream, exc, "applying")
         if self._stopping:
             return PollOutcome(False)
         if result.failures:
@@ -421,6 +415,13 @@ class FeedHub(QObject):
             self.problemReported.emit(stream, "recovered")
         self._update_health()
         return PollOutcome(True, more=result.has_more)
+
+    def _internal_error(self, stream: str, exc: Exception, doing: str) -> PollOutcome:
+        """A poll lost to a bug (or to a shutdown under way, which is no error)."""
+        if not self._stopping:
+            log.error("unexpected error %s %s", doing, stream, exc_info=exc)
+            self._failure(stream, f"internal error: {exc.__class__.__name__}")
+        return PollOutcome(False)
 
     def _failure(self, stream: str, message: str, *, auth_rejected: bool = False) -> None:
         failures = self._trackers[stream].failure(message, auth_rejected=auth_rejected)
@@ -702,15 +703,36 @@ class FeedHub(QObject):
             now, window, details = self.clock.now(), self.response_window, tuple(self._details)
             try:
                 snapshot = await self.on_engine(engine.snapshot, now, window, details)
-            except Exception:  # stopping (the engine thread shut down), or a bug: it costs one snapshot, not the wall
+            except Exception as exc:  # stopping (the engine thread shut down), or a bug: the wall says so
                 if not self._stopping:
-                    log.exception("snapshot failed")
+                    self._figures_failed(exc)
                 return
             if self._stopping:
                 return
+            if self.figures_failure is not None:
+                log.info("figures computed again")
+                self.figures_failure = None
+                self.problemReported.emit("figures", "recovered")
+                self._update_health()
             self._publish_snapshot(snapshot)
             if not self._snapshot_again:
                 return
+
+    def _figures_failed(self, exc: Exception) -> None:
+        """The engine could not compute the figures: the last ones stay on the wall, marked stale from when they
+        were computed (``health``), and the log and the problem report say why, once per different error."""
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        failure = self.figures_failure
+        if failure is None or failure[1] != reason:
+            log.error("the figures could not be computed (%s); the last ones stay on the wall, marked stale", reason,
+                      exc_info=exc)  # fmt: skip
+            self.problemReported.emit("figures", f"figures could not be computed: {reason}")
+        if failure is not None:
+            since = failure[0]
+        else:
+            since = self.last_snapshot.as_of if self.last_snapshot is not None else None
+        self.figures_failure = (since, reason)
+        self._update_health()
 
     def _publish_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.last_snapshot = snapshot
@@ -755,6 +777,12 @@ class FeedHub(QObject):
             health = tracker.health(now_real)
             if self.sync is None and self._replay is None:
                 health = replace(health, state=Freshness.DOWN)
+            if self.figures_failure is not None and name != "reference":
+                # Data may still arrive, but the wall's figures are those of the last snapshot that was computed.
+                as_of, reason = self.figures_failure
+                since = health.last_success_at if as_of is None else min(as_of, health.last_success_at or as_of)
+                state = Freshness.DOWN if health.state is Freshness.DOWN else Freshness.STALE
+                health = replace(health, state=state, last_success_at=since, last_error=f"figures: {reason}")
             out[name] = health
         return out
 

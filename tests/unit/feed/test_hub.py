@@ -168,6 +168,22 @@ def make_hub(sync: ScriptedSync, store: FakeStore | None = None, **kwargs: Any) 
     return FeedHub(config(), engine(), ManualClock(NOW), sync, store, **kwargs)
 
 
+def gap_timer(interval_ms: int) -> tuple[QTimer, list[float]]:
+    """A GUI-thread timer (not started) and the gaps between its beats, in seconds: how long the GUI stalled."""
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def beat() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(beat)
+    return timer, gaps
+
+
 def feed_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("feed")]
 
@@ -315,17 +331,7 @@ def test_the_gui_thread_never_waits_for_the_network(loop: qasync.QEventLoop) -> 
     sync.script["calls"] = [slow]
     sync.script["units"] = [slow]
     hub = make_hub(sync)
-    gaps: list[float] = []
-    last = [time.monotonic()]
-
-    def tick() -> None:
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(tick)
+    timer, gaps = gap_timer(20)
     try:
         with loop:
             hub.start()
@@ -366,17 +372,7 @@ def test_the_engine_works_on_its_own_thread_and_the_gui_keeps_turning(loop: qasy
     slow = SlowEngine()
     slow.snapshot_s = 0.4
     hub = FeedHub(config(), slow, ManualClock(NOW), sync)
-    gaps: list[float] = []
-    last = [time.monotonic()]
-
-    def tick() -> None:
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(tick)
+    timer, gaps = gap_timer(16)
     try:
         with loop:
             hub.start()
@@ -411,6 +407,56 @@ def test_asks_for_snapshots_while_one_is_computed_make_one_more(loop: qasync.QEv
             assert slow.snapshots - before == 2 and len(emitted) == shown + 2, "one under way, one more; no queue"
             assert emitted[-1].tiers[Window.TODAY].received == 1
             loop.run_until_complete(hub.stop(wait_s=2.0))
+    finally:
+        hub.stop_sync()
+
+
+def test_figures_the_engine_cannot_compute_leave_the_last_ones_marked_stale(
+    loop: qasync.QEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Failing(SlowEngine):
+        broken = False
+
+        def snapshot(self, now: float, response_window: Window = Window.TODAY, details: Any = ()) -> BoardSnapshot:
+            if self.broken:
+                raise ZeroDivisionError("a bug in a figure")
+            return super().snapshot(now, response_window, details)
+
+    sync = ScriptedSync()
+    sync.script["calls"] = [SyncResult("calls", records=[a_call(1)], cursors={"calls": "1"}), SyncResult("calls")]
+    failing = Failing()
+    clock = ManualClock(NOW)
+    hub = FeedHub(config(), failing, clock, sync)
+    problems: list[tuple[str, str]] = []
+    hub.problemReported.connect(lambda stream, message: problems.append((stream, message)))
+    try:
+        with loop:
+            hub.start()
+            run_until(loop, lambda: hub.health()["calls"].state is Freshness.LIVE and hub.last_snapshot is not None)
+            good = hub.last_snapshot
+            assert good is not None
+            failing.broken = True
+            clock.advance(30)
+            for _ in range(3):
+                hub._emit_snapshot()
+                run_until(loop, lambda: hub.figures_failure is not None)
+                loop.run_until_complete(asyncio.sleep(0.1))
+            health = hub.health()
+            assert hub.last_snapshot is good, "the last good figures stay on the wall"
+            assert health["calls"].state is Freshness.STALE and health["units"].state is Freshness.STALE
+            assert health["calls"].since == good.as_of, "stale since the figures were last computed"
+            assert "ZeroDivisionError" in (health["calls"].last_error or "")
+            assert health["reference"].state is Freshness.LIVE
+            assert [p for p in problems if p[0] == "figures"] == [
+                ("figures", "figures could not be computed: ZeroDivisionError: a bug in a figure")
+            ], "said once, not every second"
+            assert len([r for r in caplog.records if "could not be computed" in r.getMessage()]) == 1
+            failing.broken = False
+            hub._emit_snapshot()
+            run_until(loop, lambda: hub.figures_failure is None)
+            assert hub.health()["calls"].state is Freshness.LIVE and hub.last_snapshot is not good
+            assert problems[-1] == ("figures", "recovered")
+            loop.run_until_complete(hub.stop())
     finally:
         hub.stop_sync()
 
